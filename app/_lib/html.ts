@@ -1,0 +1,110 @@
+// Standalone HTML pages for the link flow (interstitial, expired, mismatch, rate limited…). Route handlers
+// return these directly so each gets its exact status code and headers; they load no script at all.
+
+const escape = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+
+/** Interpolated values are escaped; wrap trusted markup in `raw()`. */
+export function html(strings: TemplateStringsArray, ...values: unknown[]): Raw {
+  let out = strings[0]!;
+  values.forEach((v, i) => {
+    const part = Array.isArray(v) ? v.map((x) => (x instanceof Raw ? x.value : escape(String(x)))).join("") : v instanceof Raw ? v.value : escape(String(v ?? ""));
+    out += part + strings[i + 1]!;
+  });
+  return new Raw(out);
+}
+
+export class Raw {
+  constructor(readonly value: string) {}
+}
+
+const STYLE = `
+*{box-sizing:border-box}body{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:center;padding:24px;
+background:#f8fafc;color:#0f172a;font:16px/1.5 ui-sans-serif,system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
+main{width:100%;max-width:28rem;background:#fff;border:1px solid #e2e8f0;border-radius:1rem;box-shadow:0 1px 3px rgb(0 0 0/.06);padding:2rem}
+.brand{margin:0 0 1rem;font-size:.75rem;font-weight:700;letter-spacing:.08em;text-transform:uppercase;color:#4338ca}
+h1{margin:0 0 .5rem;font-size:1.375rem;line-height:1.3}p{margin:.5rem 0;color:#334155}strong{color:#0f172a}
+.icon{width:2.5rem;height:2.5rem;border-radius:9999px;display:flex;align-items:center;justify-content:center;margin-bottom:1rem;font-weight:700}
+.ok{background:#e0e7ff;color:#3730a3}.warn{background:#fef3c7;color:#92400e}.bad{background:#fee2e2;color:#991b1b}
+button{margin-top:1.25rem;width:100%;padding:.75rem 1rem;border:0;border-radius:.625rem;background:#4338ca;color:#fff;font:inherit;font-weight:600;cursor:pointer}
+button:hover{background:#3730a3}:focus-visible{outline:3px solid #4f46e5;outline-offset:2px}
+.fine{margin-top:1rem;font-size:.875rem;color:#64748b}`;
+
+export type StandalonePage = { status: number; title: string; tone: "ok" | "warn" | "bad"; body: Raw; headers?: Record<string, string> };
+
+export const LINK_PAGE_HEADERS = {
+  "Content-Type": "text/html; charset=utf-8",
+  "Cache-Control": "no-store",
+  "Referrer-Policy": "no-referrer",
+  "X-Robots-Tag": "noindex, nofollow",
+} as const;
+
+export function renderPage({ status, title, tone, body, headers }: StandalonePage): Response {
+  const mark = tone === "ok" ? "→" : tone === "warn" ? "!" : "×";
+  const doc = html`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<meta name="robots" content="noindex,nofollow"><meta name="referrer" content="no-referrer">
+<title>${title} · Gatehouse</title><style>${new Raw(STYLE)}</style></head>
+<body><main><p class="brand">Gatehouse</p><div class="icon ${tone}" aria-hidden="true">${mark}</div>
+<h1>${title}</h1>${body}</main></body></html>`;
+  return new Response(doc.value, { status, headers: { ...LINK_PAGE_HEADERS, ...headers } });
+}
+
+export const pages = {
+  expired: () =>
+    renderPage({
+      status: 410,
+      tone: "warn",
+      title: "This link has expired or was already used",
+      body: html`<p>This link has expired or was already used. Ask your agent for a new one.</p>
+<p class="fine">Settings links work once and only for a short time, so nobody else can reuse them.</p>`,
+    }),
+  mismatch: () =>
+    renderPage({
+      status: 403,
+      tone: "bad",
+      title: "This link was sent to a different account",
+      body: html`<p>You signed in with an account that is not the one this link belongs to, so nothing was changed.</p>
+<p>Ask your agent for a new link and sign in with the account you used before.</p>`,
+    }),
+  rateLimited: (retryAfter: string) =>
+    renderPage({
+      status: 429,
+      tone: "warn",
+      title: "Too many attempts",
+      headers: { "Retry-After": retryAfter },
+      body: html`<p>We received too many requests from your network. Wait about ${retryAfter} seconds, then try again.</p>`,
+    }),
+  crossOrigin: () =>
+    renderPage({
+      status: 403,
+      tone: "bad",
+      title: "This request did not come from Gatehouse",
+      body: html`<p>For your safety we only accept this form from Gatehouse's own pages. Nothing was changed.</p>
+<p>Open the settings link from your chat again.</p>`,
+    }),
+  badRequest: () =>
+    renderPage({
+      status: 400,
+      tone: "bad",
+      title: "Something was wrong with that request",
+      body: html`<p>The form was incomplete or malformed. Nothing was changed.</p><p>Open the settings link from your chat again.</p>`,
+    }),
+  unavailable: () =>
+    renderPage({
+      status: 503,
+      tone: "warn",
+      title: "Gatehouse is temporarily unavailable",
+      headers: { "Retry-After": "5" },
+      body: html`<p>Part of Gatehouse did not answer, so we stopped without changing anything.</p>
+<p>Try again in a moment. If the link no longer works, ask your agent for a new one.</p>`,
+    }),
+  signInFailed: () =>
+    renderPage({
+      status: 401,
+      tone: "warn",
+      title: "Sign-in did not complete",
+      body: html`<p>The sign-in was cancelled or could not be verified, so nothing was changed.</p>
+<p>Ask your agent for a new settings link and try again.</p>`,
+    }),
+};

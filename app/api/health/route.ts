@@ -1,0 +1,8 @@
+// GET /api/health – the process is up (no dependency checks; see /api/ready).
+import { json } from "@/lib/http/respond";
+
+export const dynamic = "force-dynamic";
+
+export function GET() {
+  return json({ status: "ok" });
+}

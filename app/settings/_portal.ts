@@ -1,0 +1,14 @@
+import "server-only";
+import { cookies } from "next/headers";
+import { unauthorized } from "next/navigation";
+import { cache } from "react";
+import { loadPortalContext } from "@/lib/portal/context";
+import { portalCookieName } from "@/lib/portal/cookie";
+
+/** The portal context for this request (once per render), or the 401 "open the link from your chat" page. */
+export const requirePortal = cache(async () => {
+  const jar = await cookies();
+  const context = await loadPortalContext(jar.get(portalCookieName())?.value);
+  if (!context) unauthorized();
+  return context;
+});

@@ -1,0 +1,26 @@
+// GET /settings?s=<id> (rewritten here by proxy.ts) – the interstitial. Never consumes the link: chat
+// link-preview bots fetch it first. Unknown, used and expired links get the same 410 page.
+import { getConfig } from "@/lib/config";
+import { clientIp } from "@/lib/http/request";
+import { describeLinkSession } from "@/lib/links/describe";
+import { enforceRateLimit } from "@/lib/ratelimit/ratelimit";
+import { html, pages, renderPage } from "../../_lib/html";
+import { withLinkPage } from "../../_lib/link-route";
+
+export const dynamic = "force-dynamic";
+
+export const GET = withLinkPage(async (req) => {
+  await enforceRateLimit({ bucket: "link", subject: clientIp(req.headers), limit: getConfig().rateLimits.linkPerMinute });
+  const id = new URL(req.url).searchParams.get("s");
+  const link = await describeLinkSession(id);
+  if (!link) return pages.expired();
+  const minutes = Math.max(1, Math.round((link.expiresAt.getTime() - Date.now()) / 60_000));
+  return renderPage({
+    status: 200,
+    tone: "ok",
+    title: "Open your settings",
+    body: html`<p>This link opens the Gatehouse settings of <strong>${link.userName}</strong> in the workspace <strong>${link.workspaceName}</strong>.</p>
+<form method="post" action="/settings/open"><input type="hidden" name="s" value="${id}"><button type="submit">Continue</button></form>
+<p class="fine">The link works once and expires in about ${minutes} minute${minutes === 1 ? "" : "s"}. If you did not ask your agent for it, close this page.</p>`,
+  });
+});

@@ -1,0 +1,80 @@
+// next-auth v5 as the OAuth/OIDC client that proves a settings-link opener's identity (SPEC §3).
+// Its JWT session only carries the provider subject from the callback to /settings/callback, which turns it
+// into a portal session and clears it; it never authorises anything on its own.
+import NextAuth from "next-auth";
+import type { OAuthConfig } from "next-auth/providers";
+import { getConfig } from "@/lib/config";
+import { log } from "@/lib/log";
+
+type Profile = Record<string, unknown>;
+
+function subjectOf(profile: Profile): string {
+  const sub = profile.sub ?? profile.id;
+  if ((typeof sub !== "string" && typeof sub !== "number") || String(sub) === "") {
+    // Without this, Auth.js would invent a random id and we would bind garbage.
+    throw new Error("The identity provider returned no subject.");
+  }
+  return String(sub);
+}
+
+function settingsProvider(): OAuthConfig<Profile>[] {
+  const oauth = getConfig().settingsOAuth;
+  if (!oauth) return [];
+  const common = {
+    id: "settings",
+    name: oauth.providerName,
+    clientId: oauth.clientId,
+    clientSecret: oauth.clientSecret,
+    checks: ["pkce", "state"] as ("pkce" | "state")[],
+    profile: (p: Profile) => ({
+      id: subjectOf(p),
+      name: typeof p.name === "string" ? p.name : typeof p.login === "string" ? p.login : null,
+      email: typeof p.email === "string" ? p.email : null,
+    }),
+  };
+  if (oauth.issuer) {
+    return [{ ...common, type: "oidc", issuer: oauth.issuer, authorization: { params: { scope: oauth.scopes } } }];
+  }
+  return [
+    {
+      ...common,
+      type: "oauth",
+      authorization: { url: oauth.authorizationUrl, params: { scope: oauth.scopes } },
+      token: oauth.tokenUrl,
+      userinfo: oauth.userinfoUrl,
+    },
+  ];
+}
+
+export const { handlers, auth, signIn, signOut } = NextAuth(() => {
+  const config = getConfig();
+  // Pin every URL next-auth builds (redirect_uri, callbacks) to the configured public URL, not the Host header.
+  process.env.AUTH_URL = `${config.publicUrl}/api/auth`;
+  return {
+    secret: config.authSecret,
+    trustHost: true,
+    basePath: "/api/auth",
+    useSecureCookies: config.secureCookies,
+    session: { strategy: "jwt", maxAge: 600 },
+    providers: settingsProvider(),
+    pages: { signIn: "/settings", error: "/settings/identity-error" },
+    // next-auth would log through console.error, around our redaction.
+    logger: {
+      error: (error: Error) => log.warn({ err: error }, "identity provider sign-in failed"),
+      warn: (code: string) => log.warn({ code }, "next-auth warning"),
+      debug: () => undefined,
+    },
+    callbacks: {
+      jwt({ token, account }) {
+        if (account?.provider === "settings") {
+          token.settingsSubject = account.providerAccountId;
+          token.settingsAt = Date.now();
+        }
+        return token;
+      },
+      session({ session, token }) {
+        return { ...session, settingsSubject: token.settingsSubject as string | undefined, settingsAt: token.settingsAt as number | undefined };
+      },
+    },
+  };
+});

@@ -1,0 +1,43 @@
+// The environment of the server Playwright tests run against; specs seed data through the real CLI with it.
+import { randomBytes } from "node:crypto";
+
+export const E2E_PORT = Number(process.env.E2E_PORT ?? 3100);
+export const E2E_BASE_URL = `http://localhost:${E2E_PORT}`;
+/** A second server on the same build and database with no identity provider: links open straight in. */
+export const E2E_PLAIN_PORT = Number(process.env.E2E_PLAIN_PORT ?? 3101);
+export const E2E_PLAIN_BASE_URL = `http://localhost:${E2E_PLAIN_PORT}`;
+export const E2E_OIDC_PORT = Number(process.env.E2E_OIDC_PORT ?? 3998);
+export const E2E_TELEGRAM_BOT_TOKEN = "123456:e2e-test-bot-token";
+
+// Stable within one run: Playwright imports this file in its own process and in the web server's.
+const runSeed = process.env.GATEHOUSE_E2E_SECRETS ?? randomBytes(32).toString("base64");
+process.env.GATEHOUSE_E2E_SECRETS = runSeed;
+
+export const E2E_ENV: Record<string, string> = {
+  NODE_ENV: "production",
+  NEXT_TELEMETRY_DISABLED: "1",
+  LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? "warn",
+  PORT: String(E2E_PORT),
+  DATABASE_URL: process.env.E2E_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/gatehouse_e2e",
+  REDIS_URL: process.env.E2E_REDIS_URL ?? "redis://127.0.0.1:6379/2",
+  GATEHOUSE_PUBLIC_URL: E2E_BASE_URL,
+  AUTH_SECRET: `e2e-${runSeed}`,
+  GATEHOUSE_MASTER_KEYS: `e2e:${runSeed}`,
+  SETTINGS_OAUTH_ISSUER: `http://127.0.0.1:${E2E_OIDC_PORT}`,
+  SETTINGS_OAUTH_CLIENT_ID: "gatehouse-e2e",
+  SETTINGS_OAUTH_CLIENT_SECRET: "gatehouse-e2e-secret",
+  SETTINGS_OAUTH_PROVIDER_NAME: "Gatehouse test login",
+  TELEGRAM_BOT_TOKEN: E2E_TELEGRAM_BOT_TOKEN,
+  RATE_LIMIT_LINK_PER_MINUTE: "20",
+  RATE_LIMIT_TELEGRAM_PER_MINUTE: "20",
+};
+
+export const E2E_PLAIN_ENV: Record<string, string> = {
+  ...E2E_ENV,
+  PORT: String(E2E_PLAIN_PORT),
+  GATEHOUSE_PUBLIC_URL: E2E_PLAIN_BASE_URL,
+  SETTINGS_OAUTH_ISSUER: "",
+  SETTINGS_OAUTH_CLIENT_ID: "",
+  SETTINGS_OAUTH_CLIENT_SECRET: "",
+  SETTINGS_OAUTH_PROVIDER_NAME: "",
+};

@@ -1,0 +1,2 @@
+export { appendAuditEvent, type AuditActor, type AuditEventInput } from "./append";
+export { verifyAudit, verifyAuditChain, type VerifyResult } from "./verify";

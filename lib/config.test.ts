@@ -1,0 +1,124 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseConfig } from "./config";
+
+const KEY = Buffer.alloc(32, 1).toString("base64");
+const prod = { NODE_ENV: "production", AUTH_SECRET: "x".repeat(40), GATEHOUSE_MASTER_KEYS: `k1:${KEY}` };
+
+function problems(env: Record<string, string | undefined>): string[] {
+  try {
+    parseConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error("expected the configuration to be rejected");
+}
+
+describe("parseConfig", () => {
+  it("gives working defaults to the test suite only", () => {
+    const c = parseConfig({ NODE_ENV: "test" });
+    expect(c.databaseUrl).toBe("postgresql://postgres@127.0.0.1:5432/gatehouse");
+    expect(c.redisUrl).toBe("redis://127.0.0.1:6379");
+    expect(c.publicUrl).toBe("http://localhost:3000");
+    expect(c.ttl).toEqual({
+      linkSeconds: 900,
+      portalIdleSeconds: 1800,
+      portalAbsoluteSeconds: 43200,
+      telegramInitDataMaxAgeSeconds: 3600,
+      jobTokenSeconds: 3600,
+      tokenRotationGraceSeconds: 30,
+    });
+    expect(c.settingsOAuth).toBeNull();
+    expect(c.masterKeys).toHaveLength(1);
+  });
+
+  it("accepts a complete production configuration and keeps key order (first = active)", () => {
+    const c = parseConfig({ ...prod, GATEHOUSE_MASTER_KEYS: `new:${KEY}, old:${Buffer.alloc(32, 2).toString("base64")}` });
+    expect(c.masterKeys.map((k) => k.id)).toEqual(["new", "old"]);
+    expect(c.production).toBe(true);
+  });
+
+  it.each([
+    [{}],
+    [{ NODE_ENV: "development" }],
+    [{ NODE_ENV: "development", GATEHOUSE_PUBLIC_URL: "https://gh.example" }],
+  ])("refuses well-known secrets outside the test suite: %j", (env) => {
+    const found = problems(env).join("\n");
+    expect(found).toMatch(/^AUTH_SECRET: is required/m);
+    expect(found).toMatch(/^GATEHOUSE_MASTER_KEYS: is required/m);
+  });
+
+  it("requires an https public URL in production unless it is loopback", () => {
+    expect(problems({ ...prod, GATEHOUSE_PUBLIC_URL: "http://gate.example.com" }).join("\n")).toMatch(/^GATEHOUSE_PUBLIC_URL: must be https/m);
+    expect(parseConfig({ ...prod, GATEHOUSE_PUBLIC_URL: "http://localhost:3100" }).secureCookies).toBe(false);
+  });
+
+  it.each([
+    ["AUTH_SECRET", { ...prod, AUTH_SECRET: undefined }],
+    ["GATEHOUSE_MASTER_KEYS", { ...prod, GATEHOUSE_MASTER_KEYS: undefined }],
+    ["GATEHOUSE_MASTER_KEYS", { ...prod, GATEHOUSE_MASTER_KEYS: "" }],
+  ])("refuses production without %s", (name, env) => {
+    expect(problems(env).join("\n")).toMatch(new RegExp(`^${name}: is required in production`, "m"));
+  });
+
+  it.each([
+    ["DATABASE_URL", { DATABASE_URL: "mysql://localhost/x" }],
+    ["DATABASE_URL", { DATABASE_URL: "not a url" }],
+    ["REDIS_URL", { REDIS_URL: "http://localhost:6379" }],
+    ["GATEHOUSE_PUBLIC_URL", { GATEHOUSE_PUBLIC_URL: "localhost:3000" }],
+    ["AUTH_SECRET", { AUTH_SECRET: "short" }],
+    ["GATEHOUSE_MASTER_KEYS", { GATEHOUSE_MASTER_KEYS: "k1:c2hvcnQ=" }],
+    ["GATEHOUSE_MASTER_KEYS", { GATEHOUSE_MASTER_KEYS: KEY }],
+    ["GATEHOUSE_MASTER_KEYS", { GATEHOUSE_MASTER_KEYS: `a:${KEY},a:${KEY}` }],
+    ["PORT", { PORT: "http" }],
+    ["LOG_LEVEL", { LOG_LEVEL: "loud" }],
+    ["LINK_TTL_SECONDS", { LINK_TTL_SECONDS: "abc" }],
+    ["LINK_TTL_SECONDS", { LINK_TTL_SECONDS: "5" }],
+    ["PORTAL_IDLE_TIMEOUT_SECONDS", { PORTAL_IDLE_TIMEOUT_SECONDS: "1.5" }],
+    ["PORTAL_IDLE_TIMEOUT_SECONDS", { PORTAL_IDLE_TIMEOUT_SECONDS: "7200", PORTAL_ABSOLUTE_TIMEOUT_SECONDS: "3600" }],
+    ["PORTAL_ABSOLUTE_TIMEOUT_SECONDS", { PORTAL_ABSOLUTE_TIMEOUT_SECONDS: "-1" }],
+    ["TELEGRAM_INIT_DATA_MAX_AGE_SECONDS", { TELEGRAM_INIT_DATA_MAX_AGE_SECONDS: "x" }],
+    ["JOB_TOKEN_TTL_SECONDS", { JOB_TOKEN_TTL_SECONDS: "999999" }],
+    ["TOKEN_ROTATION_GRACE_SECONDS", { TOKEN_ROTATION_GRACE_SECONDS: "0" }],
+    ["TELEGRAM_API_ROOT", { TELEGRAM_API_ROOT: "ftp://x" }],
+    ["SETTINGS_OAUTH_ISSUER", { SETTINGS_OAUTH_ISSUER: "nope", SETTINGS_OAUTH_CLIENT_ID: "c" }],
+    ["SETTINGS_OAUTH_CLIENT_ID", { SETTINGS_OAUTH_ISSUER: "https://id.example.com" }],
+    ["SETTINGS_OAUTH_AUTH_URL", { SETTINGS_OAUTH_CLIENT_ID: "c", SETTINGS_OAUTH_TOKEN_URL: "https://id.example.com/token" }],
+    ["SETTINGS_OAUTH_USERINFO_URL", {
+      SETTINGS_OAUTH_CLIENT_ID: "c",
+      SETTINGS_OAUTH_AUTH_URL: "https://id.example.com/auth",
+      SETTINGS_OAUTH_TOKEN_URL: "https://id.example.com/token",
+    }],
+    ["SETTINGS_OAUTH_ISSUER", {
+      SETTINGS_OAUTH_CLIENT_ID: "c",
+      SETTINGS_OAUTH_ISSUER: "https://id.example.com",
+      SETTINGS_OAUTH_AUTH_URL: "https://id.example.com/auth",
+    }],
+  ])("names %s when it is malformed or inconsistent", (name, env) => {
+    const found = problems(env);
+    expect(found.some((p) => p.startsWith(`${name}:`)), found.join("\n")).toBe(true);
+  });
+
+  it("configures the identity provider from discovery or from explicit endpoints", () => {
+    expect(
+      parseConfig({ NODE_ENV: "test", SETTINGS_OAUTH_ISSUER: "https://id.example.com", SETTINGS_OAUTH_CLIENT_ID: "c" }).settingsOAuth,
+    ).toMatchObject({ issuer: "https://id.example.com", clientId: "c", scopes: "openid email profile" });
+    expect(
+      parseConfig({
+        NODE_ENV: "test",
+        SETTINGS_OAUTH_CLIENT_ID: "c",
+        SETTINGS_OAUTH_AUTH_URL: "https://gh.example/auth",
+        SETTINGS_OAUTH_TOKEN_URL: "https://gh.example/token",
+        SETTINGS_OAUTH_USERINFO_URL: "https://gh.example/user",
+        SETTINGS_OAUTH_SCOPES: "read:user",
+      }).settingsOAuth,
+    ).toMatchObject({ authorizationUrl: "https://gh.example/auth", scopes: "read:user" });
+  });
+
+  it("treats empty values as unset and marks https public URLs for secure cookies", () => {
+    const c = parseConfig({ NODE_ENV: "test", SETTINGS_OAUTH_ISSUER: "", GATEHOUSE_PUBLIC_URL: "https://gate.example.com/" });
+    expect(c.settingsOAuth).toBeNull();
+    expect(c.publicUrl).toBe("https://gate.example.com");
+    expect(c.secureCookies).toBe(true);
+  });
+});

@@ -1,0 +1,238 @@
+// One schema over the environment (SPEC §10), parsed once; everything else reads the typed result.
+// Kept free of "server-only" so scripts (CLI, migrate, dev bootstrap) can share it.
+import { z } from "zod";
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export type MasterKey = { id: string; key: Buffer };
+
+// Well-known values, so only the test suite may fall back to them. Development gets random ones in
+// .env.local from `npm run dev`; anything else must configure its own (a deployment that forgot
+// NODE_ENV=production must not start with public secrets).
+const TEST_DEFAULTS = {
+  AUTH_SECRET: "gatehouse-test-auth-secret-not-for-any-deployment",
+  GATEHOUSE_MASTER_KEYS: `test:${Buffer.alloc(32, 7).toString("base64")}`,
+};
+
+const seconds = (def: number, min: number, max: number) =>
+  z.coerce
+    .number({ error: "must be a whole number of seconds" })
+    .int("must be a whole number of seconds")
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`)
+    .default(def);
+
+const positiveInt = (def: number) =>
+  z.coerce.number({ error: "must be a whole number" }).int("must be a whole number").min(1, "must be at least 1").default(def);
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === "" ? undefined : v))
+  .optional();
+
+const urlWith = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    }, `must be a URL (${protocols.join(" or ")})`);
+
+const optionalUrl = z
+  .string()
+  .trim()
+  .transform((v) => (v === "" ? undefined : v))
+  .pipe(urlWith(["http:", "https:"]).optional())
+  .optional();
+
+const masterKeys = z.string().transform((raw, ctx): MasterKey[] => {
+  const keys: MasterKey[] = [];
+  for (const part of raw.split(",").map((p) => p.trim()).filter(Boolean)) {
+    const idx = part.indexOf(":");
+    const id = idx > 0 ? part.slice(0, idx) : "";
+    const key = Buffer.from(idx > 0 ? part.slice(idx + 1) : "", "base64");
+    if (!/^[A-Za-z0-9_-]{1,32}$/.test(id) || key.length !== 32) {
+      ctx.addIssue({ code: "custom", message: 'each key must be "<id>:<base64 of 32 bytes>" with id [A-Za-z0-9_-]{1,32}' });
+      return z.NEVER;
+    }
+    if (keys.some((k) => k.id === id)) {
+      ctx.addIssue({ code: "custom", message: `key id "${id}" appears twice` });
+      return z.NEVER;
+    }
+    keys.push({ id, key });
+  }
+  if (keys.length === 0) {
+    ctx.addIssue({ code: "custom", message: "must list at least one key" });
+    return z.NEVER;
+  }
+  return keys;
+});
+
+const schema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  DATABASE_URL: urlWith(["postgresql:", "postgres:"]).default("postgresql://postgres@127.0.0.1:5432/gatehouse"),
+  REDIS_URL: urlWith(["redis:", "rediss:"]).default("redis://127.0.0.1:6379"),
+  GATEHOUSE_PUBLIC_URL: urlWith(["http:", "https:"]).default("http://localhost:3000"),
+  AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  GATEHOUSE_MASTER_KEYS: masterKeys.optional(),
+
+  SETTINGS_OAUTH_ISSUER: optionalUrl,
+  SETTINGS_OAUTH_AUTH_URL: optionalUrl,
+  SETTINGS_OAUTH_TOKEN_URL: optionalUrl,
+  SETTINGS_OAUTH_USERINFO_URL: optionalUrl,
+  SETTINGS_OAUTH_CLIENT_ID: optionalString,
+  SETTINGS_OAUTH_CLIENT_SECRET: optionalString,
+  SETTINGS_OAUTH_SCOPES: optionalString,
+  SETTINGS_OAUTH_PROVIDER_NAME: optionalString,
+
+  TELEGRAM_BOT_TOKEN: optionalString,
+  TELEGRAM_API_ROOT: urlWith(["http:", "https:"]).default("https://api.telegram.org"),
+
+  LINK_TTL_SECONDS: seconds(900, 60, 86400),
+  PORTAL_IDLE_TIMEOUT_SECONDS: seconds(1800, 60, 86400),
+  PORTAL_ABSOLUTE_TIMEOUT_SECONDS: seconds(43200, 300, 30 * 86400),
+  TELEGRAM_INIT_DATA_MAX_AGE_SECONDS: seconds(3600, 30, 86400),
+  JOB_TOKEN_TTL_SECONDS: seconds(3600, 60, 86400),
+  TOKEN_ROTATION_GRACE_SECONDS: seconds(30, 1, 600),
+
+  TRUST_PROXY_HOPS: z.coerce.number({ error: "must be a whole number" }).int().min(0).max(5).default(1),
+  RATE_LIMIT_LINK_PER_MINUTE: positiveInt(30),
+  RATE_LIMIT_TELEGRAM_PER_MINUTE: positiveInt(30),
+});
+
+type Env = Record<string, string | undefined>;
+
+function parseEnv(env: Env) {
+  // Empty strings mean "not set" so `FOO=` in an env file behaves like an absent variable.
+  const cleaned: Env = {};
+  for (const key of Object.keys(schema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value.trim() !== "") cleaned[key] = value;
+  }
+  return schema.safeParse(cleaned);
+}
+
+function requiredSecrets(env: Env): string[] {
+  if (env.NODE_ENV === "test") return [];
+  const where = env.NODE_ENV === "production" ? "in production" : "(run `npm run dev` once to generate .env.local)";
+  const missing = (name: string) => (env[name] ?? "").trim() === "";
+  return [
+    ...(missing("AUTH_SECRET") ? [`AUTH_SECRET: is required ${where}; 32+ random characters`] : []),
+    ...(missing("GATEHOUSE_MASTER_KEYS") ? [`GATEHOUSE_MASTER_KEYS: is required ${where}; "<id>:<base64 of 32 bytes>"`] : []),
+  ];
+}
+
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+export function parseConfig(env: Env) {
+  const parsed = parseEnv(env);
+  if (!parsed.success) {
+    throw new ConfigError([
+      ...requiredSecrets(env),
+      ...parsed.error.issues.map((i) => `${i.path.join(".") || "environment"}: ${i.message}`),
+    ]);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === "production";
+  const problems: string[] = requiredSecrets(env);
+  const publicUrlParsed = new URL(e.GATEHOUSE_PUBLIC_URL);
+  if (production && publicUrlParsed.protocol !== "https:" && !LOOPBACK.has(publicUrlParsed.hostname)) {
+    problems.push("GATEHOUSE_PUBLIC_URL: must be https in production (cookies are only Secure on https)");
+  }
+
+  const oauthKeys = Object.keys(e).filter((k) => k.startsWith("SETTINGS_OAUTH_") && e[k as keyof typeof e] !== undefined);
+  const explicit = [e.SETTINGS_OAUTH_AUTH_URL, e.SETTINGS_OAUTH_TOKEN_URL, e.SETTINGS_OAUTH_USERINFO_URL];
+  let settingsOAuth: null | {
+    issuer?: string;
+    authorizationUrl?: string;
+    tokenUrl?: string;
+    userinfoUrl?: string;
+    clientId: string;
+    clientSecret?: string;
+    scopes: string;
+    providerName: string;
+  } = null;
+  if (oauthKeys.length > 0) {
+    if (!e.SETTINGS_OAUTH_CLIENT_ID) problems.push("SETTINGS_OAUTH_CLIENT_ID: is required when SETTINGS_OAUTH_* is configured");
+    if (e.SETTINGS_OAUTH_ISSUER && explicit.some(Boolean)) {
+      problems.push("SETTINGS_OAUTH_ISSUER: set either the issuer (OIDC discovery) or the explicit endpoints, not both");
+    } else if (!e.SETTINGS_OAUTH_ISSUER && !explicit.every(Boolean)) {
+      const missing = ["SETTINGS_OAUTH_AUTH_URL", "SETTINGS_OAUTH_TOKEN_URL", "SETTINGS_OAUTH_USERINFO_URL"].filter(
+        (_, i) => !explicit[i],
+      );
+      problems.push(`${missing[0]}: set SETTINGS_OAUTH_ISSUER, or all of ${missing.join(", ")}`);
+    }
+    settingsOAuth = {
+      issuer: e.SETTINGS_OAUTH_ISSUER,
+      authorizationUrl: e.SETTINGS_OAUTH_AUTH_URL,
+      tokenUrl: e.SETTINGS_OAUTH_TOKEN_URL,
+      userinfoUrl: e.SETTINGS_OAUTH_USERINFO_URL,
+      clientId: e.SETTINGS_OAUTH_CLIENT_ID ?? "",
+      clientSecret: e.SETTINGS_OAUTH_CLIENT_SECRET,
+      scopes: e.SETTINGS_OAUTH_SCOPES ?? "openid email profile",
+      providerName: e.SETTINGS_OAUTH_PROVIDER_NAME ?? "your identity provider",
+    };
+  }
+  if (e.PORTAL_IDLE_TIMEOUT_SECONDS > e.PORTAL_ABSOLUTE_TIMEOUT_SECONDS) {
+    problems.push("PORTAL_IDLE_TIMEOUT_SECONDS: must not exceed PORTAL_ABSOLUTE_TIMEOUT_SECONDS");
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  const publicUrl = publicUrlParsed;
+  return {
+    env: e.NODE_ENV,
+    production,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    publicUrl: publicUrl.origin,
+    secureCookies: publicUrl.protocol === "https:",
+    authSecret: e.AUTH_SECRET ?? TEST_DEFAULTS.AUTH_SECRET,
+    masterKeys: e.GATEHOUSE_MASTER_KEYS ?? (masterKeys.parse(TEST_DEFAULTS.GATEHOUSE_MASTER_KEYS) as MasterKey[]),
+    settingsOAuth,
+    telegram: { botToken: e.TELEGRAM_BOT_TOKEN, apiRoot: e.TELEGRAM_API_ROOT.replace(/\/+$/, "") },
+    ttl: {
+      linkSeconds: e.LINK_TTL_SECONDS,
+      portalIdleSeconds: e.PORTAL_IDLE_TIMEOUT_SECONDS,
+      portalAbsoluteSeconds: e.PORTAL_ABSOLUTE_TIMEOUT_SECONDS,
+      telegramInitDataMaxAgeSeconds: e.TELEGRAM_INIT_DATA_MAX_AGE_SECONDS,
+      jobTokenSeconds: e.JOB_TOKEN_TTL_SECONDS,
+      tokenRotationGraceSeconds: e.TOKEN_ROTATION_GRACE_SECONDS,
+    },
+    trustProxyHops: e.TRUST_PROXY_HOPS,
+    rateLimits: {
+      linkPerMinute: e.RATE_LIMIT_LINK_PER_MINUTE,
+      telegramPerMinute: e.RATE_LIMIT_TELEGRAM_PER_MINUTE,
+    },
+  };
+}
+
+export type Config = ReturnType<typeof parseConfig>;
+
+let cached: Config | undefined;
+
+/** DATABASE_URL alone, for tools (migrate) that need nothing else. */
+export function databaseUrlFrom(env: Env): string {
+  const parsed = schema.shape.DATABASE_URL.safeParse(env.DATABASE_URL?.trim() ? env.DATABASE_URL : undefined);
+  if (!parsed.success) throw new ConfigError([`DATABASE_URL: ${parsed.error.issues[0]?.message ?? "is invalid"}`]);
+  return parsed.data;
+}
+
+/** The process configuration, parsed on first use (start-up calls this so a bad value stops the process). */
+export function getConfig(): Config {
+  cached ??= parseConfig(process.env);
+  return cached;
+}

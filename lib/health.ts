@@ -1,0 +1,32 @@
+import "server-only";
+import { db } from "./db";
+import { redis } from "./redis";
+
+type Check = "ok" | "unavailable";
+
+const TIMEOUT_MS = 1500;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("readiness check timed out")), ms);
+    }),
+  ]);
+}
+
+async function check(probe: () => Promise<unknown>): Promise<Check> {
+  try {
+    await withTimeout(probe(), TIMEOUT_MS);
+    return "ok";
+  } catch {
+    return "unavailable";
+  }
+}
+
+/** Both dependencies answer a trivial command within the deadline; nothing is cached between calls. */
+export async function checkReadiness(): Promise<{ ready: boolean; db: Check; redis: Check }> {
+  const [dbState, redisState] = await Promise.all([check(() => db.$queryRaw`SELECT 1`), check(() => redis.ping())]);
+  return { ready: dbState === "ok" && redisState === "ok", db: dbState, redis: redisState };
+}

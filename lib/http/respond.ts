@@ -1,0 +1,37 @@
+import "server-only";
+import { log } from "../log";
+import { AppError, isAppError, isInfrastructureError } from "./errors";
+
+export const noStore = { "Cache-Control": "no-store" } as const;
+
+export function json(body: unknown, init: { status?: number; headers?: Record<string, string> } = {}) {
+  return Response.json(body, { status: init.status ?? 200, headers: { ...noStore, ...init.headers } });
+}
+
+export function errorBody(err: AppError) {
+  return { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
+}
+
+/** The one mapper from anything thrown to an HTTP response. Unknown errors carry no detail outward. */
+export function toResponse(err: unknown): Response {
+  let appError: AppError;
+  if (isAppError(err)) {
+    appError = err;
+  } else if (isInfrastructureError(err)) {
+    log.warn({ err }, "infrastructure unavailable");
+    appError = new AppError("unavailable");
+  } else if (isPrismaKnown(err, "P2002")) {
+    appError = new AppError("conflict");
+  } else if (isPrismaKnown(err, "P2025")) {
+    appError = new AppError("not_found");
+  } else {
+    log.error({ err }, "unhandled error");
+    appError = new AppError("internal_error");
+  }
+  const headers: Record<string, string> = { ...noStore, ...appError.headers };
+  return Response.json(errorBody(appError), { status: appError.status, headers });
+}
+
+function isPrismaKnown(err: unknown, code: string) {
+  return !!err && typeof err === "object" && (err as { code?: unknown }).code === code;
+}

@@ -1,0 +1,36 @@
+import "server-only";
+import { getConfig } from "../config";
+
+// Telegram's web clients embed Mini Apps in an iframe; nothing else may frame Gatehouse.
+const TELEGRAM_FRAME_ANCESTORS = "https://web.telegram.org";
+
+/** Where the settings-link form may lead: ourselves, and the identity provider we redirect to after POST. */
+function formActionSources(): string {
+  const oauth = getConfig().settingsOAuth;
+  const idp = oauth ? [oauth.issuer, oauth.authorizationUrl].filter(Boolean).map((u) => new URL(u!).origin) : [];
+  return ["'self'", ...new Set(idp)].join(" ");
+}
+
+export function contentSecurityPolicy({ nonce, pathname }: { nonce: string; pathname: string }): string {
+  const dev = getConfig().env === "development";
+  const frameAncestors = pathname === "/telegram" || pathname.startsWith("/telegram/") ? TELEGRAM_FRAME_ANCESTORS : "'none'";
+  return [
+    "default-src 'self'",
+    `script-src 'self' 'nonce-${nonce}' 'strict-dynamic'${dev ? " 'unsafe-eval'" : ""}`,
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    `connect-src 'self'${dev ? " ws:" : ""}`,
+    `frame-ancestors ${frameAncestors}`,
+    `form-action ${formActionSources()}`,
+    "base-uri 'none'",
+    "object-src 'none'",
+  ].join("; ");
+}
+
+export const STATIC_SECURITY_HEADERS = {
+  "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "no-referrer",
+  "Cross-Origin-Opener-Policy": "same-origin",
+  "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+} as const;

@@ -1,0 +1,66 @@
+import "server-only";
+import { appendAuditEvent } from "../audit";
+import { getConfig } from "../config";
+import { sha256Hex } from "../crypto/opaque";
+import { db } from "../db";
+import { AppError } from "../http/errors";
+
+/** A stable name for the configured identity provider; bindings made with another provider never match. */
+export function settingsProviderKey(): string {
+  const oauth = getConfig().settingsOAuth;
+  if (!oauth) throw new AppError("internal_error", "No identity provider is configured.");
+  return oauth.issuer ? `oidc:${oauth.issuer}` : `oauth2:${oauth.authorizationUrl}`;
+}
+
+export type BindOutcome = "bound" | "verified";
+
+/**
+ * First use binds (provider, subject) to the link's user; later uses must present the same subject. A
+ * subject bound to someone else, or a different subject for this user, is a mismatch: audited, nothing
+ * bound. Accounts are never matched by e-mail.
+ */
+export async function bindOrVerifyIdentity({
+  workspaceId,
+  userId,
+  provider,
+  subject,
+  ip,
+}: {
+  workspaceId: string;
+  userId: string;
+  provider: string;
+  subject: string;
+  ip?: string | null;
+}): Promise<BindOutcome> {
+  // The subject is not secret, but it is personal data; the audit keeps a digest that still correlates.
+  const subjectRef = sha256Hex(`${provider}\u0000${subject}`).slice(0, 16);
+  const mismatch = async () => {
+    await appendAuditEvent({ workspaceId, actor: { type: "user", id: userId }, action: "identity.mismatch", target: `user:${userId}`, ip, data: { provider, subject: subjectRef } });
+    return new AppError("forbidden", "This link was sent to a different account.");
+  };
+
+  const [bySubject, byUser] = await Promise.all([
+    db.oAuthBinding.findUnique({ where: { provider_subject: { provider, subject } }, select: { userId: true } }),
+    db.oAuthBinding.findUnique({ where: { userId_provider: { userId, provider } }, select: { subject: true } }),
+  ]);
+  if (bySubject && bySubject.userId !== userId) throw await mismatch();
+  if (byUser && byUser.subject !== subject) throw await mismatch();
+  if (bySubject && byUser) {
+    await appendAuditEvent({ workspaceId, actor: { type: "user", id: userId }, action: "identity.verified", target: `user:${userId}`, ip, data: { provider, subject: subjectRef } });
+    return "verified";
+  }
+  try {
+    await db.$transaction(async (tx) => {
+      await tx.oAuthBinding.create({ data: { userId, provider, subject } });
+      await appendAuditEvent({ workspaceId, actor: { type: "user", id: userId }, action: "identity.bound", target: `user:${userId}`, ip, data: { provider, subject: subjectRef } }, tx);
+    });
+  } catch (err) {
+    // Lost a race: the subject or this user's provider slot was bound concurrently. Re-check from scratch.
+    if ((err as { code?: string }).code !== "P2002") throw err;
+    const again = await db.oAuthBinding.findUnique({ where: { provider_subject: { provider, subject } }, select: { userId: true } });
+    if (again?.userId !== userId) throw await mismatch();
+    await appendAuditEvent({ workspaceId, actor: { type: "user", id: userId }, action: "identity.verified", target: `user:${userId}`, ip, data: { provider, subject: subjectRef } });
+    return "verified";
+  }
+  return "bound";
+}

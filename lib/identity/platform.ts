@@ -1,0 +1,28 @@
+import { AppError } from "../http/errors";
+
+export const PLATFORMS = ["telegram", "slack"] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+export type PlatformIdentityRef = { platform: Platform; externalId: string };
+
+const FORMATS: Record<Platform, { pattern: RegExp; hint: string }> = {
+  telegram: { pattern: /^[1-9][0-9]{0,19}$/, hint: "a numeric Telegram user id" },
+  slack: { pattern: /^T[A-Z0-9]{2,20}:[UW][A-Z0-9]{2,20}$/, hint: '"<team id>:<user id>", e.g. T0123ABCD:U0456EFGH' },
+};
+
+/** Validates a platform identity (telegram:<id>, slack:<team>:<user>) into its canonical form. */
+export function parsePlatformIdentity(platform: string, externalId: string): PlatformIdentityRef {
+  if (!PLATFORMS.includes(platform as Platform)) {
+    throw new AppError("validation_failed", `Unknown platform "${platform}"; use one of ${PLATFORMS.join(", ")}.`);
+  }
+  const format = FORMATS[platform as Platform];
+  const id = externalId.trim();
+  if (!format.pattern.test(id)) {
+    throw new AppError("validation_failed", `A ${platform} id must be ${format.hint}.`);
+  }
+  return { platform: platform as Platform, externalId: id };
+}
+
+export function formatPlatformIdentity({ platform, externalId }: PlatformIdentityRef) {
+  return `${platform}:${externalId}`;
+}

@@ -1,0 +1,35 @@
+import "server-only";
+import type { Tx } from "../db";
+import type { PlatformIdentityRef } from "./platform";
+
+/**
+ * The user who owns this platform identity, created if the identity is new. An identity belongs to exactly
+ * one user (unique index), so concurrent callers converge on one user; the loser's transaction fails with
+ * P2002 and is retried by `transactWithRetry`.
+ */
+export async function findOrCreateUserByIdentity(
+  tx: Tx,
+  { identity, displayName }: { identity: PlatformIdentityRef; displayName?: string },
+): Promise<{ userId: string; created: boolean }> {
+  const existing = await tx.platformIdentity.findUnique({
+    where: { platform_externalId: { platform: identity.platform, externalId: identity.externalId } },
+    select: { userId: true },
+  });
+  if (existing) return { userId: existing.userId, created: false };
+  const user = await tx.user.create({
+    data: {
+      displayName: displayName?.trim() || null,
+      identities: { create: { platform: identity.platform, externalId: identity.externalId } },
+    },
+    select: { id: true },
+  });
+  return { userId: user.id, created: true };
+}
+
+export async function findUserByIdentity(tx: Tx, identity: PlatformIdentityRef) {
+  const found = await tx.platformIdentity.findUnique({
+    where: { platform_externalId: { platform: identity.platform, externalId: identity.externalId } },
+    select: { user: { select: { id: true, displayName: true } } },
+  });
+  return found?.user ?? null;
+}

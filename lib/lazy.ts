@@ -1,0 +1,28 @@
+const closers: Array<() => Promise<unknown>> = [];
+
+/**
+ * A value created on first use. Route modules are imported at build time, when configuration may not
+ * exist yet; clients must only be built (and config parsed) when a request actually needs them.
+ */
+export function lazyObject<T extends object>(create: () => T, close?: (instance: T) => Promise<unknown>): T {
+  let instance: T | undefined;
+  return new Proxy({} as T, {
+    get(_target, prop) {
+      if (!instance) {
+        instance = create();
+        const created = instance;
+        closers.push(async () => {
+          if (instance === created) instance = undefined;
+          await close?.(created);
+        });
+      }
+      const value = Reflect.get(instance, prop, instance);
+      return typeof value === "function" ? value.bind(instance) : value;
+    },
+  });
+}
+
+/** Closes every client that was actually created (CLI and tests call this so the process can exit). */
+export async function closeLazyClients() {
+  await Promise.allSettled(closers.splice(0).map((close) => close()));
+}

@@ -1,0 +1,14 @@
+import "server-only";
+import type { AuditActor } from "../audit";
+import { db } from "../db";
+import { AppError } from "../http/errors";
+import type { PlatformIdentityRef } from "../identity/platform";
+import { findUserByIdentity } from "../identity/users";
+import { createLinkSession } from "./links";
+
+/** A settings link for the member behind a chat identity (operators' CLI, later the gateway API). */
+export async function createSettingsLinkFor({ workspaceId, identity, actor }: { workspaceId: string; identity: PlatformIdentityRef; actor: AuditActor }) {
+  const user = await findUserByIdentity(db, identity);
+  if (!user) throw new AppError("not_a_member");
+  return createLinkSession({ workspaceId, userId: user.id, purpose: "settings", actor });
+}

@@ -1,0 +1,25 @@
+import "server-only";
+import { z } from "zod";
+import { generateOpaqueId, isOpaqueId, sha256Hex } from "../crypto/opaque";
+import { redis, redisKeys } from "../redis";
+
+/** How long a person has to finish signing in at the identity provider after pressing Continue. */
+export const PENDING_TTL_SECONDS = 600;
+
+const pendingRecord = z.object({ workspaceId: z.string().uuid(), userId: z.string().uuid(), link: z.string(), createdAt: z.number() });
+export type PendingIdentity = z.infer<typeof pendingRecord>;
+
+/** Short-lived server-side state between a consumed link and the identity provider's callback. */
+export async function createPendingIdentity(record: Omit<PendingIdentity, "createdAt">): Promise<string> {
+  const id = generateOpaqueId();
+  await redis.set(redisKeys.oauthPending(sha256Hex(id)), JSON.stringify({ ...record, createdAt: Date.now() }), "EX", PENDING_TTL_SECONDS);
+  return id;
+}
+
+/** One-time: the callback consumes it atomically, so a replayed callback finds nothing. */
+export async function consumePendingIdentity(id: unknown): Promise<PendingIdentity | null> {
+  if (!isOpaqueId(id)) return null;
+  const raw = await redis.getdel(redisKeys.oauthPending(sha256Hex(id)));
+  const parsed = raw ? pendingRecord.safeParse(JSON.parse(raw)) : null;
+  return parsed?.success ? parsed.data : null;
+}

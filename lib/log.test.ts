@@ -1,0 +1,57 @@
+import { Writable } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { createLogger } from "./log";
+
+function capture() {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(String(chunk));
+      cb();
+    },
+  });
+  const logger = createLogger(stream);
+  logger.level = "info";
+  return { logger, output: () => lines.join("") };
+}
+
+const TOKEN = `gh_job_${"Q".repeat(43)}`;
+const LINK_ID = "Zx9_" + "k".repeat(39);
+const SENTINELS = [TOKEN, LINK_ID, "hunter2", "SUPERSECRETVALUE", "s3cretpw", "AAEbotTokenPart"];
+
+describe("log redaction", () => {
+  it.each([
+    ["an Error with a token in its message, no msg", (l: ReturnType<typeof capture>["logger"]) => l.error(new Error(`failed for ${TOKEN}`))],
+    ["{err} with no message", (l) => l.error({ err: new Error(`bad ${TOKEN}`) })],
+    ["child bindings", (l) => l.child({ token: TOKEN, user: "u" }).info("hi")],
+    ["%o and %j arguments", (l) => l.info("values %o %j", { authorization: `Bearer ${TOKEN}` }, { value: "hunter2" })],
+    ["a connection string with a password", (l) => l.warn({ url: "postgresql://app:s3cretpw@db:5432/x" }, "pg")],
+    ["a Telegram bot URL", (l) => l.warn("GET https://api.telegram.org/bot123456:AAEbotTokenPart/sendMessage failed")],
+    ["a settings link in a message", (l) => l.info(`opening https://gh.example/settings?s=${LINK_ID}`)],
+    ["an opaque id under an innocent key", (l) => l.info({ note: LINK_ID }, "x")],
+    ["credential keys", (l) => l.info({ sessionId: "abc", linkId: "abc", code_verifier: "abc", masterKeys: "abc", secret: "SUPERSECRETVALUE", plaintext: { value: "SUPERSECRETVALUE" } })],
+    [
+      "a Prisma validation error echoing query arguments",
+      (l) => {
+        const err = new Error("Invalid `prisma.secret.create()` invocation:\n{\n  data: { plaintext: \"SUPERSECRETVALUE\" }\n}\nUnknown argument `plaintext`.");
+        err.name = "PrismaClientValidationError";
+        l.error({ err }, "unhandled error");
+      },
+    ],
+  ] as Array<[string, (l: ReturnType<typeof capture>["logger"]) => void]>)("redacts %s", (_name, write) => {
+    const { logger, output } = capture();
+    write(logger);
+    const out = output();
+    expect(out.length).toBeGreaterThan(0);
+    for (const s of SENTINELS) expect(out).not.toContain(s);
+  });
+
+  it("keeps what is useful: error type, code and the verdict of a validation error", () => {
+    const { logger, output } = capture();
+    const err = Object.assign(new Error("duplicate"), { code: "P2002" });
+    logger.error({ err, at: new Date(0) }, "failed");
+    const line = JSON.parse(output());
+    expect(line.err).toMatchObject({ type: "Error", message: "duplicate", code: "P2002" });
+    expect(line.at).toBe("1970-01-01T00:00:00.000Z");
+  });
+});

@@ -1,0 +1,91 @@
+// Structured logging with redaction. Everything in app/ and lib/ logs through here, never console.*.
+// Redaction is by key (anything that names a credential) and by value shape (our tokens and ids, passwords
+// in connection strings, bot tokens in URLs), applied to arguments, bindings and error messages alike.
+import pino from "pino";
+
+const SENSITIVE_KEY =
+  /authorization|cookie|token|secret|password|passwd|api[-_]?key|initdata|ciphertext|session[-_]?id|link[-_]?id|code[-_]?verifier|nonce|master[-_]?keys?|auth(?:orization)?[-_]?code|^value$|^s$|^state$|^hash$|^key$/i;
+const SENSITIVE_VALUES: Array<[RegExp, string]> = [
+  [/\bgh_(?:svc|job)_[A-Za-z0-9_-]{20,}/g, "[redacted]"],
+  [/\b((?:s|session|gh_session|__Host-gh_session|gh_pending)(?:=|%3D))[A-Za-z0-9_%-]{20,}/gi, "$1[redacted]"],
+  [/(\b[a-z][a-z0-9+.-]*:\/\/[^:/?#\s@]*:)[^@/?#\s]+@/gi, "$1[redacted]@"],
+  [/\/bot\d+:[A-Za-z0-9_-]+/g, "/bot[redacted]"],
+  [/(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g, "[redacted]"],
+];
+const REDACTED = "[redacted]";
+
+function redactString(value: string): string {
+  return SENSITIVE_VALUES.reduce((s, [pattern, replacement]) => s.replace(pattern, replacement), value);
+}
+
+function errorMessage(err: Error): string {
+  // Prisma's validation errors echo the whole query argument tree (values included); keep the verdict only.
+  if (err.name === "PrismaClientValidationError") return err.message.trim().split("\n").pop() ?? "invalid query";
+  return err.message;
+}
+
+export function redact(value: unknown, depth = 0): unknown {
+  if (depth > 8) return "[depth]";
+  if (typeof value === "string") return redactString(value);
+  if (value instanceof Date) return value.toISOString();
+  if (Buffer.isBuffer(value) || value instanceof Uint8Array) return "[bytes]";
+  if (value instanceof Error) {
+    const code = (value as { code?: unknown }).code;
+    return {
+      type: value.name,
+      message: redactString(errorMessage(value)),
+      ...(typeof code === "string" ? { code } : {}),
+      ...(value.name === "PrismaClientValidationError" ? {} : { stack: redactString(value.stack ?? "") }),
+      ...(value.cause !== undefined ? { cause: redact(value.cause, depth + 1) } : {}),
+    };
+  }
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = SENSITIVE_KEY.test(k) ? REDACTED : redact(v, depth + 1);
+    return out;
+  }
+  return value;
+}
+
+function level(): pino.LevelWithSilent {
+  // Read directly: the logger must exist before (and even if) the rest of the configuration fails to parse.
+  const l = process.env.LOG_LEVEL;
+  return l && ["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(l) ? (l as pino.LevelWithSilent) : "info";
+}
+
+/** Child bindings skip the log formatter, so every child (and grandchild) redacts its bindings itself. */
+function redactChildren(logger: pino.Logger): pino.Logger {
+  const child = logger.child.bind(logger);
+  logger.child = ((bindings: pino.Bindings, options?: pino.ChildLoggerOptions) =>
+    redactChildren(child(redact(bindings) as pino.Bindings, options))) as unknown as typeof logger.child;
+  return logger;
+}
+
+export function createLogger(destination?: pino.DestinationStream) {
+  const logger = pino(
+    {
+      level: level(),
+      base: { service: "gatehouse" },
+      // Errors are already turned into redacted plain objects by `redact`; pino must not re-serialise them.
+      serializers: { err: (value: unknown) => value },
+      formatters: {
+        log: (obj) => redact(obj) as Record<string, unknown>,
+        bindings: (bindings) => redact(bindings) as Record<string, unknown>,
+      },
+      hooks: {
+        logMethod(args, method) {
+          const [first, ...rest] = args as unknown[];
+          // An Error or object without a message: give pino a redacted message so it never copies err.message.
+          const cleaned = [redact(first), ...rest.map((a) => (typeof a === "string" ? redactString(a) : redact(a)))];
+          if (first instanceof Error && rest.length === 0) cleaned.push(redactString(errorMessage(first)));
+          method.apply(this, cleaned as Parameters<typeof method>);
+        },
+      },
+    },
+    destination,
+  );
+  return redactChildren(logger);
+}
+
+export const log = createLogger();

@@ -1,0 +1,194 @@
+import "server-only";
+import { z } from "zod";
+import { appendAuditEvent, type AuditActor } from "../audit";
+import { getConfig } from "../config";
+import { generateOpaqueId, isOpaqueId, sha256Hex } from "../crypto/opaque";
+import { getMembership } from "../members/membership";
+import { redis, redisKeys } from "../redis";
+
+const sessionRecord = z.object({
+  workspaceId: z.string().uuid(),
+  userId: z.string().uuid(),
+  method: z.enum(["link", "oauth", "telegram"]),
+  createdAt: z.number(),
+  lastSeenAt: z.number(),
+  absoluteExpiresAt: z.number(),
+  userAgent: z.string().max(512).nullable(),
+  ip: z.string().max(64).nullable(),
+});
+type SessionRecord = z.infer<typeof sessionRecord>;
+
+export type PortalSession = SessionRecord & { ref: string };
+
+/** The only handle a page ever shows for a session: its hash, which cannot be used as a cookie. */
+const refOf = (idHash: string) => idHash;
+
+// Refresh last-seen (and the idle TTL) only if the session still exists: a touch racing a revoke must not
+// bring the session back.
+const TOUCH = `
+local v = redis.call('GET', KEYS[1])
+if not v then return nil end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'XX')
+return v`;
+
+function ttlMs(record: SessionRecord, now: number) {
+  const { portalIdleSeconds } = getConfig().ttl;
+  return Math.max(1, Math.min(portalIdleSeconds * 1000, record.absoluteExpiresAt - now));
+}
+
+export async function createPortalSession({
+  workspaceId,
+  userId,
+  method,
+  userAgent,
+  ip,
+  replacing,
+  actor,
+}: {
+  workspaceId: string;
+  userId: string;
+  method: SessionRecord["method"];
+  userAgent?: string | null;
+  ip?: string | null;
+  /** A session cookie the browser already had: ended so every sign-in gets a fresh id. */
+  replacing?: string | null;
+  actor?: AuditActor;
+}): Promise<{ id: string; maxAgeSeconds: number }> {
+  const { portalAbsoluteSeconds } = getConfig().ttl;
+  if (replacing) await endPortalSessionById(replacing);
+  const id = generateOpaqueId();
+  const idHash = sha256Hex(id);
+  const now = Date.now();
+  const record: SessionRecord = {
+    workspaceId,
+    userId,
+    method,
+    createdAt: now,
+    lastSeenAt: now,
+    absoluteExpiresAt: now + portalAbsoluteSeconds * 1000,
+    userAgent: userAgent?.slice(0, 512) ?? null,
+    ip: ip?.slice(0, 64) ?? null,
+  };
+  const index = redisKeys.userPortalSessions(workspaceId, userId);
+  await redis.set(redisKeys.portalSession(idHash), JSON.stringify(record), "PX", ttlMs(record, now));
+  await redis.multi().sadd(index, idHash).expire(index, portalAbsoluteSeconds).exec();
+  await appendAuditEvent({
+    workspaceId,
+    actor: actor ?? { type: "user", id: userId },
+    action: "portal.session.created",
+    target: `user:${userId}`,
+    ip,
+    data: { method, session: idHash.slice(0, 16) },
+  });
+  return { id, maxAgeSeconds: portalAbsoluteSeconds };
+}
+
+/**
+ * The session behind a cookie value, or null. Checks the idle and absolute timeouts and that the user is
+ * still a member of the workspace, then refreshes last-seen. Infrastructure errors propagate (→ 503).
+ */
+export async function getPortalSession(cookieValue: unknown): Promise<PortalSession | null> {
+  if (!isOpaqueId(cookieValue)) return null;
+  const idHash = sha256Hex(cookieValue);
+  const key = redisKeys.portalSession(idHash);
+  const raw = (await redis.get(key)) as string | null;
+  if (!raw) return null;
+  const parsed = sessionRecord.safeParse(JSON.parse(raw));
+  const now = Date.now();
+  if (!parsed.success || parsed.data.absoluteExpiresAt <= now) {
+    await redis.del(key);
+    return null;
+  }
+  const record = parsed.data;
+  if (!(await getMembership({ workspaceId: record.workspaceId, userId: record.userId }))) {
+    await endSessionHash(record.workspaceId, record.userId, idHash);
+    return null;
+  }
+  const touched = { ...record, lastSeenAt: now };
+  const still = await redis.eval(TOUCH, 1, key, JSON.stringify(touched), String(ttlMs(touched, now)));
+  if (!still) return null;
+  return { ...touched, ref: refOf(idHash) };
+}
+
+export async function listPortalSessions({ workspaceId, userId }: { workspaceId: string; userId: string }): Promise<PortalSession[]> {
+  const index = redisKeys.userPortalSessions(workspaceId, userId);
+  const hashes = await redis.smembers(index);
+  if (hashes.length === 0) return [];
+  // One GET per key: each session key is in its own Cluster slot, so MGET would fail with CROSSSLOT.
+  const values = await Promise.all(hashes.map((h) => redis.get(redisKeys.portalSession(h))));
+  const sessions: PortalSession[] = [];
+  const gone: string[] = [];
+  const now = Date.now();
+  hashes.forEach((h, i) => {
+    const parsed = values[i] ? sessionRecord.safeParse(JSON.parse(values[i]!)) : null;
+    if (parsed?.success && parsed.data.absoluteExpiresAt > now && parsed.data.workspaceId === workspaceId && parsed.data.userId === userId) {
+      sessions.push({ ...parsed.data, ref: refOf(h) });
+    } else {
+      gone.push(h);
+    }
+  });
+  if (gone.length) await redis.srem(index, ...gone);
+  return sessions.sort((a, b) => b.lastSeenAt - a.lastSeenAt);
+}
+
+async function endSessionHash(workspaceId: string, userId: string, idHash: string) {
+  await redis.del(redisKeys.portalSession(idHash));
+  await redis.srem(redisKeys.userPortalSessions(workspaceId, userId), idHash);
+}
+
+/** Signs out one of the user's own sessions, named by its ref. Someone else's ref changes nothing. */
+export async function revokePortalSession({
+  workspaceId,
+  userId,
+  ref,
+  ip,
+}: {
+  workspaceId: string;
+  userId: string;
+  ref: string;
+  ip?: string | null;
+}): Promise<boolean> {
+  if (!/^[0-9a-f]{64}$/.test(ref)) return false;
+  const owned = await redis.sismember(redisKeys.userPortalSessions(workspaceId, userId), ref);
+  if (!owned) return false;
+  await endSessionHash(workspaceId, userId, ref);
+  await appendAuditEvent({ workspaceId, actor: { type: "user", id: userId }, action: "portal.session.revoked", target: `user:${userId}`, ip, data: { session: ref.slice(0, 16), reason: "signed_out" } });
+  return true;
+}
+
+/** Signs out every session of the user in this workspace except `keepRef`. Returns how many ended. */
+export async function revokeOtherPortalSessions({
+  workspaceId,
+  userId,
+  keepRef,
+  ip,
+  actor,
+  reason = "signed_out_others",
+}: {
+  workspaceId: string;
+  userId: string;
+  keepRef?: string;
+  ip?: string | null;
+  actor?: AuditActor;
+  reason?: string;
+}): Promise<number> {
+  const index = redisKeys.userPortalSessions(workspaceId, userId);
+  const hashes = (await redis.smembers(index)).filter((h) => h !== keepRef);
+  if (hashes.length === 0) return 0;
+  await Promise.all(hashes.map((h) => redis.del(redisKeys.portalSession(h))));
+  await redis.srem(index, ...hashes);
+  await appendAuditEvent({ workspaceId, actor: actor ?? { type: "user", id: userId }, action: "portal.session.revoked", target: `user:${userId}`, ip, data: { count: hashes.length, reason } });
+  return hashes.length;
+}
+
+/** Ends the session behind a cookie value (sign-out, or replaced by a new sign-in). */
+export async function endPortalSessionById(cookieValue: unknown) {
+  if (!isOpaqueId(cookieValue)) return;
+  const idHash = sha256Hex(cookieValue);
+  const raw = await redis.getdel(redisKeys.portalSession(idHash));
+  const parsed = raw ? sessionRecord.safeParse(JSON.parse(raw)) : null;
+  if (parsed?.success) {
+    await redis.srem(redisKeys.userPortalSessions(parsed.data.workspaceId, parsed.data.userId), idHash);
+    await appendAuditEvent({ workspaceId: parsed.data.workspaceId, actor: { type: "user", id: parsed.data.userId }, action: "portal.session.revoked", target: `user:${parsed.data.userId}`, data: { session: idHash.slice(0, 16), reason: "replaced_or_signed_out" } });
+  }
+}

@@ -1,0 +1,26 @@
+import "server-only";
+import { sha256Hex } from "../crypto/opaque";
+import { AppError } from "../http/errors";
+import { redis, redisKeys } from "../redis";
+
+// INCR and set the window's expiry in one step, so a crash can never leave a counter without a TTL.
+const HIT = `
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return {n, redis.call('PTTL', KEYS[1])}`;
+
+/**
+ * Fixed-window limit per subject (an IP). Throws `rate_limited` with Retry-After when over. If Redis is
+ * unreachable the error propagates (→ 503): we never serve unlimited.
+ */
+export async function enforceRateLimit({ bucket, subject, limit, windowSeconds = 60 }: { bucket: string; subject: string; limit: number; windowSeconds?: number }) {
+  const windowMs = windowSeconds * 1000;
+  const window = Math.floor(Date.now() / windowMs);
+  const key = redisKeys.rateLimit(bucket, sha256Hex(subject).slice(0, 32), window);
+  const [count] = (await redis.eval(HIT, 1, key, String(windowMs))) as [number, number];
+  if (count > limit) {
+    // The counter resets when the wall-clock window ends, whatever its key's TTL says.
+    const retryAfter = Math.max(1, Math.ceil((windowMs - (Date.now() % windowMs)) / 1000));
+    throw new AppError("rate_limited", undefined, undefined, { "Retry-After": String(retryAfter) });
+  }
+}

@@ -1,0 +1,91 @@
+import "server-only";
+import { appendAuditEvent } from "../audit";
+import { getConfig } from "../config";
+import { sha256Hex } from "../crypto/opaque";
+import { db } from "../db";
+import { AppError } from "../http/errors";
+import { formatPlatformIdentity, type PlatformIdentityRef } from "../identity/platform";
+import { findUserByIdentity } from "../identity/users";
+import { listMembershipsOfUser } from "../members/membership";
+import { createPortalSession } from "../portal/sessions";
+import { redis, redisKeys } from "../redis";
+import { AUTH_DATE_SKEW_SECONDS, verifyInitData } from "./init-data";
+
+export type WorkspaceChoice = { workspaceId: string; workspaceName: string };
+
+export type TelegramSessionResult =
+  | { next: "portal"; workspaceId: string; sessionId: string; maxAgeSeconds: number }
+  | { next: "choose"; workspaces: WorkspaceChoice[] };
+
+const NOT_A_MEMBER_ANYWHERE = "This Telegram account is not a member of any workspace. Ask your workspace admin to add you.";
+// The same answer whether the workspace exists or not, so ids cannot be probed.
+const NOT_A_MEMBER_THERE = "This Telegram account is not a member of that workspace. Ask your workspace admin to add you.";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * POST /api/telegram/session: verified initData → a portal session in one of the user's workspaces. A user
+ * in several workspaces who has not chosen gets the list instead, and the initData stays usable for the
+ * follow-up post that names one. The initData is consumed exactly once, when a session is created.
+ */
+export async function startTelegramSession({
+  initData,
+  workspaceId,
+  ip,
+  userAgent,
+  currentSession,
+}: {
+  initData: unknown;
+  workspaceId?: string;
+  ip: string;
+  userAgent: string | null;
+  currentSession?: string | null;
+}): Promise<TelegramSessionResult> {
+  const verified = verifyInitData(initData);
+  const replayKey = redisKeys.telegramReplay(sha256Hex(verified.hash));
+  // Early read so a used initData cannot even list workspaces; the SET NX below is what guarantees once.
+  if (await redis.exists(replayKey)) throw new AppError("invalid_init_data");
+
+  const identity: PlatformIdentityRef = { platform: "telegram", externalId: verified.telegramUserId };
+  const user = await findUserByIdentity(db, identity);
+  const memberships = user ? await listMembershipsOfUser({ userId: user.id }) : [];
+  if (!user || memberships.length === 0) throw new AppError("forbidden", NOT_A_MEMBER_ANYWHERE);
+
+  const chosen = chooseWorkspace(memberships, workspaceId, verified.startParam);
+  if (!chosen) {
+    return { next: "choose", workspaces: memberships.map(({ workspaceId, workspaceName }) => ({ workspaceId, workspaceName })) };
+  }
+
+  // Covers the whole time the initData verifies: auth_date may be up to the skew ahead of our clock.
+  const ttl = getConfig().ttl.telegramInitDataMaxAgeSeconds + AUTH_DATE_SKEW_SECONDS;
+  if ((await redis.set(replayKey, "1", "EX", ttl, "NX")) !== "OK") throw new AppError("invalid_init_data");
+
+  const session = await createPortalSession({
+    workspaceId: chosen,
+    userId: user.id,
+    method: "telegram",
+    userAgent,
+    ip,
+    replacing: currentSession,
+  });
+  await appendAuditEvent({
+    workspaceId: chosen,
+    actor: { type: "user", id: user.id },
+    action: "telegram.session.created",
+    target: `user:${user.id}`,
+    ip,
+    data: { identity: formatPlatformIdentity(identity) },
+  });
+  return { next: "portal", workspaceId: chosen, sessionId: session.id, maxAgeSeconds: session.maxAgeSeconds };
+}
+
+/** The explicit choice (must be theirs), else a start_param naming one of theirs, else their only one. */
+function chooseWorkspace(memberships: { workspaceId: string }[], explicit: string | undefined, startParam: string | undefined) {
+  const theirs = (id: string) => memberships.some((m) => m.workspaceId === id.toLowerCase());
+  if (explicit !== undefined) {
+    if (!theirs(explicit)) throw new AppError("forbidden", NOT_A_MEMBER_THERE);
+    return explicit.toLowerCase();
+  }
+  if (startParam && UUID.test(startParam) && theirs(startParam)) return startParam.toLowerCase();
+  return memberships.length === 1 ? memberships[0]!.workspaceId : null;
+}

@@ -1,0 +1,58 @@
+import "server-only";
+import type { AuditActor } from "../audit";
+import { appendAuditEvent } from "../audit";
+import { db, type Tx } from "../db";
+import { transactWithRetry } from "../db-retry";
+import { AppError } from "../http/errors";
+import { findOrCreateUserByIdentity } from "../identity/users";
+import { formatPlatformIdentity, type PlatformIdentityRef } from "../identity/platform";
+
+export function validateWorkspaceName(name: string) {
+  const trimmed = name.trim();
+  if (trimmed.length < 1 || trimmed.length > 100) {
+    throw new AppError("validation_failed", "A workspace name must be 1 to 100 characters.");
+  }
+  return trimmed;
+}
+
+/** Creates a workspace with its first owner (an existing user if the identity is known). Audited. */
+export async function createWorkspace({
+  name,
+  owner,
+  ownerName,
+  actor,
+}: {
+  name: string;
+  owner: PlatformIdentityRef;
+  ownerName?: string;
+  actor: AuditActor;
+}): Promise<{ workspaceId: string; ownerUserId: string }> {
+  const workspaceName = validateWorkspaceName(name);
+  return transactWithRetry(async (tx) => {
+    const { userId } = await findOrCreateUserByIdentity(tx, { identity: owner, displayName: ownerName });
+    const workspace = await tx.workspace.create({ data: { name: workspaceName }, select: { id: true } });
+    await tx.membership.create({ data: { workspaceId: workspace.id, userId, role: "owner" } });
+    await appendAuditEvent({ workspaceId: workspace.id, actor, action: "workspace.created", target: `workspace:${workspace.id}`, data: { name: workspaceName } }, tx);
+    await appendAuditEvent(
+      {
+        workspaceId: workspace.id,
+        actor,
+        action: "member.added",
+        target: `user:${userId}`,
+        data: { role: "owner", identity: formatPlatformIdentity(owner) },
+      },
+      tx,
+    );
+    return { workspaceId: workspace.id, ownerUserId: userId };
+  });
+}
+
+/** Locks the workspace row for the rest of the transaction; serialises membership changes. */
+export async function lockWorkspace(tx: Tx, workspaceId: string) {
+  const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id::text FROM workspaces WHERE id = ${workspaceId}::uuid FOR UPDATE`;
+  if (rows.length === 0) throw new AppError("not_found", "No such workspace.");
+}
+
+export async function getWorkspace({ workspaceId }: { workspaceId: string }) {
+  return db.workspace.findUnique({ where: { id: workspaceId }, select: { id: true, name: true, createdAt: true } });
+}

@@ -1,0 +1,30 @@
+// Runs before every route: security headers with a per-request CSP nonce (Next applies it to its own
+// scripts), and `/settings?s=<id>` routed to the link interstitial handler.
+import { randomBytes } from "node:crypto";
+import { NextResponse, type NextRequest } from "next/server";
+import { contentSecurityPolicy, STATIC_SECURITY_HEADERS } from "@/lib/http/security-headers";
+
+export function proxy(req: NextRequest) {
+  const nonce = randomBytes(16).toString("base64");
+  const csp = contentSecurityPolicy({ nonce, pathname: req.nextUrl.pathname });
+  const requestHeaders = new Headers(req.headers);
+  requestHeaders.set("content-security-policy", csp);
+  requestHeaders.set("x-nonce", nonce);
+
+  const isLink = req.nextUrl.pathname === "/settings" && req.nextUrl.searchParams.has("s");
+  const res = isLink
+    ? NextResponse.rewrite(new URL(`/settings/link${req.nextUrl.search}`, req.url), { request: { headers: requestHeaders } })
+    : NextResponse.next({ request: { headers: requestHeaders } });
+
+  res.headers.set("Content-Security-Policy", csp);
+  for (const [name, value] of Object.entries(STATIC_SECURITY_HEADERS)) res.headers.set(name, value);
+  if (req.nextUrl.pathname.startsWith("/settings") || req.nextUrl.pathname.startsWith("/telegram")) {
+    res.headers.set("Cache-Control", "no-store");
+    res.headers.set("X-Robots-Tag", "noindex, nofollow");
+  }
+  return res;
+}
+
+export const config = {
+  matcher: [{ source: "/((?!_next/static|_next/image|favicon.ico).*)" }],
+};

@@ -1,0 +1,37 @@
+// The server Playwright tests run against: a fresh e2e database, the development OIDC provider, and the
+// production build (`next start`) with the environment of e2e/env.ts.
+import { spawn } from "node:child_process";
+import { E2E_ENV, E2E_OIDC_PORT, E2E_PORT, E2E_BASE_URL } from "../e2e/env";
+import { startDevOidcProvider } from "./dev-oidc";
+import { recreateTestDatabase } from "./lib/migrate";
+
+async function main() {
+  await recreateTestDatabase(E2E_ENV.DATABASE_URL!);
+  const oidc = await startDevOidcProvider({
+    port: E2E_OIDC_PORT,
+    clients: [
+      {
+        clientId: E2E_ENV.SETTINGS_OAUTH_CLIENT_ID!,
+        clientSecret: E2E_ENV.SETTINGS_OAUTH_CLIENT_SECRET!,
+        redirectUris: [`${E2E_BASE_URL}/api/auth/callback/settings`],
+      },
+    ],
+  });
+  const next = spawn("npx", ["next", "start", "-p", String(E2E_PORT)], {
+    env: { ...process.env, ...E2E_ENV },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const stop = async (code: number) => {
+    next.kill("SIGTERM");
+    await oidc.stop();
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void stop(0));
+  process.on("SIGTERM", () => void stop(0));
+  next.on("exit", (code) => void stop(code ?? 1));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`e2e server failed: ${(err as Error).stack}\n`);
+  process.exit(1);
+});

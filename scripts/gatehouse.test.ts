@@ -1,0 +1,109 @@
+// The operator CLI end to end: real process, real database, exactly one JSON object with --json.
+import { afterAll, describe, expect, it } from "vitest";
+import { db } from "@/lib/db";
+import { closeLazyClients } from "@/lib/lazy";
+import { randomName, randomTelegramId } from "@/test/factories";
+import { runScript } from "@/test/run-script";
+
+afterAll(closeLazyClients);
+
+type CliJson = { workspaceId: string; ownerUserId: string; userId: string; url: string; expiresAt: string; error: { code: string; message: string }; [key: string]: unknown };
+
+async function cli(...args: string[]) {
+  const r = await runScript("scripts/gatehouse.ts", [...args, "--json"]);
+  const lines = r.stdout.trim().split("\n");
+  expect(lines, `stdout must be exactly one JSON line:\n${r.stdout}\n${r.stderr}`).toHaveLength(1);
+  return { code: r.code, json: JSON.parse(lines[0]!) as CliJson, stderr: r.stderr };
+}
+
+describe("gatehouse CLI", () => {
+  it("creates a workspace, adds and removes members, and every change is audited and verifies", async () => {
+    const ownerId = randomTelegramId();
+    const created = await cli("workspace", "create", "--name", randomName(), "--owner-platform", "telegram", "--owner-id", ownerId, "--owner-name", "Olga");
+    expect(created.code).toBe(0);
+    expect(created.json).toEqual({ workspaceId: expect.any(String), ownerUserId: expect.any(String) });
+    const { workspaceId, ownerUserId } = created.json;
+
+    const added = await cli("member", "add", "--workspace", workspaceId, "--platform", "telegram", "--id", randomTelegramId(), "--name", "Max", "--role", "admin");
+    expect(added).toMatchObject({ code: 0, json: { userId: expect.any(String) } });
+    const membership = await db.membership.findUnique({ where: { workspaceId_userId: { workspaceId, userId: added.json.userId } } });
+    expect(membership?.role).toBe("admin");
+
+    const again = await cli("member", "add", "--workspace", workspaceId, "--platform", "telegram", "--id", ownerId);
+    expect(again.code).toBe(1);
+    expect(again.json.error.code).toBe("already_member");
+
+    const removed = await cli("member", "remove", "--workspace", workspaceId, "--user", added.json.userId);
+    expect(removed).toMatchObject({ code: 0, json: { removed: true } });
+    const lastOwner = await cli("member", "remove", "--workspace", workspaceId, "--user", ownerUserId);
+    expect(lastOwner).toMatchObject({ code: 1, json: { error: { code: "last_owner" } } });
+
+    const actions = await db.auditEvent.findMany({ where: { workspaceId }, orderBy: { seq: "asc" }, select: { action: true, actorType: true, actorId: true } });
+    expect(actions.map((a) => a.action)).toEqual(["workspace.created", "member.added", "member.added", "member.removed"]);
+    expect(actions.every((a) => a.actorType === "system" && a.actorId === "cli")).toBe(true);
+
+    const verified = await cli("audit", "verify", "--workspace", workspaceId);
+    expect(verified).toMatchObject({ code: 0, json: { ok: true, events: 4 } });
+  });
+
+  it("reuses the user behind a known identity when they join a second workspace", async () => {
+    const personId = randomTelegramId();
+    const a = await cli("workspace", "create", "--name", randomName(), "--owner-platform", "telegram", "--owner-id", personId);
+    const b = await cli("workspace", "create", "--name", randomName(), "--owner-platform", "telegram", "--owner-id", randomTelegramId());
+    const joined = await cli("member", "add", "--workspace", b.json.workspaceId, "--platform", "telegram", "--id", personId);
+    expect(joined.json.userId).toBe(a.json.ownerUserId);
+  });
+
+  it.each([
+    [["workspace", "create", "--name", "x"], "missing --owner-platform, --owner-id"],
+    [["workspace", "create", "--name", "x", "--owner-platform", "myspace", "--owner-id", "1"], "Unknown platform"],
+    [["workspace", "create", "--name", "x", "--owner-platform", "telegram", "--owner-id", "12abc"], "numeric Telegram user id"],
+    [["member", "add", "--workspace", "not-a-uuid", "--platform", "telegram", "--id", "1"], "--workspace must be an id"],
+    [["member", "add", "--workspace", "00000000-0000-4000-8000-000000000000", "--platform", "telegram", "--id", "5", "--role", "owner"], "--role must be member or admin"],
+    [["member", "remove", "--workspace", "00000000-0000-4000-8000-000000000000"], "missing --user"],
+    [["member", "frobnicate"], "unknown command"],
+    [["workspace", "create", "--bogus", "1"], "Unknown option"],
+  ])("rejects %j with a clear message and a non-zero exit", async (args, message) => {
+    const r = await cli(...args);
+    expect(r.code).not.toBe(0);
+    expect(r.json.error.message).toContain(message);
+  });
+
+  it("prints a one-time settings link for a member, and refuses non-members", async () => {
+    const ownerId = randomTelegramId();
+    const ws = await cli("workspace", "create", "--name", randomName(), "--owner-platform", "telegram", "--owner-id", ownerId);
+    const link = await cli("link", "settings", "--workspace", ws.json.workspaceId, "--platform", "telegram", "--id", ownerId);
+    expect(link.code).toBe(0);
+    expect(link.json.url).toMatch(/^http:\/\/localhost:3000\/settings\?s=[A-Za-z0-9_-]{43}$/);
+    expect(Date.parse(link.json.expiresAt as string) - Date.now()).toBeGreaterThan(800_000);
+    const id = new URL(link.json.url as string).searchParams.get("s")!;
+    const rows = await db.auditEvent.findMany({ where: { workspaceId: ws.json.workspaceId }, omit: { id: true } });
+    expect(rows.map((r) => r.action)).toContain("link.created");
+    expect(JSON.stringify(rows)).not.toContain(id);
+    const stranger = await cli("link", "settings", "--workspace", ws.json.workspaceId, "--platform", "telegram", "--id", randomTelegramId());
+    expect(stranger).toMatchObject({ code: 1, json: { error: { code: "not_a_member" } } });
+  });
+
+  it("reports an unknown workspace to audit verify as not found", async () => {
+    const r = await cli("audit", "verify", "--workspace", "00000000-0000-4000-8000-000000000000");
+    expect(r).toMatchObject({ code: 1, json: { error: { code: "not_found" } } });
+  });
+
+  it("reports a missing workspace as not found, not a crash", async () => {
+    const r = await cli("member", "add", "--workspace", "00000000-0000-4000-8000-000000000000", "--platform", "telegram", "--id", randomTelegramId());
+    expect(r).toMatchObject({ code: 1, json: { error: { code: "not_found" } } });
+  });
+
+  it("exits non-zero and names the broken seq when verification fails", async () => {
+    const created = await cli("workspace", "create", "--name", randomName(), "--owner-platform", "telegram", "--owner-id", randomTelegramId());
+    const { default: pg } = await import("pg");
+    const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await client.connect();
+    await client.query("BEGIN; SET LOCAL session_replication_role = replica;");
+    await client.query("UPDATE audit_events SET target = 'x' WHERE workspace_id = $1 AND seq = 2", [created.json.workspaceId]);
+    await client.query("COMMIT");
+    await client.end();
+    const r = await cli("audit", "verify", "--workspace", created.json.workspaceId);
+    expect(r).toMatchObject({ code: 1, json: { ok: false, brokenAt: 2, events: 1 } });
+  });
+});

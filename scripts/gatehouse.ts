@@ -1,0 +1,166 @@
+// The operator CLI (SPEC §9): npm run -s gatehouse -- <command> [--json]
+import { parseArgs } from "node:util";
+import { ConfigError, parseConfig } from "../lib/config";
+import { loadLocalEnv } from "./lib/env";
+
+const USAGE = `Usage: npm run -s gatehouse -- <command> [options] [--json]
+
+Commands:
+  workspace create --name NAME --owner-platform telegram --owner-id ID [--owner-name NAME]
+  member add       --workspace W --platform telegram --id ID [--name NAME] [--role member|admin]
+  member remove    --workspace W --user USER_ID
+  link settings    --workspace W --platform telegram --id ID
+  audit verify     [--workspace W]
+
+With --json, exactly one JSON object is printed on stdout (an {"error":…} object on failure).`;
+
+type Options = Record<string, string | boolean | undefined>;
+type Command = { name: string; options: Record<string, { type: "string" | "boolean" }>; required: string[]; run: (o: Options) => Promise<Record<string, unknown>> };
+
+const str = { type: "string" } as const;
+
+class UsageError extends Error {}
+
+const ACTOR = { type: "system", id: "cli" } as const;
+
+function uuid(value: unknown, flag: string): string {
+  if (typeof value !== "string" || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) {
+    throw new UsageError(`--${flag} must be an id (uuid), got "${String(value)}"`);
+  }
+  return value.toLowerCase();
+}
+
+const commands: Command[] = [
+  {
+    name: "workspace create",
+    options: { name: str, "owner-platform": str, "owner-id": str, "owner-name": str },
+    required: ["name", "owner-platform", "owner-id"],
+    async run(o) {
+      const { createWorkspace } = await import("../lib/workspaces/workspaces");
+      const { parsePlatformIdentity } = await import("../lib/identity/platform");
+      return createWorkspace({
+        name: o.name as string,
+        owner: parsePlatformIdentity(o["owner-platform"] as string, o["owner-id"] as string),
+        ownerName: o["owner-name"] as string | undefined,
+        actor: ACTOR,
+      });
+    },
+  },
+  {
+    name: "member add",
+    options: { workspace: str, platform: str, id: str, name: str, role: str },
+    required: ["workspace", "platform", "id"],
+    async run(o) {
+      const role = (o.role as string | undefined) ?? "member";
+      if (role !== "member" && role !== "admin") throw new UsageError(`--role must be member or admin, got "${role}"`);
+      const { addMember } = await import("../lib/members/members");
+      const { parsePlatformIdentity } = await import("../lib/identity/platform");
+      return addMember({
+        workspaceId: uuid(o.workspace, "workspace"),
+        identity: parsePlatformIdentity(o.platform as string, o.id as string),
+        displayName: o.name as string | undefined,
+        role,
+        actor: ACTOR,
+      });
+    },
+  },
+  {
+    name: "member remove",
+    options: { workspace: str, user: str },
+    required: ["workspace", "user"],
+    async run(o) {
+      const { removeMember } = await import("../lib/members/members");
+      return removeMember({ workspaceId: uuid(o.workspace, "workspace"), userId: uuid(o.user, "user"), actor: ACTOR });
+    },
+  },
+  {
+    name: "link settings",
+    options: { workspace: str, platform: str, id: str },
+    required: ["workspace", "platform", "id"],
+    async run(o) {
+      const { createSettingsLinkFor } = await import("../lib/links/for-identity");
+      const { parsePlatformIdentity } = await import("../lib/identity/platform");
+      const link = await createSettingsLinkFor({
+        workspaceId: uuid(o.workspace, "workspace"),
+        identity: parsePlatformIdentity(o.platform as string, o.id as string),
+        actor: ACTOR,
+      });
+      return { url: link.url, expiresAt: link.expiresAt.toISOString() };
+    },
+  },
+  {
+    name: "audit verify",
+    options: { workspace: str },
+    required: [],
+    async run(o) {
+      const { verifyAudit } = await import("../lib/audit");
+      const result = await verifyAudit({ workspaceId: o.workspace === undefined ? undefined : uuid(o.workspace, "workspace") });
+      if (!result.ok) process.exitCode = 1;
+      return result;
+    },
+  },
+];
+
+function humanize(result: Record<string, unknown>) {
+  return Object.entries(result)
+    .map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : String(v)}`)
+    .join("\n");
+}
+
+async function main(argv: string[]): Promise<number> {
+  const asJson = argv.includes("--json");
+  const emit = (obj: Record<string, unknown>, human: string, stream: NodeJS.WriteStream = process.stdout) => {
+    if (asJson) process.stdout.write(`${JSON.stringify(obj)}\n`);
+    else stream.write(`${human}\n`);
+  };
+  const fail = (code: string, message: string, exit: number) => {
+    emit({ error: { code, message } }, `error: ${message}`, process.stderr);
+    if (asJson) process.stderr.write(`error: ${message}\n`);
+    return exit;
+  };
+
+  const words = argv.filter((a) => !a.startsWith("-")).slice(0, 2).join(" ");
+  const command = commands.find((c) => c.name === words);
+  if (!command) {
+    if (!asJson || argv.includes("--help")) process.stderr.write(`${USAGE}\n`);
+    return argv.length === 0 || argv.includes("--help") ? 2 : fail("usage", `unknown command "${words}"; see --help`, 2);
+  }
+  let values: Options;
+  try {
+    ({ values } = parseArgs({
+      args: argv.filter((a) => a !== "--json"),
+      options: command.options,
+      allowPositionals: true,
+      strict: true,
+    }));
+    const missing = command.required.filter((r) => values[r] === undefined || values[r] === "");
+    if (missing.length) throw new UsageError(`missing ${missing.map((m) => `--${m}`).join(", ")}`);
+  } catch (err) {
+    if (!asJson) process.stderr.write(`${USAGE}\n\n`);
+    return fail("usage", `${command.name}: ${(err as Error).message}`, 2);
+  }
+
+  try {
+    loadLocalEnv();
+    parseConfig(process.env);
+    const result = await command.run(values);
+    emit(result, humanize(result));
+    return process.exitCode === 1 ? 1 : 0;
+  } catch (err) {
+    const { AppError } = await import("../lib/http/errors");
+    if (err instanceof UsageError) return fail("usage", `${command.name}: ${err.message}`, 2);
+    if (err instanceof ConfigError) return fail("config_invalid", err.message, 1);
+    if (err instanceof AppError) return fail(err.code, err.message, 1);
+    const { isInfrastructureError } = await import("../lib/http/errors");
+    if (isInfrastructureError(err)) return fail("unavailable", "cannot reach the database or Redis; check DATABASE_URL and REDIS_URL", 1);
+    const { redact } = await import("../lib/log");
+    return fail("internal_error", `unexpected error: ${redact(String((err as Error).message))}`, 1);
+  } finally {
+    const { closeLazyClients } = await import("../lib/lazy");
+    await closeLazyClients();
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

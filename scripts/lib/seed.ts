@@ -1,0 +1,36 @@
+// The idempotent demo workspace that `npm run dev` creates: Alice owns it, Mallory is a member.
+import { db } from "@/lib/db";
+import { addMember } from "@/lib/members/members";
+import { createWorkspace } from "@/lib/workspaces/workspaces";
+
+// Telegram user ids stay below 2^52, so these demo ids can never belong to a real person.
+export const DEMO = {
+  workspaceName: "Demo workspace",
+  owner: { platform: "telegram", externalId: "4503599627370497", name: "Alice (demo)" },
+  member: { platform: "telegram", externalId: "4503599627370498", name: "Mallory (demo)" },
+} as const;
+
+const actor = { type: "system", id: "dev-seed" } as const;
+
+export async function seedDemo(): Promise<{ workspaceId: string; ownerUserId: string; created: boolean }> {
+  const existing = await db.platformIdentity.findUnique({
+    where: { platform_externalId: { platform: DEMO.owner.platform, externalId: DEMO.owner.externalId } },
+    select: { userId: true, user: { select: { memberships: { where: { role: "owner" }, orderBy: { createdAt: "asc" }, take: 1, select: { workspaceId: true } } } } },
+  });
+  const workspaceId = existing?.user.memberships[0]?.workspaceId;
+  if (existing && workspaceId) return { workspaceId, ownerUserId: existing.userId, created: false };
+
+  const created = await createWorkspace({
+    name: DEMO.workspaceName,
+    owner: { platform: DEMO.owner.platform, externalId: DEMO.owner.externalId },
+    ownerName: DEMO.owner.name,
+    actor,
+  });
+  await addMember({
+    workspaceId: created.workspaceId,
+    identity: { platform: DEMO.member.platform, externalId: DEMO.member.externalId },
+    displayName: DEMO.member.name,
+    actor,
+  });
+  return { ...created, created: true };
+}
