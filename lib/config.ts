@@ -110,6 +110,7 @@ const schema = z.object({
   TRUST_PROXY_HOPS: z.coerce.number({ error: "must be a whole number" }).int().min(0).max(5).default(1),
   RATE_LIMIT_LINK_PER_MINUTE: positiveInt(30),
   RATE_LIMIT_TELEGRAM_PER_MINUTE: positiveInt(30),
+  RATE_LIMIT_TOKEN_PER_MINUTE: positiveInt(1200),
 });
 
 type Env = Record<string, string | undefined>;
@@ -216,6 +217,7 @@ export function parseConfig(env: Env) {
     rateLimits: {
       linkPerMinute: e.RATE_LIMIT_LINK_PER_MINUTE,
       telegramPerMinute: e.RATE_LIMIT_TELEGRAM_PER_MINUTE,
+      tokenPerMinute: e.RATE_LIMIT_TOKEN_PER_MINUTE,
     },
   };
 }

@@ -10,6 +10,9 @@ Commands:
   member add       --workspace W --platform telegram --id ID [--name NAME] [--role member|admin]
   member remove    --workspace W --user USER_ID
   link settings    --workspace W --platform telegram --id ID
+  token issue      --workspace W --kind service [--name NAME] [--ttl SECONDS]
+  token revoke     --id TOKEN_ID
+  keys rotate
   audit verify     [--workspace W]
 
 With --json, exactly one JSON object is printed on stdout (an {"error":…} object on failure).`;
@@ -86,6 +89,42 @@ const commands: Command[] = [
         actor: ACTOR,
       });
       return { url: link.url, expiresAt: link.expiresAt.toISOString() };
+    },
+  },
+  {
+    name: "token issue",
+    options: { workspace: str, kind: str, name: str, ttl: str },
+    required: ["workspace", "kind"],
+    async run(o) {
+      if (o.kind !== "service") throw new UsageError(`--kind must be service (job tokens come with their job), got "${String(o.kind)}"`);
+      const ttl = o.ttl === undefined ? undefined : Number(o.ttl);
+      if (ttl !== undefined && !Number.isInteger(ttl)) throw new UsageError(`--ttl must be a whole number of seconds, got "${String(o.ttl)}"`);
+      const { issueServiceToken } = await import("../lib/tokens/registry");
+      const issued = await issueServiceToken({ workspaceId: uuid(o.workspace, "workspace"), name: o.name as string | undefined, ttlSeconds: ttl, actor: ACTOR });
+      return { tokenId: issued.tokenId, token: issued.token, expiresAt: issued.expiresAt.toISOString() };
+    },
+  },
+  {
+    name: "token revoke",
+    options: { id: str },
+    required: ["id"],
+    async run(o) {
+      const { revokeToken } = await import("../lib/tokens/registry");
+      return revokeToken({ tokenId: uuid(o.id, "id"), actor: ACTOR });
+    },
+  },
+  {
+    name: "keys rotate",
+    options: {},
+    required: [],
+    async run() {
+      const { reencryptSecrets } = await import("../lib/secrets/keys");
+      const result = await reencryptSecrets();
+      if (result.failed > 0) {
+        process.exitCode = 1;
+        process.stderr.write(`warning: ${result.failed} secret(s) could not be opened with any configured key and were left as they are\n`);
+      }
+      return result;
     },
   },
   {

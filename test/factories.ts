@@ -20,3 +20,41 @@ export async function makeWorkspace(opts: { ownerName?: string } = {}) {
   });
   return { ...result, ownerTelegramId };
 }
+
+/** A member of the workspace with these secrets set through the secrets library. */
+export async function makeMember(workspaceId: string, secrets: Record<string, string> = {}) {
+  const { addMember } = await import("@/lib/members/members");
+  const { putSecret } = await import("@/lib/secrets/secrets");
+  const telegramId = randomTelegramId();
+  const { userId } = await addMember({
+    workspaceId,
+    identity: { platform: "telegram", externalId: telegramId },
+    displayName: "Test Member",
+    role: "member",
+    actor: { type: "system", id: "test" },
+  });
+  for (const [name, value] of Object.entries(secrets)) {
+    await putSecret({ workspaceId, userId, name, value, actor: { type: "user", id: userId } });
+  }
+  return { userId, telegramId };
+}
+
+/** A service token of the workspace and a running job for `telegramId` with these grants. */
+export async function makeJob(
+  workspaceId: string,
+  telegramId: string,
+  grants: { secret: string; envVar: string }[] = [],
+  opts: { ttlSeconds?: number } = {},
+) {
+  const { issueServiceToken } = await import("@/lib/tokens/registry");
+  const { createJob } = await import("@/lib/jobs/jobs");
+  const service = await issueServiceToken({ workspaceId, actor: { type: "system", id: "test" } });
+  const job = await createJob({
+    workspaceId,
+    serviceTokenId: service.tokenId,
+    user: { platform: "telegram", externalId: telegramId },
+    grants,
+    ttlSeconds: opts.ttlSeconds,
+  });
+  return { ...job, serviceTokenId: service.tokenId, serviceToken: service.token };
+}

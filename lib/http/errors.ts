@@ -15,6 +15,7 @@ const CODES = {
   method_not_allowed: [405, "Method not allowed."],
   conflict: [409, "The request conflicts with the current state."],
   already_member: [409, "The user is already a member of this workspace."],
+  already_rotated: [409, "This token was already rotated; use the token the rotation returned."],
   last_owner: [409, "A workspace must keep at least one owner."],
   link_expired: [410, "This link has expired or was already used. Ask your agent for a new one."],
   payload_too_large: [413, "The request body is too large."],

@@ -24,3 +24,13 @@ export function serializePortalCookie(value: string, maxAgeSeconds: number, { em
 export function clearPortalCookie() {
   return serializePortalCookie("", 0);
 }
+
+/** The portal cookie's value from a request's Cookie header (route handlers outside React's request scope). */
+export function portalCookieFrom(headers: Headers): string | undefined {
+  const name = portalCookieName();
+  for (const part of (headers.get("cookie") ?? "").split(";")) {
+    const eq = part.indexOf("=");
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}

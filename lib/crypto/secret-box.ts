@@ -1,0 +1,67 @@
+// AES-256-GCM keyring for secrets at rest (SPEC §6). A sealed box is
+//   0x01 | key-id length (1 byte) | key id | 96-bit random nonce | ciphertext | 128-bit tag
+// and its associated data binds it to (workspace, user, secret name): a box copied to another row,
+// another user or another name fails authentication instead of decrypting.
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import type { MasterKey } from "../config";
+
+const VERSION = 1;
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+
+export type SecretOwner = { workspaceId: string; userId: string; name: string };
+
+export class DecryptError extends Error {
+  constructor(readonly reason: "malformed" | "unknown_key" | "authentication_failed") {
+    super(`secret could not be decrypted: ${reason}`);
+    this.name = "DecryptError";
+  }
+}
+
+function associatedData({ workspaceId, userId, name }: SecretOwner): Buffer {
+  // NUL-separated: none of the parts can contain NUL (uuids, and names match ^[A-Za-z][A-Za-z0-9_.-]*$).
+  return Buffer.from(`gatehouse/secret/v${VERSION}\0${workspaceId}\0${userId}\0${name}`, "utf8");
+}
+
+/** Seals `plaintext` with the active (first) key. */
+export function seal(keys: readonly MasterKey[], owner: SecretOwner, plaintext: string): { box: Uint8Array<ArrayBuffer>; keyId: string } {
+  const active = keys[0];
+  if (!active) throw new Error("no master key configured");
+  const nonce = randomBytes(NONCE_BYTES);
+  const cipher = createCipheriv("aes-256-gcm", active.key, nonce, { authTagLength: TAG_BYTES });
+  cipher.setAAD(associatedData(owner));
+  const data = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
+  const keyId = Buffer.from(active.id, "ascii");
+  const box = new Uint8Array(Buffer.concat([Buffer.from([VERSION, keyId.length]), keyId, nonce, data, cipher.getAuthTag()]));
+  return { box, keyId: active.id };
+}
+
+/** The key id recorded in a box, or null when the box is not one of ours. */
+export function boxKeyId(box: Uint8Array): string | null {
+  const b = Buffer.from(box.buffer, box.byteOffset, box.byteLength);
+  if (b.length < 2 || b[0] !== VERSION) return null;
+  const len = b[1]!;
+  if (len === 0 || b.length < 2 + len + NONCE_BYTES + TAG_BYTES) return null;
+  return b.subarray(2, 2 + len).toString("ascii");
+}
+
+/** Opens a box sealed for exactly this owner with any configured key; throws DecryptError otherwise. */
+export function open(keys: readonly MasterKey[], owner: SecretOwner, box: Uint8Array): string {
+  const keyId = boxKeyId(box);
+  if (keyId === null) throw new DecryptError("malformed");
+  const key = keys.find((k) => k.id === keyId);
+  if (!key) throw new DecryptError("unknown_key");
+  const b = Buffer.from(box.buffer, box.byteOffset, box.byteLength);
+  const start = 2 + keyId.length;
+  const nonce = b.subarray(start, start + NONCE_BYTES);
+  const data = b.subarray(start + NONCE_BYTES, b.length - TAG_BYTES);
+  const tag = b.subarray(b.length - TAG_BYTES);
+  try {
+    const decipher = createDecipheriv("aes-256-gcm", key.key, nonce, { authTagLength: TAG_BYTES });
+    decipher.setAAD(associatedData(owner));
+    decipher.setAuthTag(tag);
+    return Buffer.concat([decipher.update(data), decipher.final()]).toString("utf8");
+  } catch {
+    throw new DecryptError("authentication_failed");
+  }
+}

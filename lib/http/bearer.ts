@@ -1,0 +1,19 @@
+import "server-only";
+import { tokenKindOf, type TokenKind } from "../tokens/format";
+import { AppError } from "./errors";
+
+/**
+ * The token of `Authorization: Bearer <token>` when it is well-formed and of `kind`. Another scheme is
+ * `unsupported_auth_scheme`; a missing, malformed or other-kind token is the one `invalid_token`, so the
+ * answer says nothing about which check failed.
+ */
+export function bearerToken(headers: Headers, kind: TokenKind): string {
+  const header = headers.get("authorization");
+  if (!header) throw new AppError("invalid_token");
+  const space = header.indexOf(" ");
+  const scheme = space < 0 ? header : header.slice(0, space);
+  if (scheme.toLowerCase() !== "bearer") throw new AppError("unsupported_auth_scheme");
+  const token = header.slice(space + 1).trim();
+  if (tokenKindOf(token) !== kind) throw new AppError("invalid_token");
+  return token;
+}

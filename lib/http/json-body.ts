@@ -1,0 +1,28 @@
+import "server-only";
+import type { z } from "zod";
+import { readBodyLimited } from "./body";
+import { AppError } from "./errors";
+
+export const MAX_JSON_BODY_BYTES = 64 * 1024;
+
+/**
+ * A JSON body (Content-Type application/json, at most 64 KiB → 413) checked against a strict schema:
+ * bad JSON is `invalid_json`, wrong types or unknown fields are `validation_failed` naming each field.
+ */
+export async function readJson<S extends z.ZodType>(req: Request, schema: S): Promise<z.infer<S>> {
+  const type = (req.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  if (type !== "application/json") throw new AppError("unsupported_media_type", "Send a JSON body with Content-Type: application/json.");
+  const text = await readBodyLimited(req, MAX_JSON_BODY_BYTES);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new AppError("invalid_json");
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.slice(0, 20).map((i) => ({ path: i.path.join(".") || "(body)", message: i.message }));
+    throw new AppError("validation_failed", undefined, { fields });
+  }
+  return parsed.data;
+}

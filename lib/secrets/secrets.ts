@@ -1,0 +1,126 @@
+// A user's secrets in one workspace (SPEC §6). Every lookup is by (workspace, owner, name); values are
+// write-only: sealed on the way in, opened only for a job's credentials, never listed or returned here.
+import "server-only";
+import type { AuditActor } from "../audit";
+import { appendAuditEvent } from "../audit";
+import { getConfig } from "../config";
+import { seal } from "../crypto/secret-box";
+import { db, type Tx } from "../db";
+import { transactWithRetry } from "../db-retry";
+import { AppError } from "../http/errors";
+import { log } from "../log";
+
+import { MAX_SECRET_BYTES, SECRET_NAME_PATTERN } from "./names";
+
+export { MAX_SECRET_BYTES, SECRET_NAME_PATTERN };
+
+export type SecretOwnerRef = { workspaceId: string; userId: string };
+
+export type SecretSummary = { name: string; createdAt: Date; updatedAt: Date; lastUsedAt: Date | null };
+
+export function assertSecretName(name: unknown): asserts name is string {
+  if (typeof name !== "string" || !SECRET_NAME_PATTERN.test(name)) {
+    throw new AppError(
+      "validation_failed",
+      "A secret name starts with a letter and has at most 64 letters, digits, '_', '.' or '-'.",
+    );
+  }
+}
+
+function assertSecretValue(value: unknown): asserts value is string {
+  if (typeof value !== "string" || value.length === 0) throw new AppError("validation_failed", "The value must be a non-empty string.");
+  if (Buffer.byteLength(value, "utf8") > MAX_SECRET_BYTES) {
+    throw new AppError("validation_failed", `The value must be at most ${MAX_SECRET_BYTES / 1024} KiB.`);
+  }
+  if (!value.isWellFormed()) throw new AppError("validation_failed", "The value must be valid text.");
+}
+
+export async function listSecrets({ workspaceId, userId }: SecretOwnerRef): Promise<SecretSummary[]> {
+  return db.secret.findMany({
+    where: { workspaceId, userId },
+    orderBy: { name: "asc" },
+    select: { name: true, createdAt: true, updatedAt: true, lastUsedAt: true },
+  });
+}
+
+/** Creates or replaces a secret's value; `created` tells which. Audited in the same transaction. */
+export async function putSecret({
+  workspaceId,
+  userId,
+  name,
+  value,
+  actor,
+  ip,
+}: SecretOwnerRef & { name: unknown; value: unknown; actor: AuditActor; ip?: string | null }): Promise<{ created: boolean }> {
+  assertSecretName(name);
+  assertSecretValue(value);
+  const { box, keyId } = seal(getConfig().masterKeys, { workspaceId, userId, name }, value);
+  // Two first writes of one name race on the unique index; the loser retries and replaces.
+  return transactWithRetry(async (tx) => {
+    const now = new Date();
+    const existing = await tx.secret.findUnique({ where: { workspaceId_userId_name: { workspaceId, userId, name } }, select: { id: true } });
+    if (existing) {
+      await tx.secret.update({ where: { id: existing.id }, data: { ciphertext: box, keyId, updatedAt: now }, select: { id: true } });
+    } else {
+      await tx.secret.create({ data: { workspaceId, userId, name, ciphertext: box, keyId, createdAt: now, updatedAt: now }, select: { id: true } });
+    }
+    await appendAuditEvent(
+      { workspaceId, actor, action: existing ? "secret.replaced" : "secret.created", target: `secret:${name}`, ip, data: { name, owner: userId } },
+      tx,
+    );
+    return { created: !existing };
+  });
+}
+
+/** Deletes a secret. Jobs granted it keep their grant row with no secret, so they are denied, never re-granted. */
+export async function deleteSecret({
+  workspaceId,
+  userId,
+  name,
+  actor,
+  ip,
+}: SecretOwnerRef & { name: unknown; actor: AuditActor; ip?: string | null }): Promise<void> {
+  assertSecretName(name);
+  await db.$transaction(async (tx) => {
+    const { count } = await tx.secret.deleteMany({ where: { workspaceId, userId, name } });
+    if (count === 0) throw new AppError("not_found", "You have no secret with that name.");
+    await appendAuditEvent({ workspaceId, actor, action: "secret.deleted", target: `secret:${name}`, ip, data: { name, owner: userId } }, tx);
+  });
+}
+
+/** Running jobs of this user that were granted each secret (for the portal's Secrets page). */
+export async function listSecretGrants({ workspaceId, userId }: SecretOwnerRef): Promise<Map<string, { jobId: string; envVar: string; expiresAt: Date }[]>> {
+  const now = new Date();
+  const grants = await db.jobGrant.findMany({
+    where: { workspaceId, ownerUserId: userId, secretId: { not: null }, job: { status: "running", expiresAt: { gt: now } } },
+    select: { jobId: true, envVar: true, secretName: true, job: { select: { expiresAt: true } } },
+    orderBy: [{ secretName: "asc" }, { jobId: "asc" }],
+  });
+  const bySecret = new Map<string, { jobId: string; envVar: string; expiresAt: Date }[]>();
+  for (const g of grants) {
+    const list = bySecret.get(g.secretName) ?? [];
+    list.push({ jobId: g.jobId, envVar: g.envVar, expiresAt: g.job.expiresAt });
+    bySecret.set(g.secretName, list);
+  }
+  return bySecret;
+}
+
+/**
+ * Ids of this owner's secrets with these names, locked against deletion until the caller's transaction
+ * ends (a job's grants are created in it, so a grant never points at a secret deleted meanwhile).
+ */
+export async function lockSecretsByName(tx: Tx, { workspaceId, userId, names }: SecretOwnerRef & { names: string[] }) {
+  if (names.length === 0) return new Map<string, string>();
+  const rows = await tx.$queryRaw<{ id: string; name: string }[]>`
+    SELECT id::text AS id, name FROM secrets
+    WHERE workspace_id = ${workspaceId}::uuid AND user_id = ${userId}::uuid AND name = ANY(${names}::text[])
+    FOR SHARE`;
+  return new Map(rows.map((r) => [r.name, r.id]));
+}
+
+/** Records that jobs read these secrets; callers throttle it, and it never fails the read it belongs to. */
+export function recordSecretsUsed(ids: string[], now: Date) {
+  db.secret
+    .updateMany({ where: { id: { in: ids } }, data: { lastUsedAt: now } })
+    .catch((err: unknown) => log.warn({ err }, "could not record secret use"));
+}
