@@ -18,13 +18,29 @@ function createClient(url: string) {
     { onPoolError: (err) => log.warn({ err }, "postgres pool error") },
   );
   // Sensitive columns are never selected unless a query asks for them explicitly.
-  return new PrismaClient({
+  const client = new PrismaClient({
     adapter,
+    // The test suite inspects every statement (e.g. that no secret is looked up without its owner).
+    log: process.env.NODE_ENV === "test" ? [{ emit: "event", level: "query" }] : [],
     // A transaction may wait for a pool slot as long as a plain query may (connectionTimeoutMillis above);
     // Prisma's 2 s default turned bursts of serialised audit appends into spurious 503s.
     transactionOptions: { maxWait: 5000, timeout: 10_000 },
     omit: { secret: { ciphertext: true }, token: { hash: true }, invite: { codeHash: true } },
   });
+  if (process.env.NODE_ENV === "test") {
+    (client as unknown as { $on(event: "query", cb: (e: { query: string }) => void): void }).$on("query", (e) => {
+      for (const listener of queryListeners) listener(e.query);
+    });
+  }
+  return client;
+}
+
+const queryListeners = new Set<(sql: string) => void>();
+
+/** Test hook: every SQL statement the client sends (only wired up when NODE_ENV=test). */
+export function onDbQuery(listener: (sql: string) => void): () => void {
+  queryListeners.add(listener);
+  return () => queryListeners.delete(listener);
 }
 
 export type Db = ReturnType<typeof createClient>;

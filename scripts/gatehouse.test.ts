@@ -106,4 +106,21 @@ describe("gatehouse CLI", () => {
     const r = await cli("audit", "verify", "--workspace", created.json.workspaceId);
     expect(r).toMatchObject({ code: 1, json: { ok: false, brokenAt: 2, events: 1 } });
   });
+
+  it("issues a service token that works and revokes it by id; job tokens cannot be issued by hand", async () => {
+    const ws = await cli("workspace", "create", "--name", randomName(), "--owner-platform", "telegram", "--owner-id", randomTelegramId());
+    const issued = await cli("token", "issue", "--workspace", ws.json.workspaceId, "--kind", "service", "--name", "orchestrator", "--ttl", "600");
+    expect(issued).toMatchObject({ code: 0, json: { tokenId: expect.any(String), token: expect.stringMatching(/^gh_svc_[A-Za-z0-9_-]{43}$/), expiresAt: expect.any(String) } });
+    const { authenticateServiceToken } = await import("@/lib/tokens/registry");
+    expect(await authenticateServiceToken(issued.json.token as string)).toEqual({ tokenId: issued.json.tokenId, workspaceId: ws.json.workspaceId });
+    expect(await cli("token", "revoke", "--id", issued.json.tokenId as string)).toMatchObject({ code: 0, json: { revoked: true } });
+    await expect(authenticateServiceToken(issued.json.token as string)).rejects.toMatchObject({ code: "invalid_token" });
+    const audit = await db.auditEvent.findMany({ where: { workspaceId: ws.json.workspaceId }, select: { action: true, data: true } });
+    expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(["token.issued", "token.revoked"]));
+    expect(JSON.stringify(audit)).not.toContain(issued.json.token as string);
+
+    expect(await cli("token", "issue", "--workspace", ws.json.workspaceId, "--kind", "job")).toMatchObject({ code: 2, json: { error: { code: "usage" } } });
+    expect(await cli("token", "issue", "--workspace", ws.json.workspaceId, "--kind", "service", "--ttl", "5")).toMatchObject({ code: 1, json: { error: { code: "validation_failed" } } });
+    expect(await cli("token", "revoke", "--id", "00000000-0000-4000-8000-000000000000")).toMatchObject({ code: 1, json: { error: { code: "not_found" } } });
+  });
 });

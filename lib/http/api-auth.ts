@@ -16,7 +16,8 @@ type RouteContext = { params: Promise<Record<string, string | string[] | undefin
 type Params = Record<string, string>;
 
 async function stringParams(ctx: RouteContext | undefined): Promise<Params> {
-  const raw = ctx ? await ctx.params : {};
+  // A route without dynamic segments gets no params object at all (Next 16 production build).
+  const raw = (ctx ? await ctx.params : undefined) ?? {};
   const out: Params = {};
   for (const [k, v] of Object.entries(raw)) if (typeof v === "string") out[k] = v;
   return out;

@@ -104,4 +104,22 @@ describe("serveCredentials", () => {
     await putSecret({ workspaceId, userId: m.userId, name: "KEY", value: "v3", actor: { type: "user", id: m.userId } });
     expect(await outcome(serveCredentials({ token: job.token, jobId: job.jobId }))).toEqual(DENIED);
   });
+
+  it("serves nothing when the audit record cannot be written", async () => {
+    const { workspaceId } = await makeWorkspace();
+    const m = await makeMember(workspaceId, { KEY: "audited-only" });
+    const job = await makeJob(workspaceId, m.telegramId, [{ secret: "KEY", envVar: "KEY" }]);
+    const fn = `fail_audit_${workspaceId.replace(/-/g, "")}`;
+    await db.$executeRawUnsafe(`CREATE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit down'; END $$`);
+    await db.$executeRawUnsafe(
+      `CREATE TRIGGER ${fn} BEFORE INSERT ON audit_events FOR EACH ROW WHEN (NEW.workspace_id = '${workspaceId}' AND NEW.action LIKE 'credentials.%') EXECUTE FUNCTION ${fn}()`,
+    );
+    try {
+      await expect(serveCredentials({ token: job.token, jobId: job.jobId })).rejects.toThrow();
+    } finally {
+      await db.$executeRawUnsafe(`DROP TRIGGER ${fn} ON audit_events`);
+      await db.$executeRawUnsafe(`DROP FUNCTION ${fn}()`);
+    }
+    expect(await serveCredentials({ token: job.token, jobId: job.jobId })).toEqual([{ env_var: "KEY", value: "audited-only" }]);
+  });
 });

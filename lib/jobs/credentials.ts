@@ -142,6 +142,6 @@ export async function serveCredentials({ token, jobId, ip }: { token: string; jo
   if (needsTouch(decision.row.token_last_used_at, now)) touchToken(decision.row.token_id, now);
   if ("denied" in decision) throw new AppError("forbidden", CREDENTIALS_DENIED_MESSAGE);
   const stale = decision.row.grants.filter((g) => needsTouch(g.lastUsedAt ? new Date(g.lastUsedAt) : null, now)).map((g) => g.secretId!);
-  if (stale.length) recordSecretsUsed(stale, now);
+  if (stale.length) recordSecretsUsed({ workspaceId: decision.row.workspace_id, userId: decision.row.owner_user_id!, ids: stale, now });
   return decision.served;
 }

@@ -161,7 +161,10 @@ function view(job: JobRow): JobView {
 /** Marks a running job whose expiry has passed as expired (its tokens already stopped with it). */
 async function settleExpiry(tx: Tx, job: JobRow & { workspaceId: string }, now: Date): Promise<JobRow> {
   if (job.status !== "running" || job.expiresAt > now) return job;
-  const { count } = await tx.job.updateMany({ where: { id: job.id, status: "running" }, data: { status: "expired", endedAt: job.expiresAt } });
+  const { count } = await tx.job.updateMany({
+    where: { id: job.id, workspaceId: job.workspaceId, status: "running" },
+    data: { status: "expired", endedAt: job.expiresAt },
+  });
   if (count === 1) {
     await appendAuditEvent({ workspaceId: job.workspaceId, actor: { type: "system" }, action: "job.expired", target: `job:${job.id}` }, tx);
   }
@@ -205,7 +208,7 @@ async function endJob({
     const job = await settleExpiry(tx, found, now);
     const revoked = await revokeJobTokens(tx, { workspaceId, jobId, now });
     if (job.status !== "running") return view(job);
-    await tx.job.updateMany({ where: { id: jobId, status: "running" }, data: { status: "completed", endedAt: now } });
+    await tx.job.updateMany({ where: { id: jobId, workspaceId, status: "running" }, data: { status: "completed", endedAt: now } });
     await appendAuditEvent({ workspaceId, actor, action, target: `job:${jobId}`, ip, data: { tokensRevoked: revoked } }, tx);
     return view({ ...job, status: "completed", endedAt: now });
   });

@@ -60,7 +60,7 @@ export async function putSecret({
     const now = new Date();
     const existing = await tx.secret.findUnique({ where: { workspaceId_userId_name: { workspaceId, userId, name } }, select: { id: true } });
     if (existing) {
-      await tx.secret.update({ where: { id: existing.id }, data: { ciphertext: box, keyId, updatedAt: now }, select: { id: true } });
+      await tx.secret.updateMany({ where: { id: existing.id, workspaceId, userId }, data: { ciphertext: box, keyId, updatedAt: now } });
     } else {
       await tx.secret.create({ data: { workspaceId, userId, name, ciphertext: box, keyId, createdAt: now, updatedAt: now }, select: { id: true } });
     }
@@ -90,17 +90,19 @@ export async function deleteSecret({
 
 /** Running jobs of this user that were granted each secret (for the portal's Secrets page). */
 export async function listSecretGrants({ workspaceId, userId }: SecretOwnerRef): Promise<Map<string, { jobId: string; envVar: string; expiresAt: Date }[]>> {
-  const now = new Date();
-  const grants = await db.jobGrant.findMany({
-    where: { workspaceId, ownerUserId: userId, secretId: { not: null }, job: { status: "running", expiresAt: { gt: now } } },
-    select: { jobId: true, envVar: true, secretName: true, job: { select: { expiresAt: true } } },
-    orderBy: [{ secretName: "asc" }, { jobId: "asc" }],
+  const jobs = await db.job.findMany({
+    where: { workspaceId, ownerUserId: userId, status: "running", expiresAt: { gt: new Date() } },
+    select: { id: true, expiresAt: true, grants: { where: { secretId: { not: null } }, select: { envVar: true, secretName: true } } },
+    orderBy: { createdAt: "asc" },
+    take: 500,
   });
   const bySecret = new Map<string, { jobId: string; envVar: string; expiresAt: Date }[]>();
-  for (const g of grants) {
-    const list = bySecret.get(g.secretName) ?? [];
-    list.push({ jobId: g.jobId, envVar: g.envVar, expiresAt: g.job.expiresAt });
-    bySecret.set(g.secretName, list);
+  for (const job of jobs) {
+    for (const g of job.grants) {
+      const list = bySecret.get(g.secretName) ?? [];
+      list.push({ jobId: job.id, envVar: g.envVar, expiresAt: job.expiresAt });
+      bySecret.set(g.secretName, list);
+    }
   }
   return bySecret;
 }
@@ -118,9 +120,9 @@ export async function lockSecretsByName(tx: Tx, { workspaceId, userId, names }: 
   return new Map(rows.map((r) => [r.name, r.id]));
 }
 
-/** Records that jobs read these secrets; callers throttle it, and it never fails the read it belongs to. */
-export function recordSecretsUsed(ids: string[], now: Date) {
+/** Records that a job read these secrets of its owner; callers throttle it, and it never fails the read. */
+export function recordSecretsUsed({ workspaceId, userId, ids, now }: SecretOwnerRef & { ids: string[]; now: Date }) {
   db.secret
-    .updateMany({ where: { id: { in: ids } }, data: { lastUsedAt: now } })
+    .updateMany({ where: { workspaceId, userId, id: { in: ids } }, data: { lastUsedAt: now } })
     .catch((err: unknown) => log.warn({ err }, "could not record secret use"));
 }
