@@ -109,7 +109,7 @@ const commands: Command[] = [
     options: { id: str },
     required: ["id"],
     async run(o) {
-      const { revokeToken } = await import("../lib/tokens/registry");
+      const { revokeToken } = await import("../lib/jobs/job-tokens");
       return revokeToken({ tokenId: uuid(o.id, "id"), actor: ACTOR });
     },
   },

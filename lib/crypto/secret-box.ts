@@ -18,21 +18,25 @@ export class DecryptError extends Error {
   }
 }
 
-function associatedData({ workspaceId, userId, name }: SecretOwner): Buffer {
+const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
+
+function associatedData({ workspaceId, userId, name }: SecretOwner, header: Buffer): Buffer {
   // NUL-separated: none of the parts can contain NUL (uuids, and names match ^[A-Za-z][A-Za-z0-9_.-]*$).
-  return Buffer.from(`gatehouse/secret/v${VERSION}\0${workspaceId}\0${userId}\0${name}`, "utf8");
+  // The box's own header (version, key id) is authenticated too, so it cannot be altered unnoticed.
+  return Buffer.concat([Buffer.from(`gatehouse/secret/v${VERSION}\0${workspaceId}\0${userId}\0${name}\0`, "utf8"), header]);
 }
 
 /** Seals `plaintext` with the active (first) key. */
 export function seal(keys: readonly MasterKey[], owner: SecretOwner, plaintext: string): { box: Uint8Array<ArrayBuffer>; keyId: string } {
   const active = keys[0];
   if (!active) throw new Error("no master key configured");
+  const keyId = Buffer.from(active.id, "ascii");
+  const header = Buffer.concat([Buffer.from([VERSION, keyId.length]), keyId]);
   const nonce = randomBytes(NONCE_BYTES);
   const cipher = createCipheriv("aes-256-gcm", active.key, nonce, { authTagLength: TAG_BYTES });
-  cipher.setAAD(associatedData(owner));
+  cipher.setAAD(associatedData(owner, header));
   const data = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
-  const keyId = Buffer.from(active.id, "ascii");
-  const box = new Uint8Array(Buffer.concat([Buffer.from([VERSION, keyId.length]), keyId, nonce, data, cipher.getAuthTag()]));
+  const box = new Uint8Array(Buffer.concat([header, nonce, data, cipher.getAuthTag()]));
   return { box, keyId: active.id };
 }
 
@@ -42,7 +46,8 @@ export function boxKeyId(box: Uint8Array): string | null {
   if (b.length < 2 || b[0] !== VERSION) return null;
   const len = b[1]!;
   if (len === 0 || b.length < 2 + len + NONCE_BYTES + TAG_BYTES) return null;
-  return b.subarray(2, 2 + len).toString("ascii");
+  const id = b.subarray(2, 2 + len).toString("latin1");
+  return KEY_ID.test(id) ? id : null;
 }
 
 /** Opens a box sealed for exactly this owner with any configured key; throws DecryptError otherwise. */
@@ -58,7 +63,7 @@ export function open(keys: readonly MasterKey[], owner: SecretOwner, box: Uint8A
   const tag = b.subarray(b.length - TAG_BYTES);
   try {
     const decipher = createDecipheriv("aes-256-gcm", key.key, nonce, { authTagLength: TAG_BYTES });
-    decipher.setAAD(associatedData(owner));
+    decipher.setAAD(associatedData(owner, b.subarray(0, start)));
     decipher.setAuthTag(tag);
     return Buffer.concat([decipher.update(data), decipher.final()]).toString("utf8");
   } catch {

@@ -21,7 +21,11 @@ export async function readJson<S extends z.ZodType>(req: Request, schema: S): Pr
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    const fields = parsed.error.issues.slice(0, 20).map((i) => ({ path: i.path.join(".") || "(body)", message: i.message }));
+    // Messages never quote values; unknown keys are named, but cut short (they come from the caller).
+    const fields = parsed.error.issues.slice(0, 20).map((i) => ({
+      path: i.path.join(".").slice(0, 200) || "(body)",
+      message: i.code === "unrecognized_keys" ? `Unknown field(s): ${i.keys.map((k) => k.slice(0, 64)).join(", ").slice(0, 300)}` : i.message,
+    }));
     throw new AppError("validation_failed", undefined, { fields });
   }
   return parsed.data;

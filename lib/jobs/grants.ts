@@ -4,24 +4,38 @@ import { SECRET_NAME_PATTERN } from "../secrets/names";
 export const MAX_GRANTS = 20;
 export const ENV_VAR_PATTERN = /^[A-Z_][A-Z0-9_]{0,127}$/;
 
-// Variables that change how the job's processes run (loaders, interpreters, shells, proxies, trust stores):
-// a grant must never be able to set them, whatever the secret holds.
+// Variables that change how the job's processes run (loaders, interpreters, shells, package managers,
+// proxies, trust stores, config-file redirects): a grant must never be able to set them, whatever the secret
+// holds. Whole families are denied by prefix or suffix; credential-shaped names inside those families
+// (NODE_AUTH_TOKEN, CARGO_REGISTRY_TOKEN, …) stay grantable, since tools read them only as credentials.
 const DENIED = new Set([
   "PATH", "HOME", "SHELL", "USER", "LOGNAME", "PWD", "OLDPWD", "TMPDIR", "TMP", "TEMP", "TERM", "IFS", "ENV",
-  "BASH_ENV", "PS4", "PROMPT_COMMAND", "HOSTNAME", "LANG", "LANGUAGE", "TZ", "MAIL",
-  "NODE_OPTIONS", "NODE_PATH", "NODE_EXTRA_CA_CERTS", "NODE_TLS_REJECT_UNAUTHORIZED",
-  "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONINSPECT", "PYTHONUSERBASE",
-  "PERL5LIB", "PERL5OPT", "PERLLIB", "RUBYOPT", "RUBYLIB", "GEM_HOME", "GEM_PATH",
-  "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "CLASSPATH",
-  "GCONV_PATH", "LOCPATH", "NLSPATH", "HOSTALIASES", "RESOLV_HOST_CONF", "MALLOC_CHECK_",
-  "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "OPENSSL_CONF",
-  "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "FTP_PROXY",
-  "GIT_SSH", "GIT_SSH_COMMAND", "GIT_ASKPASS", "GIT_EXEC_PATH", "GIT_TEMPLATE_DIR", "SSH_ASKPASS", "EDITOR", "VISUAL", "PAGER",
+  "PS0", "PS1", "PS2", "PS3", "PS4", "PROMPT_COMMAND", "CDPATH", "HISTFILE", "HOSTNAME", "LANG", "LANGUAGE", "TZ",
+  "MAIL", "BROWSER", "ZDOTDIR", "INPUTRC", "SHELLOPTS", "TERMINFO", "LOCPATH", "NLSPATH", "GCONV_PATH",
+  "HOSTALIASES", "RESOLV_HOST_CONF", "RES_OPTIONS", "LOCALDOMAIN", "CLASSPATH", "SSLKEYLOGFILE",
+  "CC", "CXX", "CPP", "LD", "AR", "MAKEFLAGS", "MAKEFILES", "CFLAGS", "CXXFLAGS", "CPPFLAGS", "LDFLAGS",
+  "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "CURL_HOME", "WGETRC", "NETRC",
+  "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CA_BUNDLE", "GOOGLE_APPLICATION_CREDENTIALS",
+  "SSH_AUTH_SOCK", "SSH_ASKPASS", "SSH_ASKPASS_REQUIRE", "GPG_AGENT_INFO", "GNUPGHOME",
+  "DOCKER_HOST", "DOCKER_CONFIG", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY", "DOCKER_CONTEXT", "KUBECONFIG",
+  "GOFLAGS", "GOPROXY", "GOPATH", "GOROOT", "GOTOOLCHAIN", "GOENV", "GOSUMDB", "GONOSUMDB", "GOPRIVATE",
+  "GOINSECURE", "GONOPROXY", "GOBIN", "GOCACHE", "GOMODCACHE", "GOEXPERIMENT", "GODEBUG",
+  "RUSTC_WRAPPER", "RUSTC", "RUSTFLAGS", "RUSTDOCFLAGS",
 ]);
-const DENIED_PREFIXES = ["LD_", "DYLD_", "BASH_FUNC_", "GIT_CONFIG", "GATEHOUSE_"];
+const DENIED_PREFIXES = [
+  "LD_", "DYLD_", "BASH", "MALLOC_", "GLIBC_", "PYTHON", "NODE_", "NPM_CONFIG_", "YARN_", "PNPM_", "PIP_",
+  "UV_", "PERL", "RUBY", "GEM_", "BUNDLE_", "JAVA_", "_JAVA_", "JDK_", "MAVEN_", "GRADLE_", "LUA_", "PHP",
+  "CARGO_", "GIT_", "OPENSSL_", "SSL_", "LESS", "XDG_", "KUBE", "GATEHOUSE_", "GRPC_", "CGO_", "DOTNET_",
+  "COMPlus_", "CORECLR_", "R_", "JULIA_",
+];
+const DENIED_SUFFIXES = ["_PROXY", "_CA_BUNDLE", "_CAINFO", "_CAPATH", "_OPTS", "_OPTIONS", "PAGER", "EDITOR", "VISUAL", "_PRELOAD"];
+const CREDENTIAL_SUFFIXES = ["_TOKEN", "_API_KEY", "_APIKEY", "_SECRET", "_SECRET_KEY", "_PASSWORD", "_ACCESS_KEY_ID", "_SECRET_ACCESS_KEY"];
 
 export function isDeniedEnvVar(name: string): boolean {
-  return DENIED.has(name) || DENIED_PREFIXES.some((p) => name.startsWith(p));
+  if (DENIED.has(name)) return true;
+  if (DENIED_SUFFIXES.some((s) => name.endsWith(s))) return true;
+  if (!DENIED_PREFIXES.some((p) => name.startsWith(p))) return false;
+  return !CREDENTIAL_SUFFIXES.some((s) => name.endsWith(s));
 }
 
 export type GrantInput = { secret: string; envVar: string };

@@ -10,7 +10,7 @@ import { findUserByIdentity } from "../identity/users";
 import type { PlatformIdentityRef } from "../identity/platform";
 import { SECRET_NAME_PATTERN } from "../secrets/names";
 import { lockSecretsByName } from "../secrets/secrets";
-import { insertJobToken, revokeJobTokens } from "../tokens/registry";
+import { insertJobToken, lockLiveServiceToken, revokeJobTokens } from "../tokens/registry";
 import { checkGrantShapes, MAX_GRANTS, type GrantInput } from "./grants";
 
 export type Delivery = { platform: "telegram" | "slack"; chatId: string; threadId?: string };
@@ -52,6 +52,8 @@ export async function createJob({
   const ttl = ttlSeconds ?? getConfig().ttl.jobTokenSeconds;
   const { problems, tooMany } = checkGrantShapes(grants);
   return db.$transaction(async (tx) => {
+    // A service token revoked while this request was under way must not still create a job.
+    await lockLiveServiceToken(tx, serviceTokenId);
     const owner = await findUserByIdentity(tx, user);
     const membership = owner
       ? await tx.membership.findUnique({ where: { workspaceId_userId: { workspaceId, userId: owner.id } }, select: { role: true } })
@@ -158,6 +160,15 @@ function view(job: JobRow): JobView {
   };
 }
 
+/** Row-locks a job of this workspace; false when there is none. */
+export async function lockJob(tx: Tx, { workspaceId, jobId, mode }: { workspaceId: string; jobId: string; mode: "update" | "share" }) {
+  const rows =
+    mode === "update"
+      ? await tx.$queryRaw<{ status: string }[]>`SELECT status::text AS status FROM jobs WHERE id = ${jobId}::uuid AND workspace_id = ${workspaceId}::uuid FOR UPDATE`
+      : await tx.$queryRaw<{ status: string }[]>`SELECT status::text AS status FROM jobs WHERE id = ${jobId}::uuid AND workspace_id = ${workspaceId}::uuid FOR SHARE`;
+  return rows[0] ?? null;
+}
+
 /** Marks a running job whose expiry has passed as expired (its tokens already stopped with it). */
 async function settleExpiry(tx: Tx, job: JobRow & { workspaceId: string }, now: Date): Promise<JobRow> {
   if (job.status !== "running" || job.expiresAt > now) return job;
@@ -189,6 +200,7 @@ async function endJob({
   workspaceId,
   jobId,
   ownerUserId,
+  serviceTokenId,
   action,
   actor,
   ip,
@@ -196,17 +208,22 @@ async function endJob({
   workspaceId: string;
   jobId: string;
   ownerUserId?: string;
+  serviceTokenId?: string;
   action: "job.completed" | "job.revoked";
   actor: AuditActor;
   ip?: string | null;
 }): Promise<JobView> {
   if (!isJobId(jobId)) throw new AppError("not_found", "No such job.");
   return db.$transaction(async (tx) => {
+    if (serviceTokenId) await lockLiveServiceToken(tx, serviceTokenId);
+    // The job row lock serialises this with token rotation, so no token minted meanwhile escapes revocation.
+    if (!(await lockJob(tx, { workspaceId, jobId, mode: "update" }))) throw new AppError("not_found", "No such job.");
     const now = new Date();
     const found = await tx.job.findFirst({ where: { id: jobId, workspaceId, ...(ownerUserId ? { ownerUserId } : {}) }, select: JOB_SELECT });
     if (!found) throw new AppError("not_found", "No such job.");
-    const job = await settleExpiry(tx, found, now);
+    // Token row locks before the audit lock, in the same order as the credentials path (no deadlock).
     const revoked = await revokeJobTokens(tx, { workspaceId, jobId, now });
+    const job = await settleExpiry(tx, found, now);
     if (job.status !== "running") return view(job);
     await tx.job.updateMany({ where: { id: jobId, workspaceId, status: "running" }, data: { status: "completed", endedAt: now } });
     await appendAuditEvent({ workspaceId, actor, action, target: `job:${jobId}`, ip, data: { tokensRevoked: revoked } }, tx);

@@ -13,6 +13,7 @@ import { log } from "../log";
 import { MAX_SECRET_BYTES, SECRET_NAME_PATTERN } from "./names";
 
 export { MAX_SECRET_BYTES, SECRET_NAME_PATTERN };
+export const MAX_SECRETS_PER_USER = 200;
 
 export type SecretOwnerRef = { workspaceId: string; userId: string };
 
@@ -32,7 +33,9 @@ function assertSecretValue(value: unknown): asserts value is string {
   if (Buffer.byteLength(value, "utf8") > MAX_SECRET_BYTES) {
     throw new AppError("validation_failed", `The value must be at most ${MAX_SECRET_BYTES / 1024} KiB.`);
   }
-  if (!value.isWellFormed()) throw new AppError("validation_failed", "The value must be valid text.");
+  if (!value.isWellFormed() || value.includes("\0")) {
+    throw new AppError("validation_failed", "The value must be valid text without NUL characters (it becomes an environment variable).");
+  }
 }
 
 export async function listSecrets({ workspaceId, userId }: SecretOwnerRef): Promise<SecretSummary[]> {
@@ -59,16 +62,21 @@ export async function putSecret({
   return transactWithRetry(async (tx) => {
     const now = new Date();
     const existing = await tx.secret.findUnique({ where: { workspaceId_userId_name: { workspaceId, userId, name } }, select: { id: true } });
-    if (existing) {
-      await tx.secret.updateMany({ where: { id: existing.id, workspaceId, userId }, data: { ciphertext: box, keyId, updatedAt: now } });
-    } else {
+    const replaced = existing
+      ? (await tx.secret.updateMany({ where: { id: existing.id, workspaceId, userId }, data: { ciphertext: box, keyId, updatedAt: now } })).count === 1
+      : false;
+    if (!replaced) {
+      // New, or deleted since we looked: create it (a concurrent first write makes this P2002 → retry).
+      if (!existing && (await tx.secret.count({ where: { workspaceId, userId } })) >= MAX_SECRETS_PER_USER) {
+        throw new AppError("validation_failed", `You can keep at most ${MAX_SECRETS_PER_USER} secrets; delete one you no longer need.`);
+      }
       await tx.secret.create({ data: { workspaceId, userId, name, ciphertext: box, keyId, createdAt: now, updatedAt: now }, select: { id: true } });
     }
     await appendAuditEvent(
-      { workspaceId, actor, action: existing ? "secret.replaced" : "secret.created", target: `secret:${name}`, ip, data: { name, owner: userId } },
+      { workspaceId, actor, action: replaced ? "secret.replaced" : "secret.created", target: `secret:${name}`, ip, data: { name, owner: userId } },
       tx,
     );
-    return { created: !existing };
+    return { created: !replaced };
   });
 }
 

@@ -6,7 +6,9 @@ import { serveCredentials } from "@/lib/jobs/credentials";
 import { closeLazyClients } from "@/lib/lazy";
 import { makeJob, makeMember, makeWorkspace } from "@/test/factories";
 import { hashToken, tokenKindOf } from "./format";
-import { authenticateServiceToken, issueServiceToken, revokeToken, rotateJobToken } from "./registry";
+import { revokeToken, rotateJobToken } from "@/lib/jobs/job-tokens";
+import { completeJob, createJob } from "@/lib/jobs/jobs";
+import { authenticateServiceToken, issueServiceToken } from "./registry";
 
 afterAll(closeLazyClients);
 
@@ -146,5 +148,40 @@ describe("token registry", () => {
     const revokeIndex = events.findIndex((e) => e.action === "token.revoked");
     expect(revokeIndex).toBe(events.length - 1);
     expect(events.filter((e) => e.action === "credentials.served")).toHaveLength(outcomes.filter((o) => o.result === "ok").length);
+  });
+
+  it("leaves no live token when a job is completed while its token rotates", async () => {
+    const { workspaceId } = await makeWorkspace();
+    const m = await makeMember(workspaceId);
+    for (let i = 0; i < 10; i++) {
+      const job = await makeJob(workspaceId, m.telegramId);
+      await Promise.all([
+        code(rotateJobToken({ token: job.token, jobId: job.jobId })),
+        completeJob({ workspaceId, jobId: job.jobId, serviceTokenId: job.serviceTokenId }),
+      ]);
+      expect(await db.token.count({ where: { jobId: job.jobId, revokedAt: null } })).toBe(0);
+    }
+  });
+
+  it("revoking a job token by id also revokes the successor a rotation minted from it", async () => {
+    const { workspaceId } = await makeWorkspace();
+    const m = await makeMember(workspaceId, { KEY: "v" });
+    const job = await makeJob(workspaceId, m.telegramId, [{ secret: "KEY", envVar: "KEY" }]);
+    const original = await db.token.findFirstOrThrow({ where: { jobId: job.jobId }, select: { id: true } });
+    const stolen = await rotateJobToken({ token: job.token, jobId: job.jobId });
+    await revokeToken({ tokenId: original.id, actor: system });
+    expect(await code(serveCredentials({ token: stolen.token, jobId: job.jobId }))).toBe("invalid_token");
+    expect(await code(rotateJobToken({ token: stolen.token, jobId: job.jobId }))).toBe("invalid_token");
+  });
+
+  it("refuses a job creation or completion by a service token revoked while the request was under way", async () => {
+    const { workspaceId } = await makeWorkspace();
+    const m = await makeMember(workspaceId);
+    const job = await makeJob(workspaceId, m.telegramId);
+    await revokeToken({ tokenId: job.serviceTokenId, actor: system });
+    // What the handler would do with a principal authenticated a moment before the revocation:
+    expect(await code(createJob({ workspaceId, serviceTokenId: job.serviceTokenId, user: { platform: "telegram", externalId: m.telegramId } }))).toBe("invalid_token");
+    expect(await code(completeJob({ workspaceId, jobId: job.jobId, serviceTokenId: job.serviceTokenId }))).toBe("invalid_token");
+    expect(await db.job.count({ where: { workspaceId } })).toBe(1);
   });
 });

@@ -98,21 +98,27 @@ export async function authenticateServiceToken(token: string): Promise<ServicePr
   return { tokenId: row.id, workspaceId: row.workspaceId };
 }
 
-/** Revokes one token by its id (operator CLI). Idempotent; the first revocation is audited. */
-export async function revokeToken({ tokenId, actor }: { tokenId: string; actor: AuditActor }): Promise<{ revoked: true }> {
-  await db.$transaction(async (tx) => {
-    const row = await tx.token.findUnique({ where: { id: tokenId }, select: { workspaceId: true, kind: true, jobId: true, revokedAt: true } });
-    if (!row) throw new AppError("not_found", "No token has that id.");
-    const now = new Date();
-    const { count } = await tx.token.updateMany({ where: { id: tokenId, revokedAt: null }, data: { revokedAt: now } });
-    if (count === 1) {
-      await appendAuditEvent(
-        { workspaceId: row.workspaceId, actor, action: "token.revoked", target: `token:${tokenId}`, data: { kind: row.kind, jobId: row.jobId } },
-        tx,
-      );
-    }
-  });
-  return { revoked: true };
+/**
+ * Inside the caller's transaction: the service token is still live, and stays so until commit (a revocation
+ * waits for it). Without this, a request authenticated just before `token revoke` returned could still act.
+ */
+export async function lockLiveServiceToken(tx: Tx, tokenId: string) {
+  const rows = await tx.$queryRaw<{ id: string }[]>`
+    SELECT id::text AS id FROM tokens
+    WHERE id = ${tokenId}::uuid AND kind = 'service' AND revoked_at IS NULL AND expires_at > now()
+    FOR SHARE`;
+  if (rows.length !== 1) throw new AppError("invalid_token");
+}
+
+/** A token's registry row (never its hash), for callers that decide what to lock and revoke. */
+export async function findTokenById(tx: Tx, tokenId: string) {
+  return tx.token.findUnique({ where: { id: tokenId }, select: { id: true, workspaceId: true, kind: true, jobId: true } });
+}
+
+/** Revokes one service token inside the caller's transaction; true when this call revoked it. */
+export async function revokeServiceToken(tx: Tx, { tokenId, now }: { tokenId: string; now: Date }) {
+  const { count } = await tx.token.updateMany({ where: { id: tokenId, kind: "service", revokedAt: null }, data: { revokedAt: now } });
+  return count === 1;
 }
 
 /** Revokes every token of a job, inside the caller's transaction. */
@@ -123,48 +129,51 @@ export async function revokeJobTokens(tx: Tx, { workspaceId, jobId, now }: { wor
 
 export type RotatedToken = { token: string; expiresAt: Date; previousTokenValidUntil: Date };
 
+/** The job token this bearer holds, if live; read without locks (the caller locks the job, then replaces). */
+export async function findLiveJobToken(tx: Tx, token: string) {
+  const hash = hashToken(token);
+  const row = await tx.token.findUnique({
+    where: { hash },
+    select: { id: true, kind: true, jobId: true, workspaceId: true, hash: true, expiresAt: true, revokedAt: true, graceUntil: true },
+  });
+  if (!row || row.kind !== "job" || !row.jobId || !hashMatches(row.hash, hash) || !isTokenLive(row, new Date())) return null;
+  return { id: row.id, jobId: row.jobId, workspaceId: row.workspaceId, expiresAt: row.expiresAt, rotated: row.graceUntil !== null };
+}
+
 /**
  * Replaces a live, never-rotated job token with a new one that expires when the old one did (rotation never
  * extends the job). The old token keeps working for the grace period, then stops. The conditional update
- * makes concurrent rotations of one token race-free: exactly one wins, the others change nothing.
+ * makes concurrent rotations race-free: exactly one wins; the losers roll back their new token.
  */
-export async function rotateJobToken({ token, jobId, ip }: { token: string; jobId: string; ip?: string | null }): Promise<RotatedToken> {
-  const hash = hashToken(token);
+export async function replaceJobToken(
+  tx: Tx,
+  old: { id: string; jobId: string; workspaceId: string; expiresAt: Date },
+  { ip }: { ip?: string | null } = {},
+): Promise<RotatedToken> {
+  const now = new Date();
   const graceMs = getConfig().ttl.tokenRotationGraceSeconds * 1000;
-  return db.$transaction(async (tx) => {
-    const now = new Date();
-    const old = await tx.token.findUnique({
-      where: { hash },
-      select: { id: true, kind: true, jobId: true, workspaceId: true, hash: true, expiresAt: true, revokedAt: true, graceUntil: true },
-    });
-    if (!old || old.kind !== "job" || !hashMatches(old.hash, hash) || !isTokenLive(old, now) || old.jobId !== jobId) {
-      throw new AppError("invalid_token");
-    }
-    if (old.graceUntil !== null) throw new AppError("already_rotated");
-    const fresh = generateToken("job");
-    const created = await tx.token.create({
-      data: { kind: "job", workspaceId: old.workspaceId, jobId, hash: hashToken(fresh), expiresAt: old.expiresAt },
-      select: { id: true },
-    });
-    // Never past the token's own expiry: rotation must not lengthen anything.
-    const graceUntil = new Date(Math.min(now.getTime() + graceMs, old.expiresAt.getTime()));
-    const { count } = await tx.token.updateMany({
-      where: { id: old.id, graceUntil: null, revokedAt: null, expiresAt: { gt: now } },
-      data: { replacedById: created.id, graceUntil },
-    });
-    // Lost the race to a concurrent rotation (or a revocation): throwing rolls back the new token.
-    if (count !== 1) throw new AppError("already_rotated");
-    await appendAuditEvent(
-      {
-        workspaceId: old.workspaceId,
-        actor: { type: "job", id: jobId },
-        action: "token.rotated",
-        target: `token:${old.id}`,
-        ip,
-        data: { jobId, replacedBy: created.id, graceUntil },
-      },
-      tx,
-    );
-    return { token: fresh, expiresAt: old.expiresAt, previousTokenValidUntil: graceUntil };
+  const fresh = generateToken("job");
+  const created = await tx.token.create({
+    data: { kind: "job", workspaceId: old.workspaceId, jobId: old.jobId, hash: hashToken(fresh), expiresAt: old.expiresAt },
+    select: { id: true },
   });
+  // Never past the token's own expiry: rotation must not lengthen anything.
+  const graceUntil = new Date(Math.min(now.getTime() + graceMs, old.expiresAt.getTime()));
+  const { count } = await tx.token.updateMany({
+    where: { id: old.id, graceUntil: null, revokedAt: null, expiresAt: { gt: now } },
+    data: { replacedById: created.id, graceUntil },
+  });
+  if (count !== 1) throw new AppError("already_rotated");
+  await appendAuditEvent(
+    {
+      workspaceId: old.workspaceId,
+      actor: { type: "job", id: old.jobId },
+      action: "token.rotated",
+      target: `token:${old.id}`,
+      ip,
+      data: { jobId: old.jobId, replacedBy: created.id, graceUntil },
+    },
+    tx,
+  );
+  return { token: fresh, expiresAt: old.expiresAt, previousTokenValidUntil: graceUntil };
 }

@@ -1,7 +1,7 @@
 // POST /api/v1/worker/jobs/{jobId}/token/rotate — a new job token; the old one works for the grace period.
 import { withJobToken } from "@/lib/http/api-auth";
 import { json } from "@/lib/http/respond";
-import { rotateJobToken } from "@/lib/tokens/registry";
+import { rotateJobToken } from "@/lib/jobs/job-tokens";
 
 export const POST = withJobToken(async (_req, { token, params, ip }) => {
   const rotated = await rotateJobToken({ token, jobId: params.jobId ?? "", ip });
