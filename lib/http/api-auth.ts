@@ -23,13 +23,13 @@ async function stringParams(ctx: RouteContext | undefined): Promise<Params> {
   return out;
 }
 
-function withErrors(fn: (req: Request, ctx?: RouteContext) => Promise<Response>) {
+function withErrors(fn: (req: Request, ctx?: RouteContext) => Promise<Response>, { bearer }: { bearer: boolean }) {
   return async (req: Request, ctx?: RouteContext): Promise<Response> => {
     try {
       return await fn(req, ctx);
     } catch (err) {
       const res = toResponse(err);
-      if (res.status === 401) res.headers.set("WWW-Authenticate", 'Bearer realm="gatehouse"');
+      if (bearer && res.status === 401) res.headers.set("WWW-Authenticate", 'Bearer realm="gatehouse"');
       return res;
     }
   };
@@ -48,7 +48,7 @@ export function withServiceToken(handler: (req: Request, ctx: { principal: Servi
     await limitToken("service", token);
     const principal = await authenticateServiceToken(token);
     return handler(req, { principal, params: await stringParams(ctx), ip: clientIp(req.headers) });
-  });
+  }, { bearer: true });
 }
 
 /**
@@ -60,7 +60,7 @@ export function withJobToken(handler: (req: Request, ctx: { token: string; param
     const token = bearerToken(req.headers, "job");
     await limitToken("job", token);
     return handler(req, { token, params: await stringParams(ctx), ip: clientIp(req.headers) });
-  });
+  }, { bearer: true });
 }
 
 /** Portal JSON API: the portal session cookie; state-changing methods must come from our own origin. */
@@ -70,5 +70,5 @@ export function withPortalSession(handler: (req: Request, ctx: { portal: PortalC
     const portal = await loadPortalContext(portalCookieFrom(req.headers));
     if (!portal) throw new AppError("unauthorized", "Your portal session has ended. Open the settings link from your chat again.");
     return handler(req, { portal, params: await stringParams(ctx), ip: clientIp(req.headers) });
-  });
+  }, { bearer: false });
 }

@@ -35,3 +35,18 @@ export function toResponse(err: unknown): Response {
 function isPrismaKnown(err: unknown, code: string) {
   return !!err && typeof err === "object" && (err as { code?: unknown }).code === code;
 }
+
+type Method = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+/**
+ * Handlers for every method a route does not serve: 405 with the JSON error body and `Allow`, instead of
+ * Next's empty 405 (or, for HEAD, a silent run of GET). Spread into the route's exports.
+ */
+export function otherMethods(...allowed: Method[]) {
+  const handler = async () => {
+    const res = toResponse(new AppError("method_not_allowed"));
+    res.headers.set("Allow", allowed.join(", "));
+    return res;
+  };
+  return { GET: handler, HEAD: handler, POST: handler, PUT: handler, PATCH: handler, DELETE: handler };
+}

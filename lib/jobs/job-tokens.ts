@@ -34,7 +34,7 @@ export async function revokeToken({ tokenId, actor }: { tokenId: string; actor: 
     const now = new Date();
     let count: number;
     if (row.kind === "job" && row.jobId) {
-      await lockJob(tx, { workspaceId: row.workspaceId, jobId: row.jobId, mode: "update" });
+      await lockJob(tx, { workspaceId: row.workspaceId, jobId: row.jobId, mode: "exclusive" });
       count = await revokeJobTokens(tx, { workspaceId: row.workspaceId, jobId: row.jobId, now });
     } else {
       count = (await revokeServiceToken(tx, { tokenId, now })) ? 1 : 0;

@@ -160,11 +160,11 @@ function view(job: JobRow): JobView {
   };
 }
 
-/** Row-locks a job of this workspace; false when there is none. */
-export async function lockJob(tx: Tx, { workspaceId, jobId, mode }: { workspaceId: string; jobId: string; mode: "update" | "share" }) {
+/** Row-locks a job of this workspace (NO KEY UPDATE, so inserts referencing the job never deadlock on it). */
+export async function lockJob(tx: Tx, { workspaceId, jobId, mode }: { workspaceId: string; jobId: string; mode: "exclusive" | "share" }) {
   const rows =
-    mode === "update"
-      ? await tx.$queryRaw<{ status: string }[]>`SELECT status::text AS status FROM jobs WHERE id = ${jobId}::uuid AND workspace_id = ${workspaceId}::uuid FOR UPDATE`
+    mode === "exclusive"
+      ? await tx.$queryRaw<{ status: string }[]>`SELECT status::text AS status FROM jobs WHERE id = ${jobId}::uuid AND workspace_id = ${workspaceId}::uuid FOR NO KEY UPDATE`
       : await tx.$queryRaw<{ status: string }[]>`SELECT status::text AS status FROM jobs WHERE id = ${jobId}::uuid AND workspace_id = ${workspaceId}::uuid FOR SHARE`;
   return rows[0] ?? null;
 }
@@ -217,7 +217,7 @@ async function endJob({
   return db.$transaction(async (tx) => {
     if (serviceTokenId) await lockLiveServiceToken(tx, serviceTokenId);
     // The job row lock serialises this with token rotation, so no token minted meanwhile escapes revocation.
-    if (!(await lockJob(tx, { workspaceId, jobId, mode: "update" }))) throw new AppError("not_found", "No such job.");
+    if (!(await lockJob(tx, { workspaceId, jobId, mode: "exclusive" }))) throw new AppError("not_found", "No such job.");
     const now = new Date();
     const found = await tx.job.findFirst({ where: { id: jobId, workspaceId, ...(ownerUserId ? { ownerUserId } : {}) }, select: JOB_SELECT });
     if (!found) throw new AppError("not_found", "No such job.");

@@ -32,3 +32,17 @@ describe("members", () => {
     expect(await db.membership.count({ where: { workspaceId, role: "owner" } })).toBe(1);
   });
 });
+
+describe("membership changes alongside other audited writes", () => {
+  it("never deadlock with audit-only writers on the same workspace", async () => {
+    const { appendAuditEvent } = await import("@/lib/audit");
+    const { workspaceId } = await makeWorkspace();
+    const results = await Promise.allSettled([
+      ...Array.from({ length: 15 }, () =>
+        addMember({ workspaceId, identity: { platform: "telegram", externalId: randomTelegramId() }, role: "member", actor: { type: "system" } }),
+      ),
+      ...Array.from({ length: 15 }, () => appendAuditEvent({ workspaceId, actor: { type: "system" }, action: "test.appended" })),
+    ]);
+    expect(results.filter((r) => r.status === "rejected").map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+  });
+});

@@ -47,9 +47,13 @@ export async function createWorkspace({
   });
 }
 
-/** Locks the workspace row for the rest of the transaction; serialises membership changes. */
+/**
+ * Locks the workspace row for the rest of the transaction; serialises membership changes. NO KEY UPDATE, not
+ * UPDATE: inserts that reference the workspace (audit events, tokens) take KEY SHARE on it, and a full UPDATE
+ * lock would deadlock with an audit append that holds the workspace's audit lock.
+ */
 export async function lockWorkspace(tx: Tx, workspaceId: string) {
-  const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id::text FROM workspaces WHERE id = ${workspaceId}::uuid FOR UPDATE`;
+  const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id::text FROM workspaces WHERE id = ${workspaceId}::uuid FOR NO KEY UPDATE`;
   if (rows.length === 0) throw new AppError("not_found", "No such workspace.");
 }
 

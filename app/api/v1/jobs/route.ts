@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { withServiceToken } from "@/lib/http/api-auth";
 import { readJson } from "@/lib/http/json-body";
-import { json } from "@/lib/http/respond";
+import { json, otherMethods } from "@/lib/http/respond";
 import { parsePlatformIdentity } from "@/lib/identity/platform";
 import { createJob } from "@/lib/jobs/jobs";
 
@@ -29,3 +29,5 @@ export const POST = withServiceToken(async (req, { principal, ip }) => {
   });
   return json({ jobId: job.jobId, token: job.token, expiresAt: job.expiresAt.toISOString() }, { status: 201 });
 });
+
+export const { GET, HEAD, PUT, PATCH, DELETE } = otherMethods("POST");

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { withPortalSession } from "@/lib/http/api-auth";
 import { readJson } from "@/lib/http/json-body";
-import { json, noStore } from "@/lib/http/respond";
+import { json, noStore, otherMethods } from "@/lib/http/respond";
 import { deleteSecret, putSecret } from "@/lib/secrets/secrets";
 
 const body = z.strictObject({ value: z.string() });
@@ -19,3 +19,5 @@ export const DELETE = withPortalSession(async (_req, { portal, params, ip }) => 
   await deleteSecret({ ...owner, name: params.name, actor: { type: "user", id: owner.userId }, ip });
   return new Response(null, { status: 204, headers: noStore });
 });
+
+export const { GET, HEAD, POST, PATCH } = otherMethods("PUT", "DELETE");

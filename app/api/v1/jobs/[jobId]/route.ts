@@ -1,8 +1,10 @@
 // GET /api/v1/jobs/{jobId} — a job of the token's workspace, grants without values; anything else is 404.
 import { withServiceToken } from "@/lib/http/api-auth";
-import { json } from "@/lib/http/respond";
+import { json, otherMethods } from "@/lib/http/respond";
 import { getJob } from "@/lib/jobs/jobs";
 
 export const GET = withServiceToken(async (_req, { principal, params }) => {
   return json(await getJob({ workspaceId: principal.workspaceId, jobId: params.jobId ?? "" }));
 });
+
+export const { HEAD, POST, PUT, PATCH, DELETE } = otherMethods("GET");

@@ -1,8 +1,10 @@
 // POST /api/v1/jobs/{jobId}/complete — ends the job and revokes its tokens; idempotent.
 import { withServiceToken } from "@/lib/http/api-auth";
-import { json } from "@/lib/http/respond";
+import { json, otherMethods } from "@/lib/http/respond";
 import { completeJob } from "@/lib/jobs/jobs";
 
 export const POST = withServiceToken(async (_req, { principal, params, ip }) => {
   return json(await completeJob({ workspaceId: principal.workspaceId, jobId: params.jobId ?? "", serviceTokenId: principal.tokenId, ip }));
 });
+
+export const { GET, HEAD, PUT, PATCH, DELETE } = otherMethods("POST");

@@ -1,6 +1,6 @@
 // POST /api/v1/worker/jobs/{jobId}/token/rotate — a new job token; the old one works for the grace period.
 import { withJobToken } from "@/lib/http/api-auth";
-import { json } from "@/lib/http/respond";
+import { json, otherMethods } from "@/lib/http/respond";
 import { rotateJobToken } from "@/lib/jobs/job-tokens";
 
 export const POST = withJobToken(async (_req, { token, params, ip }) => {
@@ -11,3 +11,5 @@ export const POST = withJobToken(async (_req, { token, params, ip }) => {
     previousTokenValidUntil: rotated.previousTokenValidUntil.toISOString(),
   });
 });
+
+export const { GET, HEAD, PUT, PATCH, DELETE } = otherMethods("POST");

@@ -1,0 +1,42 @@
+// The API's edges answer in its one JSON error shape: methods a route does not serve (405 with Allow),
+// paths no route serves (404), and HEAD on credentials, which must not read or audit anything.
+import { API, bearer, sql, startJob } from "./api-seed";
+import { createWorkspace, gatehouse } from "./cli";
+import { expect, test } from "./fixtures";
+
+const METHOD_NOT_ALLOWED = { error: { code: "method_not_allowed", message: "Method not allowed." } };
+
+test("unserved methods are 405 with the JSON body and Allow; unknown API paths are a JSON 404", async ({ request }) => {
+  const cases: [string, string, string][] = [
+    ["GET", "/api/v1/jobs", "POST"],
+    ["PATCH", "/api/v1/jobs/00000000-0000-4000-8000-000000000000", "GET"],
+    ["DELETE", "/api/v1/jobs/00000000-0000-4000-8000-000000000000", "GET"],
+    ["PUT", "/api/v1/worker/jobs/00000000-0000-4000-8000-000000000000/credentials", "GET"],
+    ["GET", "/api/v1/worker/jobs/00000000-0000-4000-8000-000000000000/token/rotate", "POST"],
+    ["POST", "/api/portal/secrets", "GET"],
+    ["GET", "/api/portal/secrets/NAME", "PUT, DELETE"],
+  ];
+  for (const [method, path, allow] of cases) {
+    const res = await request.fetch(`${API}${path}`, { method });
+    expect(res.status(), `${method} ${path}`).toBe(405);
+    expect(await res.json()).toEqual(METHOD_NOT_ALLOWED);
+    expect(res.headers()["allow"]).toBe(allow);
+    expect(res.headers()["cache-control"]).toBe("no-store");
+  }
+  for (const method of ["GET", "POST"]) {
+    const res = await request.fetch(`${API}/api/v1/nope/deeper`, { method });
+    expect(res.status()).toBe(404);
+    expect(await res.json()).toEqual({ error: { code: "not_found", message: "No API endpoint at this path." } });
+  }
+});
+
+test("HEAD on credentials reads nothing and records nothing", async ({ request }) => {
+  const ws = createWorkspace();
+  const { token: serviceToken } = gatehouse<{ token: string }>("token", "issue", "--workspace", ws.workspaceId, "--kind", "service");
+  const job = await startJob(request, serviceToken, { user: { platform: "telegram", id: ws.ownerTelegramId } });
+  const res = await request.head(`${API}/api/v1/worker/jobs/${job.jobId}/credentials`, { headers: bearer(job.token) });
+  expect(res.status()).toBe(405);
+  const events = await sql<{ n: string }>("SELECT count(*)::text AS n FROM audit_events WHERE workspace_id = $1 AND action LIKE 'credentials.%'", [ws.workspaceId]);
+  expect(events[0]!.n).toBe("0");
+  expect((await request.get(`${API}/api/v1/worker/jobs/${job.jobId}/credentials`, { headers: bearer(job.token) })).status()).toBe(204);
+});
