@@ -154,7 +154,7 @@ test("malformed requests get exact 400/413/415 bodies and store nothing", async 
       what: "unknown field",
       send: () => put(ctx, "ok-name", { value: "v", owner: "someone-else" }),
       status: 400,
-      error: { code: "validation_failed", message: "The request has invalid fields.", details: { fields: [{ path: "(body)", message: 'Unrecognized key: "owner"' }] } },
+      error: { code: "validation_failed", message: "The request has invalid fields.", details: { fields: [{ path: "(body)", message: "Unknown field(s): owner" }] } },
     },
     {
       what: "value not a string",
