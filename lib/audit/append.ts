@@ -15,38 +15,72 @@ export type AuditEventInput = {
   data?: Record<string, unknown>;
 };
 
+export type AppendedEvent = { seq: number; hash: string };
+
+/** The key of a workspace's audit lock: `pg_advisory_xact_lock(hashtextextended(<key>, 0))`, for every writer. */
+export function auditLockKey(workspaceId: string) {
+  return `audit:${workspaceId}`;
+}
+
 /**
  * Appends one event to the workspace's chain. Appends are serialised per workspace by a transaction-scoped
  * advisory lock, so `seq` has no gaps or duplicates even across processes. Pass `tx` to make the event part
  * of the caller's transaction: the change and its audit record commit together or not at all.
  */
-export async function appendAuditEvent(input: AuditEventInput, tx?: Tx): Promise<{ seq: number; hash: string }> {
+export async function appendAuditEvent(input: AuditEventInput, tx?: Tx): Promise<AppendedEvent> {
   if (!tx) return db.$transaction((t) => appendAuditEvent(input, t));
 
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${"audit:" + input.workspaceId}, 0))`;
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${auditLockKey(input.workspaceId)}, 0))`;
   const last = await tx.auditEvent.findFirst({
     where: { workspaceId: input.workspaceId },
     orderBy: { seq: "desc" },
     select: { seq: true, hash: true },
   });
-  // Round-trip through JSON so what we hash is exactly what jsonb stores.
-  const data = JSON.parse(JSON.stringify(cleanAuditData(input.data ?? {}))) as Record<string, unknown>;
+  const [row] = chainEvents(input.workspaceId, last, [input]);
+  await tx.auditEvent.create({ data: { ...row!, data: row!.data as object }, select: { id: true } });
+  return { seq: row!.seq, hash: row!.hash };
+}
+
+export type ChainedRow = {
+  workspaceId: string;
+  seq: number;
+  createdAt: Date;
+  actorType: ActorType;
+  actorId: string | null;
+  action: string;
+  target: string | null;
+  ip: string | null;
+  data: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+};
+
+/**
+ * The rows that continue the chain after `last` (null: the chain is empty) with these events, in order. Only
+ * call it under the workspace's lock, with `last` read after the lock was granted.
+ */
+export function chainEvents(workspaceId: string, last: AppendedEvent | null, inputs: AuditEventInput[]): ChainedRow[] {
   const text = (v: string | null | undefined) => (v == null ? null : cleanString(v));
-  const event = {
-    workspaceId: input.workspaceId,
-    seq: (last?.seq ?? 0) + 1,
-    createdAt: new Date(),
-    actorType: input.actor.type,
-    actorId: text(input.actor.id),
-    action: cleanString(input.action),
-    target: text(input.target),
-    ip: text(input.ip),
-    data,
-  };
-  const prevHash = last?.hash ?? GENESIS_HASH;
-  const hash = hashEvent(prevHash, event);
-  return tx.auditEvent.create({
-    data: { ...event, data: event.data as object, prevHash, hash },
-    select: { seq: true, hash: true },
+  let seq = last?.seq ?? 0;
+  let prevHash = last?.hash ?? GENESIS_HASH;
+  return inputs.map((input) => {
+    if (input.workspaceId !== workspaceId) throw new Error("every event of a chain append must belong to its workspace");
+    // Round-trip through JSON so what we hash is exactly what jsonb stores.
+    const data = JSON.parse(JSON.stringify(cleanAuditData(input.data ?? {}))) as Record<string, unknown>;
+    const event = {
+      workspaceId,
+      seq: ++seq,
+      createdAt: new Date(),
+      actorType: input.actor.type,
+      actorId: text(input.actor.id),
+      action: cleanString(input.action),
+      target: text(input.target),
+      ip: text(input.ip),
+      data,
+    };
+    const hash = hashEvent(prevHash, event);
+    const row = { ...event, prevHash, hash };
+    prevHash = hash;
+    return row;
   });
 }

@@ -73,4 +73,13 @@ describe("enforceRateLimit", () => {
     expect(await redis.get(key)).toBe("2");
     expect(await redis.pttl(key)).toBeGreaterThan(0);
   });
+
+  it("keeps counting after Redis lost its script cache (restart, SCRIPT FLUSH)", async () => {
+    const b = bucket();
+    const ip = randomIp();
+    expect(await hit(b, ip, 2)).toEqual({ ok: true });
+    await redis.script("FLUSH");
+    expect(await hit(b, ip, 2)).toEqual({ ok: true });
+    expect((await hit(b, ip, 2)).ok).toBe(false);
+  });
 });

@@ -1,0 +1,175 @@
+// Group commit for audit appends on hot paths (the worker credentials endpoint, SPEC §11). Every append to a
+// workspace's chain holds the workspace's lock until it commits, so one transaction per event caps a busy
+// workspace at one lock hold per request, and each request pays a transaction's round trips. Here the requests
+// that arrive while a batch is in flight wait, and are then handled together: one transaction, the locks taken
+// once, one read of each chain's end, one INSERT. Each caller learns only after the COMMIT whether its event
+// was recorded, so "nothing is served unless its audit row committed" still holds; a batch that fails rejects
+// every caller in it.
+import "server-only";
+import { escapeLiteral } from "pg";
+import { sqlTransaction, type SqlConnection } from "../db";
+import { AppError } from "../http/errors";
+import { auditLockKey, chainEvents, type AppendedEvent, type AuditEventInput, type ChainedRow } from "./append";
+
+const MAX_BATCH = 100;
+// Deadlock or serialisation failure: the whole batch rolled back, so it can simply run again.
+const RETRYABLE = new Set(["40P01", "40001"]);
+const ATTEMPTS = 3;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export type Outcome<O> = { ok: true; value: O } | { ok: false; error: unknown };
+/** Handles one batch inside its transaction: one outcome per item, in order. Throwing fails every item. */
+export type BatchRun<I, O> = (conn: SqlConnection, items: I[]) => Promise<Outcome<O>[]>;
+
+type Waiter<I, O> = { item: I; resolve: (value: O) => void; reject: (err: unknown) => void };
+type Queue<I, O> = { waiting: Waiter<I, O>[]; busy: boolean };
+
+/**
+ * A group committer: `submit(key, item)` queues the item; while a batch of that key is in flight the next ones
+ * wait, and then run together through `run` in one transaction. One batch per key at a time: a second one in
+ * flight would only wait for the same locks inside Postgres, and measured (npm run bench) it made batches
+ * smaller and each request dearer than the round trip it saved.
+ */
+export function createGroupCommit<I, O>(run: BatchRun<I, O>): (key: string, item: I) => Promise<O> {
+  const queues = new Map<string, Queue<I, O>>();
+
+  async function drain(key: string, queue: Queue<I, O>) {
+    queue.busy = true;
+    try {
+      while (queue.waiting.length) await settle(queue.waiting.splice(0, MAX_BATCH));
+    } finally {
+      queue.busy = false;
+      if (queue.waiting.length) void drain(key, queue);
+      else queues.delete(key);
+    }
+  }
+
+  /** Settles every waiter of the batch; never throws. */
+  async function settle(batch: Waiter<I, O>[]) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const outcomes = await sqlTransaction((conn) => run(conn, batch.map((w) => w.item)));
+        batch.forEach((w, i) => {
+          const outcome = outcomes[i];
+          if (outcome?.ok) w.resolve(outcome.value);
+          else w.reject(outcome ? outcome.error : new Error("group commit: no outcome for an item"));
+        });
+        return;
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (attempt < ATTEMPTS && typeof code === "string" && RETRYABLE.has(code)) continue;
+        // statement_timeout (lib/db.ts) while waiting for a lock: overloaded, not broken — a 503, as Prisma's
+        // transaction timeout answers on the other paths.
+        const failure = code === "57014" ? new AppError("unavailable") : err;
+        for (const w of batch) w.reject(failure);
+        return;
+      }
+    }
+  }
+
+  return (key, item) =>
+    new Promise<O>((resolve, reject) => {
+      let queue = queues.get(key);
+      if (!queue) {
+        queue = { waiting: [], busy: false };
+        queues.set(key, queue);
+      }
+      queue.waiting.push({ item, resolve, reject });
+      if (!queue.busy) void drain(key, queue);
+    });
+}
+
+/**
+ * SQL (script statements, no parameters) that takes the audit lock of every workspace `workspacesSql` yields
+ * (a query with one uuid column `id`), in id order so concurrent batches cannot deadlock, and then reads each
+ * chain's end: put it in the batch's first script, after any FOR SHARE reads (the order every other writer
+ * uses: rows first, then the audit lock). Being a separate statement, the read of the ends takes its snapshot
+ * after the locks were granted. Its result (the last statement) goes to `chainEnds`.
+ */
+export function lockChainsSql(workspacesSql: string): string {
+  return `
+    SELECT pg_advisory_xact_lock(hashtextextended(${escapeLiteral(auditLockKey(""))} || w.id::text, 0))
+    FROM (SELECT DISTINCT id FROM (${workspacesSql}) x) w ORDER BY w.id;
+    SELECT w.id::text AS workspace_id, e.seq, e.hash
+    FROM (SELECT DISTINCT id FROM (${workspacesSql}) x) w
+    LEFT JOIN LATERAL (SELECT seq, hash FROM audit_events a WHERE a.workspace_id = w.id ORDER BY seq DESC LIMIT 1) e ON true;`;
+}
+
+export type ChainEnds = Map<string, AppendedEvent | null>;
+
+export function chainEnds(rows: Record<string, unknown>[]): ChainEnds {
+  return new Map(rows.map((r) => [String(r.workspace_id), r.seq == null ? null : { seq: Number(r.seq), hash: String(r.hash) }]));
+}
+
+/**
+ * Chains the events (any workspaces; each workspace's in the given order) after the ends read under the
+ * locks, and returns the INSERT for them with each event's place. Throws when an event's workspace was not
+ * locked. Scripts cannot carry parameters: ids are checked uuids, numbers are ours, and every string goes
+ * through pg's escapeLiteral.
+ */
+export function chainInsert(ends: ChainEnds, events: AuditEventInput[]): { sql: string; appended: AppendedEvent[] } {
+  const byWorkspace = new Map<string, number[]>();
+  events.forEach((e, i) => byWorkspace.set(e.workspaceId, [...(byWorkspace.get(e.workspaceId) ?? []), i]));
+  const rows: ChainedRow[] = [];
+  const appended: AppendedEvent[] = new Array(events.length);
+  for (const [workspaceId, indexes] of byWorkspace) {
+    if (!UUID.test(workspaceId) || !ends.has(workspaceId)) throw new Error(`audit group commit: workspace ${workspaceId} is not locked`);
+    const chained = chainEvents(workspaceId, ends.get(workspaceId) ?? null, indexes.map((i) => events[i]!));
+    chained.forEach((row, k) => {
+      appended[indexes[k]!] = { seq: row.seq, hash: row.hash };
+      rows.push(row);
+    });
+  }
+  const literal = (v: string | null) => (v === null ? "NULL" : escapeLiteral(v));
+  const values = rows.map(
+    (r) =>
+      `('${r.workspaceId}', ${Math.trunc(r.seq)}, ${literal(r.createdAt.toISOString())}, ${literal(r.actorType)}, ${literal(r.actorId)}, ` +
+      `${literal(r.action)}, ${literal(r.target)}, ${literal(r.ip)}, ${literal(JSON.stringify(r.data))}, ${literal(r.prevHash)}, ${literal(r.hash)})`,
+  );
+  const sql = `INSERT INTO audit_events (workspace_id, seq, created_at, actor_type, actor_id, action, target, ip, data, prev_hash, hash)
+     VALUES ${values.join(",\n")}`;
+  return { sql, appended };
+}
+
+type Append = { input: AuditEventInput; liveTokenId?: string };
+
+/**
+ * One batch of plain appends to one workspace, in two round trips: (BEGIN, live tokens FOR SHARE, the lock, the
+ * chain's end) and (INSERT, COMMIT).
+ */
+async function appendBatch(conn: SqlConnection, items: Append[]): Promise<Outcome<AppendedEvent>[]> {
+  const workspaceId = items[0]!.input.workspaceId;
+  const tokenIds = [...new Set(items.flatMap((a) => (a.liveTokenId ? [a.liveTokenId] : [])))].sort();
+  const tokensSql = tokenIds.length
+    ? `SELECT id::text AS id FROM tokens WHERE id IN (${tokenIds.map((id) => `'${id}'`).join(", ")}) AND revoked_at IS NULL
+         AND expires_at > now() AND (grace_until IS NULL OR grace_until > now()) ORDER BY id FOR SHARE;`
+    : "SELECT NULL::text AS id WHERE false;";
+  const results = await conn.script(`${tokensSql}${lockChainsSql(`SELECT '${workspaceId}'::uuid AS id`)}`);
+  const live = new Set(results[0]!.map((r) => r.id as string));
+  const accepted = items.filter((a) => !a.liveTokenId || live.has(a.liveTokenId));
+  const ends = chainEnds(results[results.length - 1]!);
+  if (accepted.length === 0) return items.map(() => ({ ok: false, error: new AppError("invalid_token") }));
+  const { sql, appended } = chainInsert(ends, accepted.map((a) => a.input));
+  await conn.scriptAndCommit(sql);
+  const byItem = new Map(accepted.map((a, i) => [a, appended[i]!]));
+  return items.map((a) => {
+    const event = byItem.get(a);
+    return event ? { ok: true, value: event } : { ok: false, error: new AppError("invalid_token") };
+  });
+}
+
+const submitAppend = createGroupCommit(appendBatch);
+
+/**
+ * Appends `input` to its workspace's chain together with the concurrent appends of the same workspace, and
+ * resolves once its row committed. With `liveTokenId`, the event is recorded only if that token is still live
+ * (not revoked, expired or past its rotation grace) when the batch is written; otherwise the call rejects with
+ * `invalid_token` and nothing is recorded. The token row is read FOR SHARE in the transaction that writes the
+ * event, so a revocation that returned was either seen there or waited until the event was recorded.
+ */
+export function appendAuditEventGrouped(input: AuditEventInput, opts: { liveTokenId?: string } = {}): Promise<AppendedEvent> {
+  const ids = [input.workspaceId, ...(opts.liveTokenId ? [opts.liveTokenId] : [])];
+  // Both go into SQL text; anything but a canonical uuid is refused here.
+  if (!ids.every((id) => UUID.test(id))) return Promise.reject(new Error("appendAuditEventGrouped: workspace and token ids must be lower-case uuids"));
+  return submitAppend(input.workspaceId, { input, liveTokenId: opts.liveTokenId });
+}

@@ -1,0 +1,339 @@
+// npm run bench [-- --duration 10 --connections 10 --grants 5 --port 3300 --rounds 1 --skip-build --cpu-prof DIR --check --diagnose]
+//
+// SPEC §11: the credentials endpoint against a trivial route handler of the same production build, in one run.
+// Builds, starts `next start` on a fresh database, seeds through the real library code and the real HTTP API,
+// then loads GET /api/health and GET /api/v1/worker/jobs/{id}/credentials with autocannon and prints
+// req/s, p50, p99 and the ratio. Every credentials response must be a 200, and afterwards every one of them must
+// have its `credentials.served` audit row in a chain that verifies; otherwise it fails loudly.
+// --diagnose adds runs that peel the credentials request apart (where the time goes): the trivial route with the
+// same Authorization header, the credentials route refused before any I/O, and refused after the Redis budget.
+//
+// Other runs may share this tree: wrap it in the build lock, e.g. `flock /tmp/gatehouse-e2e.lock npm run bench`.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { randomBytes, randomInt } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { load, type LoadResult } from "./lib/bench-autocannon";
+import { cpuPerRequest, cpuSnapshot } from "./lib/bench-cpu";
+import { recreateTestDatabase } from "./lib/migrate";
+import { waitForHttp } from "./lib/services";
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: "string", default: "10" },
+    connections: { type: "string", default: "10" },
+    grants: { type: "string", default: "5" },
+    port: { type: "string", default: "3300" },
+    rounds: { type: "string", default: "1" },
+    warmup: { type: "string", default: "3" },
+    "skip-build": { type: "boolean", default: false },
+    "cpu-prof": { type: "string" },
+    check: { type: "boolean", default: false },
+    diagnose: { type: "boolean", default: false },
+  },
+});
+
+const DURATION = Number(args.duration);
+const CONNECTIONS = Number(args.connections);
+const GRANTS = Number(args.grants);
+const ROUNDS = Number(args.rounds);
+const WARMUP = Number(args.warmup);
+for (const [name, v, min] of [["duration", DURATION, 1], ["connections", CONNECTIONS, 1], ["grants", GRANTS, 0], ["rounds", ROUNDS, 1], ["warmup", WARMUP, 0]] as const) {
+  if (!Number.isInteger(v) || v < min) throw new Error(`--${name} must be a whole number ≥ ${min}`);
+}
+if (GRANTS > 20) throw new Error("--grants: a job has at most 20 grants");
+
+const TARGET_RATIO = 0.85;
+const TARGET_P99_MS = 25;
+
+// A disposable database (the migrate helper only drops gatehouse_*test*/*e2e* names) and Redis db 6.
+const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/gatehouse_bench_e2e";
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379/6";
+
+const say = (line: string) => process.stdout.write(`bench: ${line}\n`);
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "0.0.0.0", () => server.close(() => resolve(true)));
+  });
+}
+
+async function freePort(preferred: number): Promise<number> {
+  if (await portIsFree(preferred)) return preferred;
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "0.0.0.0", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function build() {
+  say("next build");
+  const result = spawnSync("npx", ["next", "build"], {
+    stdio: "inherit",
+    env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" },
+  });
+  if (result.status !== 0) throw new Error(`next build failed (exit ${result.status})`);
+}
+
+function startServer(env: Record<string, string>, port: number): ChildProcess {
+  const nodeArgs: string[] = [];
+  if (args["cpu-prof"]) {
+    const dir = path.resolve(args["cpu-prof"]);
+    mkdirSync(dir, { recursive: true });
+    nodeArgs.push("--cpu-prof", `--cpu-prof-dir=${dir}`);
+  }
+  // node straight on Next's CLI (not npx), so a profiler flag lands on the process that serves.
+  const child = spawn(process.execPath, [...nodeArgs, path.join("node_modules", "next", "dist", "bin", "next"), "start", "-p", String(port)], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  return child;
+}
+
+function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
+
+const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : "-");
+
+function table(rows: LoadResult[], ratio: number) {
+  const header = ["route", "requests", "req/s", "p50 ms", "p99 ms", "mean ms", "max ms", "statuses"];
+  const body = rows.map((r) => [
+    r.label,
+    String(r.requests),
+    r.reqPerSec.toFixed(0),
+    ms(r.p50),
+    ms(r.p99),
+    ms(r.mean),
+    ms(r.max),
+    Object.entries(r.statuses).map(([code, n]) => `${code}×${n}`).join(" ") + (r.errors ? ` errors×${r.errors}` : "") + (r.timeouts ? ` timeouts×${r.timeouts}` : ""),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  process.stdout.write(`\n${line(header)}\n${widths.map((w) => "-".repeat(w)).join("  ")}\n${body.map(line).join("\n")}\n`);
+  if (Number.isFinite(ratio)) process.stdout.write(`\nratio credentials/trivial (req/s): ${ratio.toFixed(3)}\n`);
+}
+
+function cpuTable(rows: (LoadResult & { cpu: ReturnType<typeof cpuPerRequest> })[]) {
+  if (!rows.every((r) => r.cpu)) return;
+  process.stdout.write("\ncpu per request, ms (share of one core): next server | postgres (all) | redis | autocannon | other processes\n");
+  for (const r of rows) {
+    const cells = r.cpu!.map((p) => `${p.msPerRequest.toFixed(3)} (${(p.cores * 100).toFixed(0)}%)`);
+    process.stdout.write(`  ${r.label.padEnd(30)} ${cells.join(" | ")}\n`);
+  }
+}
+
+async function main() {
+  const cpus = os.cpus();
+  const port = await freePort(Number(args.port));
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const env: Record<string, string> = {
+    NODE_ENV: "production",
+    NEXT_TELEMETRY_DISABLED: "1",
+    PORT: String(port),
+    LOG_LEVEL: "warn",
+    DATABASE_URL,
+    REDIS_URL,
+    GATEHOUSE_PUBLIC_URL: `http://localhost:${port}`,
+    AUTH_SECRET: randomBytes(32).toString("base64url"),
+    GATEHOUSE_MASTER_KEYS: `bench:${randomBytes(32).toString("base64")}`,
+    // The per-token budget must never be what is measured.
+    RATE_LIMIT_TOKEN_PER_MINUTE: "1000000000",
+  };
+
+  if (!args["skip-build"]) build();
+
+  say(`fresh database ${new URL(DATABASE_URL).pathname.slice(1)}, redis ${REDIS_URL}`);
+  await recreateTestDatabase(DATABASE_URL);
+  // The seeding below goes through the same library code as the server, with the same environment.
+  Object.assign(process.env, env);
+  const { redis } = await import("../lib/redis");
+  await redis.flushdb();
+
+  say(`next start on port ${port}`);
+  const server = startServer(env, port);
+  let stopping = false;
+  let serverExited = false;
+  server.once("exit", (code, signal) => {
+    serverExited = true;
+    if (!stopping) {
+      process.stderr.write(`bench: next start exited early (${signal ?? code})\n`);
+      process.exit(1);
+    }
+  });
+  const stop = async () => {
+    stopping = true;
+    await stopServer(server);
+    const { closeLazyClients } = await import("../lib/lazy");
+    await closeLazyClients();
+  };
+  process.on("SIGINT", () => void stop().then(() => process.exit(130)));
+
+  try {
+    await waitForHttp(`${baseUrl}/api/ready`, 60_000);
+
+    // Seed through the real code paths: library calls for the workspace, member, secrets and service token;
+    // the orchestrator API for the job.
+    const { createWorkspace } = await import("../lib/workspaces/workspaces");
+    const { addMember } = await import("../lib/members/members");
+    const { putSecret } = await import("../lib/secrets/secrets");
+    const { issueServiceToken } = await import("../lib/tokens/registry");
+    const actor = { type: "system", id: "bench" } as const;
+    const telegramId = () => String(randomInt(1_000_000_000, 281_474_976_710_655));
+    const { workspaceId } = await createWorkspace({
+      name: `bench-${randomBytes(4).toString("hex")}`,
+      owner: { platform: "telegram", externalId: telegramId() },
+      ownerName: "Bench Owner",
+      actor,
+    });
+    const memberTelegramId = telegramId();
+    const { userId } = await addMember({
+      workspaceId,
+      identity: { platform: "telegram", externalId: memberTelegramId },
+      displayName: "Bench Member",
+      role: "member",
+      actor,
+    });
+    const grants: { secret: string; envVar: string }[] = [];
+    const values = new Map<string, string>();
+    for (let i = 1; i <= GRANTS; i++) {
+      const name = `BENCH_SECRET_${i}`;
+      const value = `bench-${i}-${randomBytes(24).toString("base64url")}`;
+      await putSecret({ workspaceId, userId, name, value, actor: { type: "user", id: userId } });
+      grants.push({ secret: name, envVar: `BENCH_VAR_${i}` });
+      values.set(`BENCH_VAR_${i}`, value);
+    }
+    const service = await issueServiceToken({ workspaceId, name: "bench", actor });
+    const created = await fetch(`${baseUrl}/api/v1/jobs`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${service.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ user: { platform: "telegram", id: memberTelegramId }, grants, ttlSeconds: 3600 }),
+    });
+    if (created.status !== 201) throw new Error(`POST /api/v1/jobs answered ${created.status}: ${await created.text()}`);
+    const job = (await created.json()) as { jobId: string; token: string };
+
+    const healthUrl = `${baseUrl}/api/health`;
+    const credentialsUrl = `${baseUrl}/api/v1/worker/jobs/${job.jobId}/credentials`;
+    const auth = { authorization: `Bearer ${job.token}` };
+
+    // One checked call: the endpoint serves exactly what was granted before we time anything.
+    const first = await fetch(credentialsUrl, { headers: auth });
+    const expected = grants.map((g) => ({ env_var: g.envVar, value: values.get(g.envVar) })).sort((a, b) => a.env_var.localeCompare(b.env_var));
+    const got = first.status === 204 ? [] : ((await first.json()) as { env_var: string; value: string }[]);
+    if ((GRANTS > 0 ? first.status !== 200 : first.status !== 204) || JSON.stringify(got) !== JSON.stringify(expected)) {
+      throw new Error(`the credentials endpoint answered ${first.status} with something other than the ${GRANTS} granted secrets`);
+    }
+    let served = 1;
+
+    say(`warm-up ${WARMUP} s per route`);
+    if (WARMUP > 0) {
+      await load("warm-up trivial", { url: healthUrl, connections: CONNECTIONS, duration: WARMUP });
+      const w = await load("warm-up credentials", { url: credentialsUrl, connections: CONNECTIONS, duration: WARMUP, headers: auth });
+      served += w.statuses["200"] ?? 0;
+      if (w.non2xx || w.errors) throw new Error(`warm-up: credentials answered ${JSON.stringify(w.statuses)}, ${w.errors} errors`);
+    }
+
+    type Measured = LoadResult & { cpu: ReturnType<typeof cpuPerRequest> };
+    // With --cpu-prof, phases.json gives each run's window on the profile's clock (monotonic, µs).
+    const phases: { label: string; startUs: number; endUs: number }[] = [];
+    const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+    const measure = async (label: string, opts: Parameters<typeof load>[1]): Promise<Measured> => {
+      const before = cpuSnapshot(server.pid);
+      const startUs = monotonicUs();
+      const result = await load(label, opts);
+      phases.push({ label, startUs, endUs: monotonicUs() });
+      if (args["cpu-prof"]) writeFileSync(path.join(path.resolve(args["cpu-prof"]), "phases.json"), JSON.stringify(phases, null, 2));
+      return { ...result, cpu: cpuPerRequest(before, cpuSnapshot(server.pid), result.requests) };
+    };
+    const results: { trivial: Measured; credentials: Measured }[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      say(`round ${round}/${ROUNDS}: ${CONNECTIONS} connections, ${DURATION} s per route`);
+      const trivial = await measure("GET /api/health (trivial)", { url: healthUrl, connections: CONNECTIONS, duration: DURATION });
+      const credentials = await measure(`GET …/credentials (${GRANTS} grants)`, { url: credentialsUrl, connections: CONNECTIONS, duration: DURATION, headers: auth });
+      served += credentials.statuses["200"] ?? 0;
+      results.push({ trivial, credentials });
+      if (trivial.non2xx || trivial.errors || trivial.timeouts) {
+        throw new Error(`the trivial route failed: ${JSON.stringify(trivial.statuses)}, ${trivial.errors} errors, ${trivial.timeouts} timeouts`);
+      }
+      if (credentials.non2xx || credentials.errors || credentials.timeouts || !credentials.requests) {
+        throw new Error(
+          `credentials responses were not all 200: ${JSON.stringify(credentials.statuses)}, ${credentials.errors} errors, ${credentials.timeouts} timeouts`,
+        );
+      }
+    }
+
+    const diagnostics: Measured[] = [];
+    if (args.diagnose) {
+      say("diagnostic runs (non-2xx answers expected)");
+      const malformed = { authorization: `Bearer gh_job_${"!".repeat(43)}` };
+      const badJobUrl = `${baseUrl}/api/v1/worker/jobs/not-a-uuid/credentials`;
+      diagnostics.push(await measure("health + Authorization header", { url: healthUrl, connections: CONNECTIONS, duration: DURATION, headers: auth }));
+      diagnostics.push(await measure("credentials, malformed token", { url: credentialsUrl, connections: CONNECTIONS, duration: DURATION, headers: malformed }));
+      diagnostics.push(await measure("credentials, bad job id", { url: badJobUrl, connections: CONNECTIONS, duration: DURATION, headers: auth }));
+    }
+
+    // Every 200 must have its audit row, in a chain that still verifies.
+    const { db } = await import("../lib/db");
+    const { verifyAuditChain } = await import("../lib/audit");
+    const auditRows = await db.auditEvent.count({ where: { workspaceId, action: "credentials.served" } });
+    const chain = await verifyAuditChain({ workspaceId });
+
+    process.stdout.write(
+      `\nmachine: ${cpus.length} CPUs (${cpus[0]?.model.trim() ?? "unknown"}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, ` +
+        `node ${process.version}, ${os.platform()} ${os.release()}; postgres, redis, next start and autocannon share it\n` +
+        `load: ${CONNECTIONS} connections, ${DURATION} s per route, ${ROUNDS} round(s), ${WARMUP} s warm-up per route; job with ${GRANTS} grants\n`,
+    );
+    for (const [i, r] of results.entries()) {
+      if (ROUNDS > 1) process.stdout.write(`\nround ${i + 1}`);
+      table([r.trivial, r.credentials], r.credentials.reqPerSec / r.trivial.reqPerSec);
+      cpuTable([r.trivial, r.credentials]);
+    }
+    if (diagnostics.length) {
+      process.stdout.write(
+        "\ndiagnostics: the same server, each layer of the credentials request on its own. 'malformed token' is the\n" +
+          "dynamic route and wrapper answering 401 before any I/O; 'bad job id' adds the Redis rate limit (401 before the\n" +
+          "database). The difference to the full request is the database read, decryption and the audit group commit.\n",
+      );
+      table(diagnostics, NaN);
+      cpuTable(diagnostics);
+    }
+    const worst = results.reduce((a, r) => (r.credentials.reqPerSec / r.trivial.reqPerSec < a.credentials.reqPerSec / a.trivial.reqPerSec ? r : a));
+    const ratio = worst.credentials.reqPerSec / worst.trivial.reqPerSec;
+    const p99 = Math.max(...results.map((r) => r.credentials.p99));
+    process.stdout.write(
+      `\naudit: ${auditRows} credentials.served rows for ${served} responses with 200 counted by the client ` +
+        `(requests still in flight when a run stops are served but not counted); chain ${chain.ok ? `verifies (${chain.events} events)` : `BROKEN at seq ${chain.brokenAt}`}\n`,
+    );
+    process.stdout.write(
+      `targets: ratio ≥ ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? "met" : "MISSED"} (${ratio.toFixed(3)}); ` +
+        `credentials p99 ≤ ${TARGET_P99_MS} ms: ${p99 <= TARGET_P99_MS ? "met" : "MISSED"} (${ms(p99)} ms)\n`,
+    );
+    if (!chain.ok || auditRows < served) throw new Error("a served response has no audit row, or the audit chain does not verify");
+    if (args.check && (ratio < TARGET_RATIO || p99 > TARGET_P99_MS)) process.exitCode = 1;
+  } finally {
+    await stop();
+    if (!serverExited && server.exitCode === null) server.kill("SIGKILL");
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
