@@ -14,6 +14,12 @@ function createPool(url: string) {
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30_000,
     statement_timeout: 10_000,
+    // A server that silently stops answering (partition, failover) must still fail the query, so callers get
+    // a 503 instead of hanging until the kernel gives up on the socket.
+    query_timeout: 12_000,
+    keepAlive: true,
+    // Hand-written SQL quotes strings with escapeLiteral, which is only safe in UTF-8.
+    options: "-c client_encoding=UTF8",
   });
   pool.on("error", (err) => log.warn({ err }, "postgres pool error"));
   return pool;
@@ -106,15 +112,31 @@ export type SqlConnection = {
  */
 export async function sqlTransaction<T>(fn: (conn: SqlConnection) => Promise<T>): Promise<T> {
   const client = await dbPool().connect();
+  // pg-pool drops its own listener while a client is checked out: without ours, a backend killed between two
+  // scripts would be an unhandled 'error' event. Its error (with the 08xxx/57Pxx code) is what callers get.
+  let connectionError: Error | undefined;
+  const onError = (err: Error) => {
+    connectionError ??= err;
+  };
+  client.on("error", onError);
   let open = false;
   let committed = false;
+  const run = async (text: string) => {
+    if (connectionError) throw connectionError;
+    try {
+      return (await client.query(text)) as unknown as pg.QueryResult | pg.QueryResult[];
+    } catch (err) {
+      throw connectionError ?? err;
+    }
+  };
   const conn: SqlConnection = {
     script: async (text: string) => {
       const withBegin = !open;
       open = true;
-      const full = withBegin ? `BEGIN;\n${text}` : text;
+      // Explicit: the chain-end reads rely on each statement seeing what committed before it started.
+      const full = withBegin ? `BEGIN ISOLATION LEVEL READ COMMITTED;\n${text}` : text;
       report(full);
-      const results = (await client.query(full)) as unknown as pg.QueryResult | pg.QueryResult[];
+      const results = await run(full);
       return (Array.isArray(results) ? results : [results]).slice(withBegin ? 1 : 0).map((r) => r.rows);
     },
     scriptAndCommit: async (text: string) => {
@@ -129,11 +151,12 @@ export async function sqlTransaction<T>(fn: (conn: SqlConnection) => Promise<T>)
     const result = await fn(conn);
     if (open && !committed) {
       report("COMMIT");
-      await client.query("COMMIT");
+      await run("COMMIT");
     }
     return result;
   } catch (err) {
-    if (open && !committed) {
+    if (connectionError) broken = connectionError;
+    else if (open && !committed) {
       await client.query("ROLLBACK").catch((rollbackError: unknown) => {
         // The connection is unusable (e.g. the server went away): the pool must drop it, not reuse it.
         broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
@@ -141,6 +164,7 @@ export async function sqlTransaction<T>(fn: (conn: SqlConnection) => Promise<T>)
     }
     throw err;
   } finally {
-    client.release(broken);
+    client.removeListener("error", onError);
+    client.release(broken ?? connectionError);
   }
 }

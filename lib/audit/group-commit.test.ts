@@ -8,7 +8,9 @@ import { runScript } from "@/test/run-script";
 import { db, onDbQuery } from "../db";
 import { AppError } from "../http/errors";
 import { closeLazyClients } from "../lazy";
-import { appendAuditEventGrouped } from "./group-commit";
+import { isInfrastructureError } from "../http/errors";
+import { sqlTransaction } from "../db";
+import { appendAuditEventGrouped, createGroupCommit } from "./group-commit";
 import { appendAuditEvent, verifyAuditChain } from "./index";
 
 afterAll(closeLazyClients);
@@ -121,5 +123,42 @@ describe("audit group commit", () => {
     await expect(appendAuditEventGrouped({ workspaceId: "x'; DROP TABLE tokens; --", actor: system, action: "test.bad" })).rejects.toThrow(/uuid/);
     const { workspaceId } = await makeWorkspace();
     await expect(appendAuditEventGrouped({ workspaceId, actor: system, action: "test.bad" }, { liveTokenId: "') OR true --" })).rejects.toThrow(/uuid/);
+  });
+
+  it("answers 503 at its deadline and when the queue is full, instead of waiting behind a stuck batch", async () => {
+    let release: () => void = () => {};
+    const stuck = new Promise<void>((r) => (release = r));
+    const submit = createGroupCommit<number, number>(
+      async (conn, items) => {
+        await conn.script("SELECT 1");
+        await stuck;
+        return items.map((i) => ({ ok: true as const, value: i }));
+      },
+      { deadlineMs: 300, maxWaiting: 3 },
+    );
+    const first = submit("k", 1); // in flight, stuck
+    await new Promise((r) => setTimeout(r, 50));
+    const queued = [submit("k", 2), submit("k", 3), submit("k", 4)];
+    await expect(submit("k", 5)).rejects.toMatchObject({ code: "unavailable" }); // queue full
+    for (const p of [first, ...queued]) await expect(p).rejects.toMatchObject({ code: "unavailable" }); // deadline
+    release();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await submit("k", 6)).toBe(6);
+  });
+
+  it("turns a backend killed between two scripts into an infrastructure error, not a crash", async () => {
+    const err = await sqlTransaction(async (conn) => {
+      const [[row]] = (await conn.script("SELECT pg_backend_pid() AS pid")) as [[{ pid: number }]];
+      await db.$executeRawUnsafe(`SELECT pg_terminate_backend(${Number(row.pid)})`);
+      await new Promise((r) => setTimeout(r, 200));
+      await conn.script("SELECT 1");
+    }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).not.toBeNull();
+    expect(isInfrastructureError(err)).toBe(true);
+    // The pool dropped the dead connection: the next transaction works.
+    expect(await sqlTransaction(async (conn) => (await conn.script("SELECT 1 AS one"))[0])).toEqual([{ one: 1 }]);
   });
 });

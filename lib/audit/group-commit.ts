@@ -12,6 +12,9 @@ import { AppError } from "../http/errors";
 import { auditLockKey, chainEvents, type AppendedEvent, type AuditEventInput, type ChainedRow } from "./append";
 
 const MAX_BATCH = 100;
+// Past these, callers get 503 rather than wait without end behind a stuck or overloaded database.
+const MAX_WAITING = 2000;
+const DEADLINE_MS = 15_000;
 // Deadlock or serialisation failure: the whole batch rolled back, so it can simply run again.
 const RETRYABLE = new Set(["40P01", "40001"]);
 const ATTEMPTS = 3;
@@ -30,7 +33,10 @@ type Queue<I, O> = { waiting: Waiter<I, O>[]; busy: boolean };
  * flight would only wait for the same locks inside Postgres, and measured (npm run bench) it made batches
  * smaller and each request dearer than the round trip it saved.
  */
-export function createGroupCommit<I, O>(run: BatchRun<I, O>): (key: string, item: I) => Promise<O> {
+export function createGroupCommit<I, O>(
+  run: BatchRun<I, O>,
+  { deadlineMs = DEADLINE_MS, maxWaiting = MAX_WAITING }: { deadlineMs?: number; maxWaiting?: number } = {},
+): (key: string, item: I) => Promise<O> {
   const queues = new Map<string, Queue<I, O>>();
 
   async function drain(key: string, queue: Queue<I, O>) {
@@ -60,7 +66,8 @@ export function createGroupCommit<I, O>(run: BatchRun<I, O>): (key: string, item
         if (attempt < ATTEMPTS && typeof code === "string" && RETRYABLE.has(code)) continue;
         // statement_timeout (lib/db.ts) while waiting for a lock: overloaded, not broken — a 503, as Prisma's
         // transaction timeout answers on the other paths.
-        const failure = code === "57014" ? new AppError("unavailable") : err;
+        // Losing every retry to deadlocks is the same kind of transient condition.
+        const failure = code === "57014" || (typeof code === "string" && RETRYABLE.has(code)) ? new AppError("unavailable") : err;
         for (const w of batch) w.reject(failure);
         return;
       }
@@ -74,7 +81,25 @@ export function createGroupCommit<I, O>(run: BatchRun<I, O>): (key: string, item
         queue = { waiting: [], busy: false };
         queues.set(key, queue);
       }
-      queue.waiting.push({ item, resolve, reject });
+      if (queue.waiting.length >= maxWaiting) {
+        reject(new AppError("unavailable"));
+        return;
+      }
+      // The caller stops waiting at the deadline; if its batch still commits later, the record stays, the
+      // answer was a 503, and nothing was served.
+      const timer = setTimeout(() => reject(new AppError("unavailable")), deadlineMs);
+      timer.unref?.();
+      queue.waiting.push({
+        item,
+        resolve: (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      });
       if (!queue.busy) void drain(key, queue);
     });
 }

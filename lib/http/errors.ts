@@ -69,7 +69,7 @@ export function isInfrastructureError(err: unknown, depth = 0): boolean {
   if (typeof e.kind === "string" && ADAPTER_UNAVAILABLE.has(e.kind)) return true;
   if (e.name === "MaxRetriesPerRequestError") return true;
   const message = typeof e.message === "string" ? e.message : "";
-  if (/Connection is closed|Command timed out|Stream isn't writeable|timeout exceeded when trying to connect|Connection terminated/i.test(message)) return true;
+  if (/Connection is closed|Command timed out|Stream isn't writeable|timeout exceeded when trying to connect|Connection terminated|not queryable|Query read timeout/i.test(message)) return true;
   const meta = e.meta as { driverAdapterError?: unknown } | undefined;
   if (meta?.driverAdapterError && isInfrastructureError(meta.driverAdapterError, depth + 1)) return true;
   return e.cause !== undefined && e.cause !== err ? isInfrastructureError(e.cause, depth + 1) : false;

@@ -52,11 +52,12 @@ export type DenyReason =
   | "secret_deleted"
   | "decrypt_failed";
 
+// Each check allows only the exact type that means "yes" (a boolean true, a real Date): anything else denies.
 function denyReason(row: Row, now: Date): DenyReason | null {
   if (row.job_status !== "running") return "job_not_running";
-  if (!row.job_expires_at || row.job_expires_at <= now) return "job_expired";
-  if (!row.owner_user_id || !row.owner_exists) return "owner_gone";
-  if (!row.member) return "membership_gone";
+  if (!(row.job_expires_at instanceof Date) || !(row.job_expires_at > now)) return "job_expired";
+  if (!row.owner_user_id || row.owner_exists !== true) return "owner_gone";
+  if (row.member !== true) return "membership_gone";
   if (row.grants.some((g) => g.secretId === null || g.box === null)) return "secret_deleted";
   return null;
 }
@@ -119,7 +120,13 @@ function decide(request: Request, row: Row | undefined, keys: ReturnType<typeof 
 async function serveBatch(conn: SqlConnection, requests: Request[]): Promise<Outcome<Decision>[]> {
   const hashes = [...new Set(requests.map((r) => Buffer.from(r.hash).toString("hex")))].sort();
   const byHash = `t.hash IN (${hashes.map((h) => `decode('${h}', 'hex')`).join(", ")})`;
+  // Token rows first (FOR SHARE, in id order: revocations lock them the same way), then the audit locks, then
+  // the read of job, membership, grants and ciphertexts. Every audited change (secret deleted, member removed,
+  // job ended) commits under its workspace's audit lock, so the read, taken after the locks, sees all that
+  // returned before this batch recorded anything.
   const results = await conn.script(`
+    SELECT t.id FROM tokens t WHERE ${byHash} ORDER BY t.id FOR SHARE;
+    ${lockChainsSql(`SELECT t.workspace_id AS id FROM tokens t WHERE ${byHash}`)}
     SELECT t.id::text AS token_id, t.kind::text AS kind, t.hash, t.job_id::text AS token_job_id,
            t.expires_at AS token_expires_at, t.revoked_at, t.grace_until, t.last_used_at AS token_last_used_at,
            t.workspace_id::text AS workspace_id, j.id::text AS job_id, j.status::text AS job_status,
@@ -136,12 +143,9 @@ async function serveBatch(conn: SqlConnection, requests: Request[]): Promise<Out
            ), '[]'::json) AS grants
     FROM tokens t
     LEFT JOIN jobs j ON j.id = t.job_id AND j.workspace_id = t.workspace_id
-    WHERE ${byHash}
-    ORDER BY t.id
-    FOR SHARE OF t;
-    ${lockChainsSql(`SELECT t.workspace_id AS id FROM tokens t WHERE ${byHash}`)}`);
-  const rows = new Map((results[0] as Row[]).map((r) => [Buffer.from(r.hash).toString("hex"), r]));
-  const ends = chainEnds(results[results.length - 1]!);
+    WHERE ${byHash}`);
+  const rows = new Map((results[results.length - 1] as Row[]).map((r) => [Buffer.from(r.hash).toString("hex"), r]));
+  const ends = chainEnds(results[results.length - 2]!);
   const keys = getConfig().masterKeys;
   const now = new Date();
   const decided = requests.map((r) => decide(r, rows.get(Buffer.from(r.hash).toString("hex")), keys, now));

@@ -184,4 +184,19 @@ describe("token registry", () => {
     expect(await code(completeJob({ workspaceId, jobId: job.jobId, serviceTokenId: job.serviceTokenId }))).toBe("invalid_token");
     expect(await db.job.count({ where: { workspaceId } })).toBe(1);
   });
+
+  it("completes a job while both tokens of its grace window are being read, without deadlock or error", async () => {
+    const { workspaceId } = await makeWorkspace();
+    const m = await makeMember(workspaceId, { KEY: "v" });
+    for (let i = 0; i < 5; i++) {
+      const job = await makeJob(workspaceId, m.telegramId, [{ secret: "KEY", envVar: "KEY" }]);
+      const rotated = await rotateJobToken({ token: job.token, jobId: job.jobId });
+      const reads = Array.from({ length: 20 }, (_, k) => code(serveCredentials({ token: k % 2 ? job.token : rotated.token, jobId: job.jobId })));
+      const completion = code(completeJob({ workspaceId, jobId: job.jobId, serviceTokenId: job.serviceTokenId }));
+      const results = await Promise.all([...reads, completion]);
+      expect(results.at(-1)).toBe("ok");
+      expect(results.every((r) => r === "ok" || r === "invalid_token")).toBe(true);
+      expect(await db.token.count({ where: { jobId: job.jobId, revokedAt: null } })).toBe(0);
+    }
+  });
 });

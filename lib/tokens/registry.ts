@@ -121,8 +121,13 @@ export async function revokeServiceToken(tx: Tx, { tokenId, now }: { tokenId: st
   return count === 1;
 }
 
-/** Revokes every token of a job, inside the caller's transaction. */
+/**
+ * Revokes every token of a job, inside the caller's transaction. The rows are locked first in id order, the
+ * order the credentials batch share-locks them in, so the two can never deadlock (a job has two live tokens
+ * during a rotation's grace window).
+ */
 export async function revokeJobTokens(tx: Tx, { workspaceId, jobId, now }: { workspaceId: string; jobId: string; now: Date }) {
+  await tx.$queryRaw`SELECT id FROM tokens WHERE job_id = ${jobId}::uuid AND workspace_id = ${workspaceId}::uuid ORDER BY id FOR NO KEY UPDATE`;
   const { count } = await tx.token.updateMany({ where: { workspaceId, jobId, revokedAt: null }, data: { revokedAt: now } });
   return count;
 }
