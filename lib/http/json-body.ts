@@ -9,10 +9,14 @@ export const MAX_JSON_BODY_BYTES = 64 * 1024;
  * A JSON body (Content-Type application/json, at most 64 KiB → 413) checked against a strict schema:
  * bad JSON is `invalid_json`, wrong types or unknown fields are `validation_failed` naming each field.
  */
-export async function readJson<S extends z.ZodType>(req: Request, schema: S): Promise<z.infer<S>> {
+export async function readJson<S extends z.ZodType>(
+  req: Request,
+  schema: S,
+  { maxBytes = MAX_JSON_BODY_BYTES, message }: { maxBytes?: number; message?: string } = {},
+): Promise<z.infer<S>> {
   const type = (req.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (type !== "application/json") throw new AppError("unsupported_media_type", "Send a JSON body with Content-Type: application/json.");
-  const text = await readBodyLimited(req, MAX_JSON_BODY_BYTES);
+  const text = await readBodyLimited(req, maxBytes);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -26,7 +30,7 @@ export async function readJson<S extends z.ZodType>(req: Request, schema: S): Pr
       path: i.path.join(".").slice(0, 200) || "(body)",
       message: i.code === "unrecognized_keys" ? `Unknown field(s): ${i.keys.map((k) => k.slice(0, 64)).join(", ").slice(0, 300)}` : i.message,
     }));
-    throw new AppError("validation_failed", undefined, { fields });
+    throw new AppError("validation_failed", message, { fields });
   }
   return parsed.data;
 }

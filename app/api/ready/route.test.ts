@@ -1,5 +1,6 @@
 // Readiness through the route handler against real Postgres and Redis behind cuttable proxies.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { eventually } from "@/test/eventually";
 import { startTcpProxy } from "@/test/tcp-proxy";
 
 type Proxy = Awaited<ReturnType<typeof startTcpProxy>>;
@@ -33,14 +34,6 @@ async function ready() {
   return { status: res.status, body: await res.json(), ms: Date.now() - started, cache: res.headers.get("cache-control") };
 }
 
-async function eventually(fn: () => Promise<boolean>, ms = 8000) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await fn()) return true;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return false;
-}
 
 describe("GET /api/ready", () => {
   it("is 200 when both answer", async () => {

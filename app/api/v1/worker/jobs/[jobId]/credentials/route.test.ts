@@ -2,6 +2,7 @@
 // infrastructure failure is 503 (never 200 from stale state, never a leaking 500) and recovers by itself.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { bearer, call } from "@/test/http/routes";
+import { eventually } from "@/test/eventually";
 import { startTcpProxy } from "@/test/tcp-proxy";
 import type * as JobsRoute from "../../../../jobs/route";
 import type * as RotateRoute from "../token/rotate/route";
@@ -46,14 +47,6 @@ afterAll(async () => {
 const credentials = () => call(route.GET, `/api/v1/worker/jobs/${job.jobId}/credentials`, { headers: bearer(job.token), params: { jobId: job.jobId } });
 const UNAVAILABLE = { error: { code: "unavailable", message: "The service is temporarily unavailable. Try again shortly." } };
 
-async function eventually(fn: () => Promise<boolean>, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await fn()) return true;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return false;
-}
 
 describe("worker credentials under infrastructure failure", () => {
   it("serves with no-store when everything is up", async () => {
