@@ -47,3 +47,28 @@ export async function startTcpProxy(target: { host: string; port: number }) {
     },
   };
 }
+
+/**
+ * Puts cuttable proxies in front of the test Postgres and Redis and points DATABASE_URL/REDIS_URL at them
+ * (call before the code under test first creates its clients). `stop` also closes those clients.
+ */
+export async function proxyDependencies(stubEnv: (name: string, value: string) => unknown) {
+  const dbUrl = new URL(process.env.DATABASE_URL!);
+  const redisUrl = new URL(process.env.REDIS_URL!);
+  const pg = await startTcpProxy({ host: dbUrl.hostname, port: Number(dbUrl.port || 5432) });
+  const redis = await startTcpProxy({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379) });
+  dbUrl.host = `127.0.0.1:${pg.port}`;
+  redisUrl.host = `127.0.0.1:${redis.port}`;
+  stubEnv("DATABASE_URL", dbUrl.toString());
+  stubEnv("REDIS_URL", redisUrl.toString());
+  return {
+    pg,
+    redis,
+    async stop() {
+      const { closeLazyClients } = await import("@/lib/lazy");
+      await closeLazyClients();
+      await pg.close();
+      await redis.close();
+    },
+  };
+}

@@ -1,30 +1,23 @@
 // Readiness through the route handler against real Postgres and Redis behind cuttable proxies.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { eventually } from "@/test/eventually";
-import { startTcpProxy } from "@/test/tcp-proxy";
+import { proxyDependencies, type startTcpProxy } from "@/test/tcp-proxy";
 
 type Proxy = Awaited<ReturnType<typeof startTcpProxy>>;
 let pgProxy: Proxy;
 let redisProxy: Proxy;
+let deps: Awaited<ReturnType<typeof proxyDependencies>>;
 let GET: () => Promise<Response>;
 
 beforeAll(async () => {
-  const dbUrl = new URL(process.env.DATABASE_URL!);
-  const redisUrl = new URL(process.env.REDIS_URL!);
-  pgProxy = await startTcpProxy({ host: dbUrl.hostname, port: Number(dbUrl.port || 5432) });
-  redisProxy = await startTcpProxy({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379) });
-  dbUrl.host = `127.0.0.1:${pgProxy.port}`;
-  redisUrl.host = `127.0.0.1:${redisProxy.port}`;
-  vi.stubEnv("DATABASE_URL", dbUrl.toString());
-  vi.stubEnv("REDIS_URL", redisUrl.toString());
+  deps = await proxyDependencies(vi.stubEnv);
+  pgProxy = deps.pg;
+  redisProxy = deps.redis;
   ({ GET } = await import("./route"));
 });
 
 afterAll(async () => {
-  const { closeLazyClients } = await import("@/lib/lazy");
-  await closeLazyClients();
-  await pgProxy.close();
-  await redisProxy.close();
+  await deps.stop();
   vi.unstubAllEnvs();
 });
 

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { bearer, call } from "@/test/http/routes";
 import { eventually } from "@/test/eventually";
-import { startTcpProxy } from "@/test/tcp-proxy";
+import { proxyDependencies, type startTcpProxy } from "@/test/tcp-proxy";
 import type * as JobsRoute from "../../../../jobs/route";
 import type * as RotateRoute from "../token/rotate/route";
 import type * as CredentialsRoute from "./route";
@@ -11,6 +11,7 @@ import type * as CredentialsRoute from "./route";
 type Proxy = Awaited<ReturnType<typeof startTcpProxy>>;
 let pgProxy: Proxy;
 let redisProxy: Proxy;
+let deps: Awaited<ReturnType<typeof proxyDependencies>>;
 let route: typeof CredentialsRoute;
 let rotateRoute: typeof RotateRoute;
 let jobsRoute: typeof JobsRoute;
@@ -18,14 +19,9 @@ let job: { jobId: string; token: string; serviceToken: string };
 let telegramId: string;
 
 beforeAll(async () => {
-  const dbUrl = new URL(process.env.DATABASE_URL!);
-  const redisUrl = new URL(process.env.REDIS_URL!);
-  pgProxy = await startTcpProxy({ host: dbUrl.hostname, port: Number(dbUrl.port || 5432) });
-  redisProxy = await startTcpProxy({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379) });
-  dbUrl.host = `127.0.0.1:${pgProxy.port}`;
-  redisUrl.host = `127.0.0.1:${redisProxy.port}`;
-  vi.stubEnv("DATABASE_URL", dbUrl.toString());
-  vi.stubEnv("REDIS_URL", redisUrl.toString());
+  deps = await proxyDependencies(vi.stubEnv);
+  pgProxy = deps.pg;
+  redisProxy = deps.redis;
   route = await import("./route");
   rotateRoute = await import("../token/rotate/route");
   jobsRoute = await import("../../../../jobs/route");
@@ -37,10 +33,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const { closeLazyClients } = await import("@/lib/lazy");
-  await closeLazyClients();
-  await pgProxy.close();
-  await redisProxy.close();
+  await deps.stop();
   vi.unstubAllEnvs();
 });
 
