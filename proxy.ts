@@ -2,7 +2,8 @@
 // scripts), and `/settings?s=<id>` routed to the link interstitial handler.
 import { randomBytes } from "node:crypto";
 import { NextResponse, type NextRequest } from "next/server";
-import { contentSecurityPolicy, STATIC_SECURITY_HEADERS } from "@/lib/http/security-headers";
+import { getConfig } from "@/lib/config";
+import { contentSecurityPolicy, STATIC_SECURITY_HEADERS, strictTransportSecurity } from "@/lib/http/security-headers";
 
 export function proxy(req: NextRequest) {
   const nonce = randomBytes(16).toString("base64");
@@ -18,6 +19,8 @@ export function proxy(req: NextRequest) {
 
   res.headers.set("Content-Security-Policy", csp);
   for (const [name, value] of Object.entries(STATIC_SECURITY_HEADERS)) res.headers.set(name, value);
+  const hsts = strictTransportSecurity(getConfig().publicUrl);
+  if (hsts) res.headers.set("Strict-Transport-Security", hsts);
   if (req.nextUrl.pathname.startsWith("/settings") || req.nextUrl.pathname.startsWith("/telegram")) {
     res.headers.set("Cache-Control", "no-store");
     res.headers.set("X-Robots-Tag", "noindex, nofollow");

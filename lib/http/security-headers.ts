@@ -34,3 +34,11 @@ export const STATIC_SECURITY_HEADERS = {
   "Cross-Origin-Opener-Policy": "same-origin",
   "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
 } as const;
+
+/**
+ * HSTS when Gatehouse is served over https. Never for a plain-http development or test URL (it would pin
+ * browsers to https for localhost), and without includeSubDomains, which is the operator's call to make.
+ */
+export function strictTransportSecurity(publicUrl: string): string | null {
+  return new URL(publicUrl).protocol === "https:" ? "max-age=31536000" : null;
+}
