@@ -6,7 +6,7 @@ import { loadPortalContext, type PortalContext } from "../portal/context";
 import { portalCookieFrom } from "../portal/cookie";
 import { enforceRateLimit } from "../ratelimit/ratelimit";
 import { authenticateServiceToken, type ServicePrincipal } from "../tokens/registry";
-import { hashToken, type TokenKind } from "../tokens/format";
+import type { TokenKind } from "../tokens/format";
 import { bearerToken } from "./bearer";
 import { AppError } from "./errors";
 import { assertSameOrigin, clientIp } from "./request";
@@ -37,8 +37,8 @@ function withErrors(fn: (req: Request, ctx?: RouteContext) => Promise<Response>,
 
 /** Per-token budget, counted before the database is asked; Redis down means 503, never "unlimited". */
 async function limitToken(kind: TokenKind, token: string) {
-  const subject = Buffer.from(hashToken(token)).toString("hex");
-  await enforceRateLimit({ bucket: `token-${kind}`, subject, limit: getConfig().rateLimits.tokenPerMinute });
+  // enforceRateLimit keys by a digest of the subject, so the token itself never reaches Redis.
+  await enforceRateLimit({ bucket: `token-${kind}`, subject: token, limit: getConfig().rateLimits.tokenPerMinute });
 }
 
 /** Orchestrator API: a live service token; its workspace is the only one the handler may touch. */

@@ -1,6 +1,7 @@
 // Agent jobs (SPEC §6): created by the orchestrator for one member, with immutable grants and one token.
 // The owner is recorded here, at creation, and nothing later resolves it from anything else.
 import "server-only";
+import { Prisma } from "@/generated/prisma/client";
 import type { AuditActor } from "../audit";
 import { appendAuditEvent } from "../audit";
 import { getConfig } from "../config";
@@ -162,10 +163,8 @@ function view(job: JobRow): JobView {
 
 /** Row-locks a job of this workspace (NO KEY UPDATE, so inserts referencing the job never deadlock on it). */
 export async function lockJob(tx: Tx, { workspaceId, jobId, mode }: { workspaceId: string; jobId: string; mode: "exclusive" | "share" }) {
-  const rows =
-    mode === "exclusive"
-      ? await tx.$queryRaw<{ status: string }[]>`SELECT status::text AS status FROM jobs WHERE id = ${jobId}::uuid AND workspace_id = ${workspaceId}::uuid FOR NO KEY UPDATE`
-      : await tx.$queryRaw<{ status: string }[]>`SELECT status::text AS status FROM jobs WHERE id = ${jobId}::uuid AND workspace_id = ${workspaceId}::uuid FOR SHARE`;
+  const lock = Prisma.raw(mode === "exclusive" ? "FOR NO KEY UPDATE" : "FOR SHARE");
+  const rows = await tx.$queryRaw<{ status: string }[]>`SELECT status::text AS status FROM jobs WHERE id = ${jobId}::uuid AND workspace_id = ${workspaceId}::uuid ${lock}`;
   return rows[0] ?? null;
 }
 

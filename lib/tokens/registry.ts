@@ -8,7 +8,7 @@ import { getConfig } from "../config";
 import { db, type Tx } from "../db";
 import { AppError } from "../http/errors";
 import { log } from "../log";
-import { generateToken, hashToken } from "./format";
+import { generateToken, hashToken, type TokenKind } from "./format";
 
 /** How stale `lastUsedAt` may get: it is written at most once per interval, not on every request. */
 export const LAST_USED_RESOLUTION_MS = 60_000;
@@ -85,15 +85,22 @@ export async function insertJobToken(tx: Tx, { workspaceId, jobId, expiresAt }: 
 
 export type ServicePrincipal = { tokenId: string; workspaceId: string };
 
+/** The registry row of a live token of this kind, or null; the digest is compared in constant time. */
+async function findLiveToken(tx: Tx, token: string, kind: TokenKind) {
+  const hash = hashToken(token);
+  const row = await tx.token.findUnique({
+    where: { hash },
+    select: { id: true, kind: true, jobId: true, workspaceId: true, hash: true, expiresAt: true, revokedAt: true, graceUntil: true, lastUsedAt: true },
+  });
+  if (!row || row.kind !== kind || !hashMatches(row.hash, hash) || !isTokenLive(row, new Date())) return null;
+  return row;
+}
+
 /** The workspace a live service token speaks for; every failure is the same `invalid_token`. */
 export async function authenticateServiceToken(token: string): Promise<ServicePrincipal> {
-  const hash = hashToken(token);
-  const row = await db.token.findUnique({
-    where: { hash },
-    select: { id: true, kind: true, workspaceId: true, hash: true, expiresAt: true, revokedAt: true, graceUntil: true, lastUsedAt: true },
-  });
+  const row = await findLiveToken(db, token, "service");
+  if (!row) throw new AppError("invalid_token");
   const now = new Date();
-  if (!row || row.kind !== "service" || !hashMatches(row.hash, hash) || !isTokenLive(row, now)) throw new AppError("invalid_token");
   if (needsTouch(row.lastUsedAt, now)) touchToken(row.id, now);
   return { tokenId: row.id, workspaceId: row.workspaceId };
 }
@@ -136,12 +143,8 @@ export type RotatedToken = { token: string; expiresAt: Date; previousTokenValidU
 
 /** The job token this bearer holds, if live; read without locks (the caller locks the job, then replaces). */
 export async function findLiveJobToken(tx: Tx, token: string) {
-  const hash = hashToken(token);
-  const row = await tx.token.findUnique({
-    where: { hash },
-    select: { id: true, kind: true, jobId: true, workspaceId: true, hash: true, expiresAt: true, revokedAt: true, graceUntil: true },
-  });
-  if (!row || row.kind !== "job" || !row.jobId || !hashMatches(row.hash, hash) || !isTokenLive(row, new Date())) return null;
+  const row = await findLiveToken(tx, token, "job");
+  if (!row?.jobId) return null;
   return { id: row.id, jobId: row.jobId, workspaceId: row.workspaceId, expiresAt: row.expiresAt, rotated: row.graceUntil !== null };
 }
 
