@@ -164,7 +164,7 @@ async function main() {
   await recreateTestDatabase(DATABASE_URL);
   // The seeding below goes through the same library code as the server, with the same environment.
   Object.assign(process.env, env);
-  const { redis } = await import("../lib/redis");
+  const { redis } = await import("../lib/redis/client");
   await redis.flushdb();
 
   say(`next start on port ${port}`);
@@ -191,9 +191,9 @@ async function main() {
 
     // Seed through the real code paths: library calls for the workspace, member, secrets and service token;
     // the orchestrator API for the job.
-    const { createWorkspace } = await import("../lib/workspaces/workspaces");
-    const { addMember } = await import("../lib/members/members");
-    const { putSecret } = await import("../lib/secrets/secrets");
+    const { createWorkspace } = await import("../lib/workspaces/workspace");
+    const { addMember } = await import("../lib/flows/member-removal");
+    const { putSecret } = await import("../lib/secrets/store");
     const { issueServiceToken } = await import("../lib/tokens/registry");
     const actor = { type: "system", id: "bench" } as const;
     const telegramId = () => String(randomInt(1_000_000_000, 281_474_976_710_655));
@@ -290,7 +290,7 @@ async function main() {
     }
 
     // Every 200 must have its audit row, in a chain that still verifies.
-    const { db } = await import("../lib/db");
+    const { db } = await import("../lib/db/client");
     const { verifyAuditChain } = await import("../lib/audit");
     const auditRows = await db.auditEvent.count({ where: { workspaceId, action: "credentials.served" } });
     const chain = await verifyAuditChain({ workspaceId });

@@ -1,6 +1,6 @@
 // The operator CLI end to end: real process, real database, exactly one JSON object with --json.
 import { afterAll, describe, expect, it } from "vitest";
-import { db } from "@/lib/db";
+import { db } from "@/lib/db/client";
 import { closeLazyClients } from "@/lib/lazy";
 import { randomName, randomTelegramId } from "@/test/factories";
 import { runScript } from "@/test/run-script";

@@ -39,7 +39,7 @@ const commands: Command[] = [
     options: { name: str, "owner-platform": str, "owner-id": str, "owner-name": str },
     required: ["name", "owner-platform", "owner-id"],
     async run(o) {
-      const { createWorkspace } = await import("../lib/workspaces/workspaces");
+      const { createWorkspace } = await import("../lib/workspaces/workspace");
       const { parsePlatformIdentity } = await import("../lib/identity/platform");
       return createWorkspace({
         name: o.name as string,
@@ -56,7 +56,7 @@ const commands: Command[] = [
     async run(o) {
       const role = (o.role as string | undefined) ?? "member";
       if (role !== "member" && role !== "admin") throw new UsageError(`--role must be member or admin, got "${role}"`);
-      const { addMember } = await import("../lib/members/members");
+      const { addMember } = await import("../lib/flows/member-removal");
       const { parsePlatformIdentity } = await import("../lib/identity/platform");
       return addMember({
         workspaceId: uuid(o.workspace, "workspace"),
@@ -72,7 +72,7 @@ const commands: Command[] = [
     options: { workspace: str, user: str },
     required: ["workspace", "user"],
     async run(o) {
-      const { removeMember } = await import("../lib/members/members");
+      const { removeMember } = await import("../lib/flows/member-removal");
       return removeMember({ workspaceId: uuid(o.workspace, "workspace"), userId: uuid(o.user, "user"), actor: ACTOR });
     },
   },
@@ -186,11 +186,11 @@ async function main(argv: string[]): Promise<number> {
     emit(result, humanize(result));
     return process.exitCode === 1 ? 1 : 0;
   } catch (err) {
-    const { AppError } = await import("../lib/http/errors");
+    const { AppError } = await import("../lib/errors");
     if (err instanceof UsageError) return fail("usage", `${command.name}: ${err.message}`, 2);
     if (err instanceof ConfigError) return fail("config_invalid", err.message, 1);
     if (err instanceof AppError) return fail(err.code, err.message, 1);
-    const { isInfrastructureError } = await import("../lib/http/errors");
+    const { isInfrastructureError } = await import("../lib/errors");
     if (isInfrastructureError(err)) return fail("unavailable", "cannot reach the database or Redis; check DATABASE_URL and REDIS_URL", 1);
     const { redact } = await import("../lib/log");
     return fail("internal_error", `unexpected error: ${redact(String((err as Error).message))}`, 1);

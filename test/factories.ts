@@ -1,6 +1,6 @@
 // Test data: every test makes its own workspace with random names and ids, so nothing depends on leftovers.
 import { randomBytes, randomInt } from "node:crypto";
-import { createWorkspace } from "@/lib/workspaces/workspaces";
+import { createWorkspace } from "@/lib/workspaces/workspace";
 
 export function randomTelegramId() {
   return String(randomInt(1_000_000_000, 281_474_976_710_655));
@@ -23,8 +23,8 @@ export async function makeWorkspace(opts: { ownerName?: string } = {}) {
 
 /** A member of the workspace with these secrets set through the secrets library. */
 export async function makeMember(workspaceId: string, secrets: Record<string, string> = {}) {
-  const { addMember } = await import("@/lib/members/members");
-  const { putSecret } = await import("@/lib/secrets/secrets");
+  const { addMember } = await import("@/lib/flows/member-removal");
+  const { putSecret } = await import("@/lib/secrets/store");
   const telegramId = randomTelegramId();
   const { userId } = await addMember({
     workspaceId,
@@ -47,7 +47,7 @@ export async function makeJob(
   opts: { ttlSeconds?: number } = {},
 ) {
   const { issueServiceToken } = await import("@/lib/tokens/registry");
-  const { createJob } = await import("@/lib/jobs/jobs");
+  const { createJob } = await import("@/lib/jobs/lifecycle");
   const service = await issueServiceToken({ workspaceId, actor: { type: "system", id: "test" } });
   const job = await createJob({
     workspaceId,

@@ -14,10 +14,10 @@ vi.mock("@/lib/log", async (importOriginal) => {
   return { ...real, log: real.createLogger({ write: (line: string) => void captured.push(line) }) };
 });
 
-import { db } from "@/lib/db";
+import { db } from "@/lib/db/client";
 import { closeLazyClients } from "@/lib/lazy";
 import { createPortalSession } from "@/lib/portal/sessions";
-import { redis } from "@/lib/redis";
+import { redis } from "@/lib/redis/client";
 import { issueServiceToken } from "@/lib/tokens/registry";
 import { makeMember, makeWorkspace } from "@/test/factories";
 import { bearer, call } from "@/test/http/routes";

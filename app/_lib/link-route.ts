@@ -1,6 +1,6 @@
 // The wrapper for link-flow route handlers: every failure becomes a standalone page with the right status.
 import "server-only";
-import { isAppError, isInfrastructureError } from "@/lib/http/errors";
+import { isAppError, isInfrastructureError } from "@/lib/errors";
 import { log } from "@/lib/log";
 import { pages } from "./html";
 

@@ -1,11 +1,11 @@
 // Wrapper for portal form posts (sign out, revoke…): same origin, a valid session, then 303 back.
 import "server-only";
 import { cookies } from "next/headers";
-import { isAppError, type AppError } from "@/lib/http/errors";
+import { isAppError, type AppError } from "@/lib/errors";
 import { readForm } from "@/lib/http/body";
 import { assertSameOrigin, clientIp } from "@/lib/http/request";
 import { loadPortalContext, type PortalContext } from "@/lib/portal/context";
-import { portalCookieName } from "@/lib/portal/cookie";
+import { portalCookieName } from "@/lib/auth/cookies";
 import { html, pages, renderPage } from "./html";
 import { withLinkPage } from "./link-route";
 

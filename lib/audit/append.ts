@@ -1,6 +1,6 @@
 import "server-only";
 import type { ActorType } from "@/generated/prisma/client";
-import { db, type Tx } from "../db";
+import { db, type Tx } from "../db/client";
 import { hashEvent, GENESIS_HASH } from "./canonical";
 import { cleanAuditData, cleanString } from "./sanitize";
 

@@ -2,7 +2,7 @@ import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { makeWorkspace } from "@/test/factories";
 import { runScript } from "@/test/run-script";
-import { db } from "../db";
+import { db } from "../db/client";
 import { closeLazyClients } from "../lazy";
 import { appendAuditEvent, verifyAudit, verifyAuditChain } from "./index";
 

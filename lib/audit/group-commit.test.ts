@@ -5,11 +5,11 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { ActorType } from "@/generated/prisma/client";
 import { makeJob, makeMember, makeWorkspace } from "@/test/factories";
 import { runScript } from "@/test/run-script";
-import { db, onDbQuery } from "../db";
-import { AppError } from "../http/errors";
+import { db, onDbQuery } from "../db/client";
+import { AppError } from "../errors";
 import { closeLazyClients } from "../lazy";
-import { isInfrastructureError } from "../http/errors";
-import { sqlTransaction } from "../db";
+import { isInfrastructureError } from "../errors";
+import { sqlTransaction } from "../db/client";
 import { appendAuditEventGrouped, createGroupCommit } from "./group-commit";
 import { appendAuditEvent, verifyAuditChain } from "./index";
 

@@ -7,8 +7,8 @@
 // every caller in it.
 import "server-only";
 import { escapeLiteral } from "pg";
-import { sqlTransaction, type SqlConnection } from "../db";
-import { AppError } from "../http/errors";
+import { sqlTransaction, type SqlConnection } from "../db/client";
+import { AppError } from "../errors";
 import { auditLockKey, chainEvents, type AppendedEvent, type AuditEventInput, type ChainedRow } from "./append";
 
 const MAX_BATCH = 100;

@@ -1,5 +1,5 @@
 import "server-only";
-import { db } from "../db";
+import { db } from "../db/client";
 
 export const ACTIVITY_PAGE_SIZE = 20;
 

@@ -1,6 +1,6 @@
 import "server-only";
-import { db } from "../db";
-import { AppError } from "../http/errors";
+import { db } from "../db/client";
+import { AppError } from "../errors";
 import { GENESIS_HASH, hashEvent } from "./canonical";
 
 export type VerifyResult = { ok: boolean; events: number; brokenAt?: number; workspaceId?: string };

@@ -1,5 +1,5 @@
 import "server-only";
-import { AppError } from "./errors";
+import { AppError } from "../errors";
 
 /** Reads a request body as text, refusing (413) anything over `limit` bytes without buffering it all. */
 export async function readBodyLimited(req: Request, limit: number): Promise<string> {

@@ -1,7 +1,7 @@
 import "server-only";
 import type { z } from "zod";
 import { readBodyLimited } from "./body";
-import { AppError } from "./errors";
+import { AppError } from "../errors";
 
 export const MAX_JSON_BODY_BYTES = 64 * 1024;
 

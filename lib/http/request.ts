@@ -1,6 +1,6 @@
 import "server-only";
 import { getConfig } from "../config";
-import { AppError } from "./errors";
+import { AppError } from "../errors";
 
 /**
  * The client address. Next sets X-Forwarded-For to the socket address only when the request carries none,

@@ -1,6 +1,6 @@
 import "server-only";
 import { log } from "../log";
-import { AppError, isAppError, isInfrastructureError } from "./errors";
+import { AppError, isAppError, isInfrastructureError } from "../errors";
 
 export const noStore = { "Cache-Control": "no-store" } as const;
 

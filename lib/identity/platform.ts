@@ -1,4 +1,4 @@
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 
 export const PLATFORMS = ["telegram", "slack"] as const;
 export type Platform = (typeof PLATFORMS)[number];

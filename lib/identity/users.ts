@@ -1,5 +1,5 @@
 import "server-only";
-import type { Tx } from "../db";
+import type { Tx } from "../db/client";
 import type { PlatformIdentityRef } from "./platform";
 
 /**

@@ -3,11 +3,11 @@
 // chains stay exact.
 import { afterAll, describe, expect, it } from "vitest";
 import { verifyAuditChain } from "@/lib/audit";
-import { db, onDbQuery } from "@/lib/db";
-import { AppError } from "@/lib/http/errors";
+import { db, onDbQuery } from "@/lib/db/client";
+import { AppError } from "@/lib/errors";
 import { closeLazyClients } from "@/lib/lazy";
 import { makeJob, makeMember, makeWorkspace } from "@/test/factories";
-import { serveCredentials } from "./credentials";
+import { serveCredentials } from "./credentials-serve";
 
 afterAll(closeLazyClients);
 

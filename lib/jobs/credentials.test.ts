@@ -1,13 +1,13 @@
 // The credentials path against real Postgres: what is served, every deny reason, and the audit trail.
 import { afterAll, describe, expect, it } from "vitest";
-import { db } from "@/lib/db";
-import { AppError } from "@/lib/http/errors";
+import { db } from "@/lib/db/client";
+import { AppError } from "@/lib/errors";
 import { closeLazyClients } from "@/lib/lazy";
-import { removeMember } from "@/lib/members/members";
-import { deleteSecret, putSecret } from "@/lib/secrets/secrets";
+import { removeMember } from "@/lib/flows/member-removal";
+import { deleteSecret, putSecret } from "@/lib/secrets/store";
 import { makeJob, makeMember, makeWorkspace } from "@/test/factories";
-import { CREDENTIALS_DENIED_MESSAGE, serveCredentials } from "./credentials";
-import { completeJob } from "./jobs";
+import { CREDENTIALS_DENIED_MESSAGE, serveCredentials } from "./credentials-serve";
+import { completeJob } from "./lifecycle";
 
 afterAll(closeLazyClients);
 

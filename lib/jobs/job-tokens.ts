@@ -4,10 +4,10 @@
 import "server-only";
 import type { AuditActor } from "../audit";
 import { appendAuditEvent } from "../audit";
-import { db } from "../db";
-import { AppError } from "../http/errors";
+import { db } from "../db/client";
+import { AppError } from "../errors";
 import { findLiveJobToken, findTokenById, replaceJobToken, revokeJobTokens, revokeServiceToken, type RotatedToken } from "../tokens/registry";
-import { isJobId, lockJob } from "./jobs";
+import { isJobId, lockJob } from "./lifecycle";
 
 /** POST …/token/rotate: a live, never-rotated token of this running job gets a successor. */
 export async function rotateJobToken({ token, jobId, ip }: { token: string; jobId: string; ip?: string | null }): Promise<RotatedToken> {

@@ -1,6 +1,6 @@
 import "server-only";
-import { AppError } from "../http/errors";
-import { bindOrVerifyIdentity, settingsProviderKey } from "../identity/oauth";
+import { AppError } from "../errors";
+import { bindOrVerifyIdentity, settingsProviderKey } from "../identity/bindings";
 import { getMembership } from "../members/membership";
 import { createPortalSession } from "../portal/sessions";
 import { consumePendingIdentity, PENDING_TTL_SECONDS } from "./pending";

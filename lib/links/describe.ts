@@ -1,6 +1,6 @@
 import "server-only";
-import { db } from "../db";
-import { peekLinkSession } from "./links";
+import { db } from "../db/client";
+import { peekLinkSession } from "./sessions";
 
 /** What the interstitial shows: whose settings and which workspace. Null for unknown/used/expired links. */
 export async function describeLinkSession(id: unknown) {

@@ -1,5 +1,5 @@
 import "server-only";
-import { db } from "../db";
+import { db } from "../db/client";
 import { getPortalSession, type PortalSession } from "./sessions";
 
 export type PortalContext = { session: PortalSession; user: { id: string; name: string }; workspace: { id: string; name: string } };

@@ -3,10 +3,10 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { makeWorkspace, randomTelegramId } from "@/test/factories";
 import { generateOpaqueId, sha256Hex } from "../crypto/opaque";
-import { db } from "../db";
+import { db } from "../db/client";
 import { closeLazyClients } from "../lazy";
-import { addMember, removeMember } from "../members/members";
-import { redis, redisKeys } from "../redis";
+import { addMember, removeMember } from "../flows/member-removal";
+import { redis, redisKeys } from "../redis/client";
 import {
   createPortalSession,
   endPortalSessionById,

@@ -4,7 +4,7 @@ import { appendAuditEvent, type AuditActor } from "../audit";
 import { getConfig } from "../config";
 import { generateOpaqueId, isOpaqueId, sha256Hex } from "../crypto/opaque";
 import { getMembership } from "../members/membership";
-import { redis, redisKeys } from "../redis";
+import { redis, redisKeys } from "../redis/client";
 
 const sessionRecord = z.object({
   workspaceId: z.string().uuid(),

@@ -5,7 +5,7 @@ import { appendAuditEvent } from "../audit";
 import type { MasterKey } from "../config";
 import { getConfig } from "../config";
 import { DecryptError, open, seal } from "../crypto/secret-box";
-import { db } from "../db";
+import { db } from "../db/client";
 
 /**
  * Problems that must stop the process: stored secrets sealed with a key id that is not configured, or a

@@ -2,14 +2,14 @@
 // every SQL statement that touches secrets names both workspace and owner (jobs: the workspace), checked on
 // the real statements of full flows; and the behaviours a fallback would produce are refused.
 import { afterAll, describe, expect, it } from "vitest";
-import { db, onDbQuery } from "@/lib/db";
-import { AppError } from "@/lib/http/errors";
-import { serveCredentials } from "@/lib/jobs/credentials";
-import { completeJob, createJob, getJob, listActiveJobs, revokeJobAccess } from "@/lib/jobs/jobs";
+import { db, onDbQuery } from "@/lib/db/client";
+import { AppError } from "@/lib/errors";
+import { serveCredentials } from "@/lib/jobs/credentials-serve";
+import { completeJob, createJob, getJob, listActiveJobs, revokeJobAccess } from "@/lib/jobs/lifecycle";
 import { closeLazyClients } from "@/lib/lazy";
 import { issueServiceToken } from "@/lib/tokens/registry";
 import { makeJob, makeMember, makeWorkspace } from "@/test/factories";
-import { deleteSecret, listSecretGrants, listSecrets, putSecret } from "./secrets";
+import { deleteSecret, listSecretGrants, listSecrets, putSecret } from "./store";
 
 afterAll(closeLazyClients);
 

@@ -1,7 +1,7 @@
 import "server-only";
 import { validate } from "@tma.js/init-data-node";
 import { getConfig } from "../config";
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 
 export const MAX_INIT_DATA_LENGTH = 4096;
 /** How far in the future auth_date may be (clock skew between Telegram and us). */

@@ -1,14 +1,14 @@
 // The token registry against real Postgres: format, hashing at rest, expiry, revocation, rotation and races.
 import { afterAll, describe, expect, it } from "vitest";
-import { db } from "@/lib/db";
-import { AppError } from "@/lib/http/errors";
-import { serveCredentials } from "@/lib/jobs/credentials";
+import { db } from "@/lib/db/client";
+import { AppError } from "@/lib/errors";
+import { serveCredentials } from "@/lib/jobs/credentials-serve";
 import { closeLazyClients } from "@/lib/lazy";
 import { eventually } from "@/test/eventually";
 import { makeJob, makeMember, makeWorkspace } from "@/test/factories";
 import { hashToken, tokenKindOf } from "./format";
 import { revokeToken, rotateJobToken } from "@/lib/jobs/job-tokens";
-import { completeJob, createJob } from "@/lib/jobs/jobs";
+import { completeJob, createJob } from "@/lib/jobs/lifecycle";
 import { authenticateServiceToken, issueServiceToken } from "./registry";
 
 afterAll(closeLazyClients);

@@ -5,8 +5,8 @@ import { timingSafeEqual } from "node:crypto";
 import type { AuditActor } from "../audit";
 import { appendAuditEvent } from "../audit";
 import { getConfig } from "../config";
-import { db, type Tx } from "../db";
-import { AppError } from "../http/errors";
+import { db, type Tx } from "../db/client";
+import { AppError } from "../errors";
 import { log } from "../log";
 import { generateToken, hashToken, type TokenKind } from "./format";
 

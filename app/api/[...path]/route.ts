@@ -1,5 +1,5 @@
 // Any /api path no route serves: the JSON error shape (SPEC §10), not Next's HTML 404 page.
-import { AppError } from "@/lib/http/errors";
+import { AppError } from "@/lib/errors";
 import { toResponse } from "@/lib/http/respond";
 
 const notFound = async () => toResponse(new AppError("not_found", "No API endpoint at this path."));

@@ -1,5 +1,5 @@
 // GET /api/ready – 200 {db:"ok",redis:"ok"} when both answer, 503 otherwise.
-import { checkReadiness } from "@/lib/health";
+import { checkReadiness } from "@/lib/health/readiness";
 import { json } from "@/lib/http/respond";
 
 export const dynamic = "force-dynamic";

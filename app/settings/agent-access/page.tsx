@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { isJobId, listActiveJobs, type ActiveJob } from "@/lib/jobs/jobs";
+import { isJobId, listActiveJobs, type ActiveJob } from "@/lib/jobs/lifecycle";
 import { requirePortal } from "../_portal";
 import { buttonStyles, Card, PageHeading, shortJobId, StatusMessage, Time } from "../_ui";
 

@@ -4,7 +4,7 @@ import { auth, signOut } from "@/auth";
 import { getConfig } from "@/lib/config";
 import { clientIp, userAgent } from "@/lib/http/request";
 import { completeIdentity } from "@/lib/links/complete";
-import { portalCookieName } from "@/lib/portal/cookie";
+import { portalCookieName } from "@/lib/auth/cookies";
 import { LINK_PAGE_HEADERS, pages } from "../../_lib/html";
 import { withLinkPage } from "../../_lib/link-route";
 

@@ -3,7 +3,7 @@
 import { getConfig } from "@/lib/config";
 import { clientIp } from "@/lib/http/request";
 import { describeLinkSession } from "@/lib/links/describe";
-import { enforceRateLimit } from "@/lib/ratelimit/ratelimit";
+import { enforceRateLimit } from "@/lib/ratelimit/fixed-window";
 import { html, pages, renderPage } from "../../_lib/html";
 import { withLinkPage } from "../../_lib/link-route";
 

@@ -5,10 +5,10 @@ import { signIn } from "@/auth";
 import { getConfig } from "@/lib/config";
 import { readForm } from "@/lib/http/body";
 import { assertSameOrigin, clientIp, userAgent } from "@/lib/http/request";
-import { openLink } from "@/lib/links/open";
+import { openLink } from "@/lib/flows/settings-link";
 import { PENDING_TTL_SECONDS } from "@/lib/links/pending";
-import { portalCookieName, serializePortalCookie } from "@/lib/portal/cookie";
-import { enforceRateLimit } from "@/lib/ratelimit/ratelimit";
+import { portalCookieName, serializePortalCookie } from "@/lib/auth/cookies";
+import { enforceRateLimit } from "@/lib/ratelimit/fixed-window";
 import { LINK_PAGE_HEADERS } from "../../_lib/html";
 import { withLinkPage } from "../../_lib/link-route";
 

@@ -1,6 +1,6 @@
 // POST /settings/sign-out – end this browser's session.
 import { cookies } from "next/headers";
-import { portalCookieName } from "@/lib/portal/cookie";
+import { portalCookieName } from "@/lib/auth/cookies";
 import { endPortalSessionById } from "@/lib/portal/sessions";
 import { withPortalForm } from "../../_lib/portal-form";
 

@@ -1,7 +1,7 @@
 // GET /api/portal/secrets — the signed-in user's secrets in this workspace, never their values.
-import { withPortalSession } from "@/lib/http/api-auth";
+import { withPortalSession } from "@/lib/auth/wrappers";
 import { json, otherMethods } from "@/lib/http/respond";
-import { listSecrets } from "@/lib/secrets/secrets";
+import { listSecrets } from "@/lib/secrets/store";
 
 export const GET = withPortalSession(async (_req, { portal }) => {
   const secrets = await listSecrets({ workspaceId: portal.workspace.id, userId: portal.user.id });

@@ -2,8 +2,8 @@
 import { randomInt, randomUUID } from "node:crypto";
 import { sign } from "@tma.js/init-data-node";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type * as DbModule from "@/lib/db";
-import type * as MembersModule from "@/lib/members/members";
+import type * as DbModule from "@/lib/db/client";
+import type * as MembersModule from "@/lib/flows/member-removal";
 import type * as SessionsModule from "@/lib/portal/sessions";
 import { makeWorkspace, randomTelegramId } from "@/test/factories";
 
@@ -31,7 +31,7 @@ beforeAll(async () => {
   vi.stubEnv("TELEGRAM_BOT_TOKEN", BOT_TOKEN);
   vi.stubEnv("RATE_LIMIT_TELEGRAM_PER_MINUTE", String(RATE_LIMIT));
   ({ POST } = await import("./route"));
-  const [sessions, members, database] = await Promise.all([import("@/lib/portal/sessions"), import("@/lib/members/members"), import("@/lib/db")]);
+  const [sessions, members, database] = await Promise.all([import("@/lib/portal/sessions"), import("@/lib/flows/member-removal"), import("@/lib/db/client")]);
   lib = { getPortalSession: sessions.getPortalSession, addMember: members.addMember, removeMember: members.removeMember, db: database.db };
 });
 

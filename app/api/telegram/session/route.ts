@@ -5,9 +5,9 @@ import { getConfig } from "@/lib/config";
 import { readJson } from "@/lib/http/json-body";
 import { assertSameOrigin, clientIp, userAgent } from "@/lib/http/request";
 import { json, toResponse } from "@/lib/http/respond";
-import { portalCookieFrom, serializePortalCookie } from "@/lib/portal/cookie";
-import { enforceRateLimit } from "@/lib/ratelimit/ratelimit";
-import { startTelegramSession } from "@/lib/telegram/session";
+import { portalCookieFrom, serializePortalCookie } from "@/lib/auth/cookies";
+import { enforceRateLimit } from "@/lib/ratelimit/fixed-window";
+import { startTelegramSession } from "@/lib/flows/telegram-sign-in";
 
 export const dynamic = "force-dynamic";
 

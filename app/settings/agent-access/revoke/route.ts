@@ -1,5 +1,5 @@
 // POST /settings/agent-access/revoke (form: jobId) – end one of your running jobs' access at once.
-import { revokeJobAccess } from "@/lib/jobs/jobs";
+import { revokeJobAccess } from "@/lib/jobs/lifecycle";
 import { withPortalForm } from "../../../_lib/portal-form";
 
 export const POST = withPortalForm(

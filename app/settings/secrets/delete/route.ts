@@ -1,5 +1,5 @@
 // POST /settings/secrets/delete (form: name) – delete one of your secrets, after the page's confirmation step.
-import { deleteSecret } from "@/lib/secrets/secrets";
+import { deleteSecret } from "@/lib/secrets/store";
 import { withPortalForm } from "../../../_lib/portal-form";
 import { secretsPageUrl } from "../_status";
 

@@ -1,7 +1,7 @@
 // POST /settings/secrets/save (form: name, value, intent=create|replace) – store a secret's value, write-only.
 // Every outcome is a 303 back to the Secrets page with a fixed flag; the value never travels back.
-import { AppError } from "@/lib/http/errors";
-import { MAX_SECRET_BYTES, listSecrets, putSecret } from "@/lib/secrets/secrets";
+import { AppError } from "@/lib/errors";
+import { MAX_SECRET_BYTES, listSecrets, putSecret } from "@/lib/secrets/store";
 import { withPortalForm } from "../../../_lib/portal-form";
 import { secretsPageUrl, validSecretName, type SecretErrorCode, type SecretForm } from "../_status";
 

@@ -1,9 +1,9 @@
 // PUT/DELETE /api/portal/secrets/{name} — set (201 created / 200 replaced) or delete (204) one secret.
 import { z } from "zod";
-import { withPortalSession } from "@/lib/http/api-auth";
+import { withPortalSession } from "@/lib/auth/wrappers";
 import { readJson } from "@/lib/http/json-body";
 import { json, noStore, otherMethods } from "@/lib/http/respond";
-import { deleteSecret, putSecret } from "@/lib/secrets/secrets";
+import { deleteSecret, putSecret } from "@/lib/secrets/store";
 
 const body = z.strictObject({ value: z.string() });
 

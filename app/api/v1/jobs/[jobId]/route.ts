@@ -1,7 +1,7 @@
 // GET /api/v1/jobs/{jobId} — a job of the token's workspace, grants without values; anything else is 404.
-import { withServiceToken } from "@/lib/http/api-auth";
+import { withServiceToken } from "@/lib/auth/wrappers";
 import { json, otherMethods } from "@/lib/http/respond";
-import { getJob } from "@/lib/jobs/jobs";
+import { getJob } from "@/lib/jobs/lifecycle";
 
 export const GET = withServiceToken(async (_req, { principal, params }) => {
   return json(await getJob({ workspaceId: principal.workspaceId, jobId: params.jobId ?? "" }));

@@ -1,7 +1,7 @@
 // GET /api/v1/worker/jobs/{jobId}/credentials — the job's granted secrets, failing closed (SPEC §6).
-import { withJobToken } from "@/lib/http/api-auth";
+import { withJobToken } from "@/lib/auth/wrappers";
 import { json, noStore, otherMethods } from "@/lib/http/respond";
-import { serveCredentials } from "@/lib/jobs/credentials";
+import { serveCredentials } from "@/lib/jobs/credentials-serve";
 
 export const GET = withJobToken(async (_req, { token, params, ip }) => {
   const credentials = await serveCredentials({ token, jobId: params.jobId ?? "", ip });

@@ -2,14 +2,14 @@ import "server-only";
 import { appendAuditEvent } from "../audit";
 import { getConfig } from "../config";
 import { sha256Hex } from "../crypto/opaque";
-import { db } from "../db";
-import { AppError } from "../http/errors";
+import { db } from "../db/client";
+import { AppError } from "../errors";
 import { formatPlatformIdentity, type PlatformIdentityRef } from "../identity/platform";
 import { findUserByIdentity } from "../identity/users";
 import { listMembershipsOfUser } from "../members/membership";
 import { createPortalSession } from "../portal/sessions";
-import { redis, redisKeys } from "../redis";
-import { AUTH_DATE_SKEW_SECONDS, verifyInitData } from "./init-data";
+import { redis, redisKeys } from "../redis/client";
+import { AUTH_DATE_SKEW_SECONDS, verifyInitData } from "../telegram/init-data";
 
 export type WorkspaceChoice = { workspaceId: string; workspaceName: string };
 

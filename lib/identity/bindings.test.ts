@@ -3,12 +3,12 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { makeWorkspace } from "@/test/factories";
-import type * as DbModule from "../db";
+import type * as DbModule from "../db/client";
 import type * as CompleteModule from "../links/complete";
-import type * as LinksModule from "../links/links";
-import type * as OpenModule from "../links/open";
+import type * as LinksModule from "../links/sessions";
+import type * as OpenModule from "../flows/settings-link";
 import type * as SessionsModule from "../portal/sessions";
-import type * as OAuthModule from "./oauth";
+import type * as OAuthModule from "./bindings";
 
 // An identity provider must be configured before the config is first parsed; nothing is ever fetched from it.
 vi.stubEnv("SETTINGS_OAUTH_ISSUER", "http://127.0.0.1:9/");
@@ -22,12 +22,12 @@ let sessions: typeof SessionsModule;
 let db: typeof DbModule.db;
 
 beforeAll(async () => {
-  oauth = await import("./oauth");
+  oauth = await import("./bindings");
   complete = await import("../links/complete");
-  links = await import("../links/links");
-  open = await import("../links/open");
+  links = await import("../links/sessions");
+  open = await import("../flows/settings-link");
   sessions = await import("../portal/sessions");
-  ({ db } = await import("../db"));
+  ({ db } = await import("../db/client"));
 });
 
 afterAll(async () => {

@@ -1,5 +1,5 @@
 import "server-only";
-import { db, type Tx } from "./db";
+import { db, type Tx } from "./client";
 
 /**
  * Runs `fn` in a transaction, retrying a few times when it lost a race on a unique index (P2002) or a

@@ -5,9 +5,9 @@ import type { AuditActor } from "../audit";
 import { appendAuditEvent } from "../audit";
 import { getConfig } from "../config";
 import { seal } from "../crypto/secret-box";
-import { db, type Tx } from "../db";
-import { transactWithRetry } from "../db-retry";
-import { AppError } from "../http/errors";
+import { db, type Tx } from "../db/client";
+import { transactWithRetry } from "../db/retry";
+import { AppError } from "../errors";
 import { log } from "../log";
 
 import { MAX_SECRET_BYTES, SECRET_NAME_PATTERN } from "./names";

@@ -1,8 +1,8 @@
 import "server-only";
 import { createHash } from "node:crypto";
 import { sha256Hex } from "../crypto/opaque";
-import { AppError } from "../http/errors";
-import { redis, redisKeys } from "../redis";
+import { AppError } from "../errors";
+import { redis, redisKeys } from "../redis/client";
 
 // INCR and set the window's expiry in one step, so a crash can never leave a counter without a TTL.
 const HIT = `

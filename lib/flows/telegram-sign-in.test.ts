@@ -4,9 +4,9 @@ import { sign, signData } from "@tma.js/init-data-node";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { makeWorkspace, randomTelegramId } from "@/test/factories";
 import { closeLazyClients } from "../lazy";
-import type * as InitDataModule from "./init-data";
-import type * as RedisModule from "../redis";
-import type * as SessionModule from "./session";
+import type * as InitDataModule from "../telegram/init-data";
+import type * as RedisModule from "../redis/client";
+import type * as SessionModule from "./telegram-sign-in";
 
 const BOT_TOKEN = "123456:vitest-telegram-lib-token";
 
@@ -17,9 +17,9 @@ let redis: typeof RedisModule.redis;
 beforeAll(async () => {
   vi.stubEnv("TELEGRAM_BOT_TOKEN", BOT_TOKEN);
   vi.stubEnv("TELEGRAM_INIT_DATA_MAX_AGE_SECONDS", "600");
-  ({ verifyInitData } = await import("./init-data"));
-  ({ startTelegramSession } = await import("./session"));
-  ({ redis } = await import("../redis"));
+  ({ verifyInitData } = await import("../telegram/init-data"));
+  ({ startTelegramSession } = await import("./telegram-sign-in"));
+  ({ redis } = await import("../redis/client"));
 });
 
 afterAll(async () => {
@@ -108,7 +108,7 @@ describe("without TELEGRAM_BOT_TOKEN", () => {
     vi.stubEnv("TELEGRAM_BOT_TOKEN", "");
     vi.resetModules();
     // A fresh module graph parses the configuration again; it creates no clients.
-    const fresh = await import("./init-data");
+    const fresh = await import("../telegram/init-data");
     const raw = sign({ user: { id: 1, first_name: "A" } }, BOT_TOKEN, new Date());
     expect(() => fresh.verifyInitData(raw)).toThrow(expect.objectContaining({ code: "unavailable", status: 503, message: "Telegram sign-in is not configured." }));
   });

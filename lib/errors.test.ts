@@ -3,10 +3,10 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { PrismaClient } from "@/generated/prisma/client";
 import { startTcpProxy } from "@/test/tcp-proxy";
-import { db } from "../db";
-import { closeLazyClients } from "../lazy";
+import { db } from "./db/client";
+import { closeLazyClients } from "./lazy";
 import { isInfrastructureError } from "./errors";
-import { toResponse } from "./respond";
+import { toResponse } from "./http/respond";
 
 afterAll(closeLazyClients);
 

@@ -1,6 +1,6 @@
 import "server-only";
 import { tokenKindOf, type TokenKind } from "../tokens/format";
-import { AppError } from "./errors";
+import { AppError } from "../errors";
 
 /**
  * The token of `Authorization: Bearer <token>` when it is well-formed and of `kind`. Another scheme is

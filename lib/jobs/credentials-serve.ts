@@ -9,13 +9,13 @@ import { chainEnds, chainInsert, createGroupCommit, lockChainsSql, type Outcome 
 import type { AuditEventInput } from "../audit";
 import { getConfig } from "../config";
 import { DecryptError, open } from "../crypto/secret-box";
-import type { SqlConnection } from "../db";
-import { AppError } from "../http/errors";
+import type { SqlConnection } from "../db/client";
+import { AppError } from "../errors";
 import { log } from "../log";
-import { recordSecretsUsed } from "../secrets/secrets";
+import { recordSecretsUsed } from "../secrets/store";
 import { hashToken } from "../tokens/format";
 import { hashMatches, isTokenLive, needsTouch, touchToken } from "../tokens/registry";
-import { isJobId } from "./jobs";
+import { isJobId } from "./lifecycle";
 
 export type Credential = { env_var: string; value: string };
 

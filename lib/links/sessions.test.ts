@@ -2,13 +2,13 @@
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { makeWorkspace, randomTelegramId } from "@/test/factories";
 import { sha256Hex } from "../crypto/opaque";
-import { db } from "../db";
+import { db } from "../db/client";
 import { closeLazyClients } from "../lazy";
-import { addMember, removeMember } from "../members/members";
+import { addMember, removeMember } from "../flows/member-removal";
 import { getPortalSession } from "../portal/sessions";
-import { redis, redisKeys } from "../redis";
-import { consumeLinkSession, createLinkSession, peekLinkSession } from "./links";
-import { openLink } from "./open";
+import { redis, redisKeys } from "../redis/client";
+import { consumeLinkSession, createLinkSession, peekLinkSession } from "./sessions";
+import { openLink } from "../flows/settings-link";
 
 afterAll(closeLazyClients);
 afterEach(() => {

@@ -3,9 +3,9 @@ import { z } from "zod";
 import { appendAuditEvent, type AuditActor } from "../audit";
 import { getConfig } from "../config";
 import { generateOpaqueId, isOpaqueId, sha256Hex } from "../crypto/opaque";
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 import { getMembership } from "../members/membership";
-import { redis, redisKeys } from "../redis";
+import { redis, redisKeys } from "../redis/client";
 
 export const LINK_PURPOSES = ["settings"] as const;
 export type LinkPurpose = (typeof LINK_PURPOSES)[number];

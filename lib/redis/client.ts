@@ -1,8 +1,8 @@
 import "server-only";
 import { Redis } from "ioredis";
-import { getConfig } from "./config";
-import { lazyObject } from "./lazy";
-import { log } from "./log";
+import { getConfig } from "../config";
+import { lazyObject } from "../lazy";
+import { log } from "../log";
 
 function createClient(url: string) {
   const client = new Redis(url, {

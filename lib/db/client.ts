@@ -2,9 +2,9 @@ import "server-only";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "@/generated/prisma/client";
-import { getConfig } from "./config";
-import { lazyObject } from "./lazy";
-import { log } from "./log";
+import { getConfig } from "../config";
+import { lazyObject } from "../lazy";
+import { log } from "../log";
 
 function createPool(url: string) {
   const pool = new pg.Pool({

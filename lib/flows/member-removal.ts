@@ -2,12 +2,12 @@ import "server-only";
 import type { Role } from "@/generated/prisma/client";
 import type { AuditActor } from "../audit";
 import { appendAuditEvent } from "../audit";
-import { transactWithRetry } from "../db-retry";
-import { AppError } from "../http/errors";
+import { transactWithRetry } from "../db/retry";
+import { AppError } from "../errors";
 import { formatPlatformIdentity, type PlatformIdentityRef } from "../identity/platform";
 import { findOrCreateUserByIdentity } from "../identity/users";
 import { revokeOtherPortalSessions } from "../portal/sessions";
-import { lockWorkspace } from "../workspaces/workspaces";
+import { lockWorkspace } from "../workspaces/workspace";
 
 export const ROLES = ["owner", "admin", "member"] as const satisfies readonly Role[];
 
@@ -74,4 +74,4 @@ export async function removeMember({
   return { removed: true };
 }
 
-export { getMembership } from "./membership";
+export { getMembership } from "../members/membership";

@@ -3,8 +3,8 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { sha256Hex } from "../crypto/opaque";
 import { closeLazyClients } from "../lazy";
-import { redis, redisKeys } from "../redis";
-import { enforceRateLimit } from "./ratelimit";
+import { redis, redisKeys } from "../redis/client";
+import { enforceRateLimit } from "./fixed-window";
 
 afterAll(closeLazyClients);
 

@@ -3,14 +3,14 @@
 import "server-only";
 import { getConfig } from "../config";
 import { loadPortalContext, type PortalContext } from "../portal/context";
-import { portalCookieFrom } from "../portal/cookie";
-import { enforceRateLimit } from "../ratelimit/ratelimit";
+import { portalCookieFrom } from "./cookies";
+import { enforceRateLimit } from "../ratelimit/fixed-window";
 import { authenticateServiceToken, type ServicePrincipal } from "../tokens/registry";
 import type { TokenKind } from "../tokens/format";
 import { bearerToken } from "./bearer";
-import { AppError } from "./errors";
-import { assertSameOrigin, clientIp } from "./request";
-import { toResponse } from "./respond";
+import { AppError } from "../errors";
+import { assertSameOrigin, clientIp } from "../http/request";
+import { toResponse } from "../http/respond";
 
 type RouteContext = { params: Promise<Record<string, string | string[] | undefined>> };
 type Params = Record<string, string>;

@@ -1,11 +1,11 @@
 import "server-only";
 import { appendAuditEvent } from "../audit";
 import { getConfig } from "../config";
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 import { getMembership } from "../members/membership";
 import { createPortalSession } from "../portal/sessions";
-import { consumeLinkSession } from "./links";
-import { createPendingIdentity } from "./pending";
+import { consumeLinkSession } from "../links/sessions";
+import { createPendingIdentity } from "../links/pending";
 
 export type OpenLinkResult =
   | { next: "portal"; sessionId: string; maxAgeSeconds: number }

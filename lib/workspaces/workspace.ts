@@ -1,9 +1,9 @@
 import "server-only";
 import type { AuditActor } from "../audit";
 import { appendAuditEvent } from "../audit";
-import { db, type Tx } from "../db";
-import { transactWithRetry } from "../db-retry";
-import { AppError } from "../http/errors";
+import { db, type Tx } from "../db/client";
+import { transactWithRetry } from "../db/retry";
+import { AppError } from "../errors";
 import { findOrCreateUserByIdentity } from "../identity/users";
 import { formatPlatformIdentity, type PlatformIdentityRef } from "../identity/platform";
 

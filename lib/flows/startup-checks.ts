@@ -1,8 +1,8 @@
 import "server-only";
-import { ConfigError, getConfig } from "./config";
-import { isInfrastructureError } from "./http/errors";
-import { log } from "./log";
-import { checkMasterKeys } from "./secrets/keys";
+import { ConfigError, getConfig } from "../config";
+import { isInfrastructureError } from "../errors";
+import { log } from "../log";
+import { checkMasterKeys } from "../secrets/keys";
 
 function refuse(message: string): never {
   process.stderr.write(`gatehouse: ${message}\n`);

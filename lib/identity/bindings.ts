@@ -2,8 +2,8 @@ import "server-only";
 import { appendAuditEvent } from "../audit";
 import { getConfig } from "../config";
 import { sha256Hex } from "../crypto/opaque";
-import { db } from "../db";
-import { AppError } from "../http/errors";
+import { db } from "../db/client";
+import { AppError } from "../errors";
 
 /** A stable name for the configured identity provider; bindings made with another provider never match. */
 export function settingsProviderKey(): string {

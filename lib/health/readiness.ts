@@ -1,6 +1,6 @@
 import "server-only";
-import { db } from "./db";
-import { redis } from "./redis";
+import { db } from "../db/client";
+import { redis } from "../redis/client";
 
 type Check = "ok" | "unavailable";
 

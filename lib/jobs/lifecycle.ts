@@ -5,12 +5,12 @@ import { Prisma } from "@/generated/prisma/client";
 import type { AuditActor } from "../audit";
 import { appendAuditEvent } from "../audit";
 import { getConfig } from "../config";
-import { db, type Tx } from "../db";
-import { AppError } from "../http/errors";
+import { db, type Tx } from "../db/client";
+import { AppError } from "../errors";
 import { findUserByIdentity } from "../identity/users";
 import type { PlatformIdentityRef } from "../identity/platform";
 import { SECRET_NAME_PATTERN } from "../secrets/names";
-import { lockSecretsByName } from "../secrets/secrets";
+import { lockSecretsByName } from "../secrets/store";
 import { insertJobToken, lockLiveServiceToken, revokeJobTokens } from "../tokens/registry";
 import { checkGrantShapes, MAX_GRANTS, type GrantInput } from "./grants";
 

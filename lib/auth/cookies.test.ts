@@ -10,7 +10,7 @@ async function cookieModule(publicUrl: string) {
   vi.resetModules();
   const config = await import("../config");
   config.getConfig();
-  return import("./cookie");
+  return import("./cookies");
 }
 
 describe("portal cookie", () => {
