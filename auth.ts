@@ -3,7 +3,7 @@
 // into a portal session and clears it; it never authorises anything on its own.
 import NextAuth from "next-auth";
 import type { OAuthConfig } from "next-auth/providers";
-import { getConfig } from "@/lib/config";
+import { getConfig, pinAuthUrl } from "@/lib/config";
 import { log } from "@/lib/log";
 
 type Profile = Record<string, unknown>;
@@ -48,8 +48,7 @@ function settingsProvider(): OAuthConfig<Profile>[] {
 
 export const { handlers, auth, signIn, signOut } = NextAuth(() => {
   const config = getConfig();
-  // Pin every URL next-auth builds (redirect_uri, callbacks) to the configured public URL, not the Host header.
-  process.env.AUTH_URL = `${config.publicUrl}/api/auth`;
+  pinAuthUrl(config.publicUrl);
   return {
     secret: config.authSecret,
     trustHost: true,

@@ -1,6 +1,8 @@
+import { isNodeRuntime } from "./lib/config";
+
 // Runs once when a server instance starts: validate configuration before serving anything.
 export async function register() {
-  if (process.env.NEXT_RUNTIME !== "nodejs") return;
+  if (!isNodeRuntime()) return;
   const { runStartupChecks } = await import("./lib/flows/startup-checks");
   await runStartupChecks();
 }

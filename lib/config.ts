@@ -238,3 +238,27 @@ export function getConfig(): Config {
   cached ??= parseConfig(process.env);
   return cached;
 }
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** LOG_LEVEL alone: the logger must exist before (and even if) the rest of the configuration fails to parse. */
+export function logLevelFromEnv(): LogLevel {
+  const l = process.env.LOG_LEVEL;
+  return LOG_LEVELS.includes(l as LogLevel) ? (l as LogLevel) : "info";
+}
+
+/** The test suite inspects every SQL statement; nothing else pays for the query events. */
+export function isTestRun(): boolean {
+  return process.env.NODE_ENV === "test";
+}
+
+/** Next runs instrumentation in the Edge runtime too, where start-up checks cannot run. */
+export function isNodeRuntime(): boolean {
+  return process.env.NEXT_RUNTIME === "nodejs";
+}
+
+/** next-auth builds redirect_uri and callbacks from AUTH_URL: pin it to the public URL, not the Host header. */
+export function pinAuthUrl(publicUrl: string) {
+  process.env.AUTH_URL = `${publicUrl}/api/auth`;
+}

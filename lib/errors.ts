@@ -1,4 +1,5 @@
 // The one error type of lib/. Each code maps to one HTTP status and a default message people can act on.
+// Infrastructure failures (Postgres or Redis unreachable) are recognised here too, so every mapper answers 503.
 
 const CODES = {
   bad_request: [400, "The request is malformed."],
@@ -28,17 +29,27 @@ const CODES = {
 
 export type ErrorCode = keyof typeof CODES;
 
+/** Why a 401/403 happened, where a page must say more than the code (the HTML mapper picks its page by it). */
+export type ErrorReason = "identity_mismatch" | "sign_in_failed" | "no_portal_session";
+
+export type AppErrorOptions = { details?: Record<string, unknown>; headers?: Record<string, string>; reason?: ErrorReason };
+
 export class AppError extends Error {
   readonly status: number;
+  readonly details?: Record<string, unknown>;
+  readonly headers?: Record<string, string>;
+  readonly reason?: ErrorReason;
   constructor(
     readonly code: ErrorCode,
     message?: string,
-    readonly details?: Record<string, unknown>,
-    readonly headers?: Record<string, string>,
+    { details, headers, reason }: AppErrorOptions = {},
   ) {
     super(message ?? CODES[code][1]);
     this.name = "AppError";
     this.status = CODES[code][0];
+    this.details = details;
+    this.headers = headers;
+    this.reason = reason;
   }
 }
 

@@ -2,6 +2,7 @@
 // Redaction is by key (anything that names a credential) and by value shape (our tokens and ids, passwords
 // in connection strings, bot tokens in URLs), applied to arguments, bindings and error messages alike.
 import pino from "pino";
+import { logLevelFromEnv } from "./config";
 
 const SENSITIVE_KEY =
   /authorization|cookie|token|secret|password|passwd|api[-_]?key|initdata|ciphertext|session[-_]?id|link[-_]?id|code[-_]?verifier|nonce|master[-_]?keys?|auth(?:orization)?[-_]?code|^value$|^s$|^state$|^hash$|^key$/i;
@@ -48,12 +49,6 @@ export function redact(value: unknown, depth = 0): unknown {
   return value;
 }
 
-function level(): pino.LevelWithSilent {
-  // Read directly: the logger must exist before (and even if) the rest of the configuration fails to parse.
-  const l = process.env.LOG_LEVEL;
-  return l && ["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(l) ? (l as pino.LevelWithSilent) : "info";
-}
-
 /** Child bindings skip the log formatter, so every child (and grandchild) redacts its bindings itself. */
 function redactChildren(logger: pino.Logger): pino.Logger {
   const child = logger.child.bind(logger);
@@ -65,7 +60,7 @@ function redactChildren(logger: pino.Logger): pino.Logger {
 export function createLogger(destination?: pino.DestinationStream) {
   const logger = pino(
     {
-      level: level(),
+      level: logLevelFromEnv(),
       base: { service: "gatehouse" },
       // Errors are already turned into redacted plain objects by `redact`; pino must not re-serialise them.
       serializers: { err: (value: unknown) => value },

@@ -192,7 +192,7 @@ async function main() {
     // Seed through the real code paths: library calls for the workspace, member, secrets and service token;
     // the orchestrator API for the job.
     const { createWorkspace } = await import("../lib/workspaces/workspace");
-    const { addMember } = await import("../lib/flows/member-removal");
+    const { addMember } = await import("../lib/members/membership");
     const { putSecret } = await import("../lib/secrets/store");
     const { issueServiceToken } = await import("../lib/tokens/registry");
     const actor = { type: "system", id: "bench" } as const;

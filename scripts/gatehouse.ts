@@ -56,7 +56,7 @@ const commands: Command[] = [
     async run(o) {
       const role = (o.role as string | undefined) ?? "member";
       if (role !== "member" && role !== "admin") throw new UsageError(`--role must be member or admin, got "${role}"`);
-      const { addMember } = await import("../lib/flows/member-removal");
+      const { addMember } = await import("../lib/members/membership");
       const { parsePlatformIdentity } = await import("../lib/identity/platform");
       return addMember({
         workspaceId: uuid(o.workspace, "workspace"),

@@ -23,7 +23,7 @@ export async function makeWorkspace(opts: { ownerName?: string } = {}) {
 
 /** A member of the workspace with these secrets set through the secrets library. */
 export async function makeMember(workspaceId: string, secrets: Record<string, string> = {}) {
-  const { addMember } = await import("@/lib/flows/member-removal");
+  const { addMember } = await import("@/lib/members/membership");
   const { putSecret } = await import("@/lib/secrets/store");
   const telegramId = randomTelegramId();
   const { userId } = await addMember({
@@ -47,7 +47,7 @@ export async function makeJob(
   opts: { ttlSeconds?: number } = {},
 ) {
   const { issueServiceToken } = await import("@/lib/tokens/registry");
-  const { createJob } = await import("@/lib/jobs/lifecycle");
+  const { createJob } = await import("@/lib/jobs/create");
   const service = await issueServiceToken({ workspaceId, actor: { type: "system", id: "test" } });
   const job = await createJob({
     workspaceId,

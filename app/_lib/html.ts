@@ -99,6 +99,20 @@ export const pages = {
       body: html`<p>Part of Gatehouse did not answer, so we stopped without changing anything.</p>
 <p>Try again in a moment. If the link no longer works, ask your agent for a new one.</p>`,
     }),
+  forbidden: () =>
+    renderPage({
+      status: 403,
+      tone: "bad",
+      title: "You can't do that here",
+      body: html`<p>This account is not allowed to do that, so nothing was changed.</p><p>Open the settings link from your chat again.</p>`,
+    }),
+  noSession: () =>
+    renderPage({
+      status: 401,
+      tone: "warn",
+      title: "Open the settings link from your chat",
+      body: html`<p>Your session has ended. Ask your agent for a new settings link.</p>`,
+    }),
   signInFailed: () =>
     renderPage({
       status: 401,

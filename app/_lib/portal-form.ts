@@ -1,15 +1,15 @@
-// Wrapper for portal form posts (sign out, revoke…): same origin, a valid session, then 303 back.
+// Portal form posts (sign out, revoke, save…): same origin, a valid portal session, then 303 back.
 import "server-only";
-import { cookies } from "next/headers";
-import { isAppError, type AppError } from "@/lib/errors";
+import { resolvePortal, type PortalContext } from "@/lib/auth/portal-session";
+import { portalCookie } from "@/lib/auth/cookies";
+import { AppError, isAppError } from "@/lib/errors";
 import { readForm } from "@/lib/http/body";
 import { assertSameOrigin, clientIp } from "@/lib/http/request";
-import { loadPortalContext, type PortalContext } from "@/lib/portal/context";
-import { portalCookieName } from "@/lib/auth/cookies";
-import { html, pages, renderPage } from "./html";
-import { withLinkPage } from "./link-route";
+import { withErrorPage } from "./error-page";
 
-type Handler = (args: { form: URLSearchParams; portal: PortalContext; ip: string; cookie: string }) => Promise<string>;
+/** Where to go next, and optionally a cookie to set on the way (sign-out clears the session cookie). */
+type Next = string | { location: string; setCookie: string };
+type Handler = (args: { form: URLSearchParams; portal: PortalContext; ip: string; cookie: string }) => Promise<Next>;
 
 type Options = {
   /** Largest accepted form body in bytes (default 4 KiB; a secret's value needs more). */
@@ -21,37 +21,26 @@ type Options = {
   errorRedirect?: (err: AppError, form: URLSearchParams | null) => string | null;
 };
 
-const seeOther = (location: string) => new Response(null, { status: 303, headers: { Location: location, "Cache-Control": "no-store" } });
+const seeOther = (next: Next) => {
+  const headers = new Headers({ Location: typeof next === "string" ? next : next.location, "Cache-Control": "no-store" });
+  if (typeof next !== "string") headers.append("Set-Cookie", next.setCookie);
+  return new Response(null, { status: 303, headers });
+};
 
 export function withPortalForm(handler: Handler, { maxBytes, errorRedirect }: Options = {}) {
   const recover = (err: unknown, form: URLSearchParams | null) =>
     errorRedirect && isAppError(err) && err.code !== "cross_origin" && err.code !== "unauthorized" ? errorRedirect(err, form) : null;
-  return withLinkPage(async (req) => {
+  return withErrorPage(async (req) => {
     assertSameOrigin(req.headers);
-    let form: URLSearchParams;
+    let form: URLSearchParams | null = null;
     try {
       form = await readForm(req, maxBytes);
-    } catch (err) {
-      const location = recover(err, null);
-      if (location) return seeOther(location);
-      throw err;
-    }
-    const cookie = (await cookies()).get(portalCookieName())?.value ?? "";
-    const portal = await loadPortalContext(cookie);
-    if (!portal) {
-      return renderPage({
-        status: 401,
-        tone: "warn",
-        title: "Open the settings link from your chat",
-        body: html`<p>Your session has ended. Ask your agent for a new settings link.</p>`,
-      });
-    }
-    try {
-      return seeOther(await handler({ form, portal, ip: clientIp(req.headers), cookie }));
+      const portal = await resolvePortal(req.headers);
+      if (!portal) throw new AppError("unauthorized", undefined, { reason: "no_portal_session" });
+      return seeOther(await handler({ form, portal, ip: clientIp(req.headers), cookie: portalCookie.read(req.headers) ?? "" }));
     } catch (err) {
       const location = recover(err, form);
       if (location) return seeOther(location);
-      if (isAppError(err) && err.code === "validation_failed") return pages.badRequest();
       throw err;
     }
   });

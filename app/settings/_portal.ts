@@ -1,14 +1,12 @@
 import "server-only";
-import { cookies } from "next/headers";
+import { headers } from "next/headers";
 import { unauthorized } from "next/navigation";
 import { cache } from "react";
-import { loadPortalContext } from "@/lib/portal/context";
-import { portalCookieName } from "@/lib/auth/cookies";
+import { resolvePortal } from "@/lib/auth/portal-session";
 
 /** The portal context for this request (once per render), or the 401 "open the link from your chat" page. */
 export const requirePortal = cache(async () => {
-  const jar = await cookies();
-  const context = await loadPortalContext(jar.get(portalCookieName())?.value);
+  const context = await resolvePortal(await headers());
   if (!context) unauthorized();
   return context;
 });

@@ -1,6 +1,7 @@
 import "server-only";
 import type { ActorType } from "@/generated/prisma/client";
 import { db, type Tx } from "../db/client";
+import { takeAuditLock } from "../db/locks";
 import { hashEvent, GENESIS_HASH } from "./canonical";
 import { cleanAuditData, cleanString } from "./sanitize";
 
@@ -17,11 +18,6 @@ export type AuditEventInput = {
 
 export type AppendedEvent = { seq: number; hash: string };
 
-/** The key of a workspace's audit lock: `pg_advisory_xact_lock(hashtextextended(<key>, 0))`, for every writer. */
-export function auditLockKey(workspaceId: string) {
-  return `audit:${workspaceId}`;
-}
-
 /**
  * Appends one event to the workspace's chain. Appends are serialised per workspace by a transaction-scoped
  * advisory lock, so `seq` has no gaps or duplicates even across processes. Pass `tx` to make the event part
@@ -30,7 +26,7 @@ export function auditLockKey(workspaceId: string) {
 export async function appendAuditEvent(input: AuditEventInput, tx?: Tx): Promise<AppendedEvent> {
   if (!tx) return db.$transaction((t) => appendAuditEvent(input, t));
 
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${auditLockKey(input.workspaceId)}, 0))`;
+  await takeAuditLock(tx, input.workspaceId);
   const last = await tx.auditEvent.findFirst({
     where: { workspaceId: input.workspaceId },
     orderBy: { seq: "desc" },

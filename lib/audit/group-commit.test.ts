@@ -9,8 +9,9 @@ import { db, onDbQuery } from "../db/client";
 import { AppError } from "../errors";
 import { closeLazyClients } from "../lazy";
 import { isInfrastructureError } from "../errors";
-import { sqlTransaction } from "../db/client";
-import { appendAuditEventGrouped, createGroupCommit } from "./group-commit";
+import { sqlTransaction } from "../db/sql";
+import { appendAuditEventGrouped } from "@/test/audit-grouped";
+import { createGroupCommit } from "./group-commit";
 import { appendAuditEvent, verifyAuditChain } from "./index";
 
 afterAll(closeLazyClients);

@@ -7,9 +7,10 @@
 // every caller in it.
 import "server-only";
 import { escapeLiteral } from "pg";
-import { sqlTransaction, type SqlConnection } from "../db/client";
+import { auditLocksSql } from "../db/locks";
+import { isUuid, sqlTransaction, type SqlConnection } from "../db/sql";
 import { AppError } from "../errors";
-import { auditLockKey, chainEvents, type AppendedEvent, type AuditEventInput, type ChainedRow } from "./append";
+import { chainEvents, type AppendedEvent, type AuditEventInput, type ChainedRow } from "./append";
 
 const MAX_BATCH = 100;
 // Past these, callers get 503 rather than wait without end behind a stuck or overloaded database.
@@ -18,7 +19,6 @@ const DEADLINE_MS = 15_000;
 // Deadlock or serialisation failure: the whole batch rolled back, so it can simply run again.
 const RETRYABLE = new Set(["40P01", "40001"]);
 const ATTEMPTS = 3;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export type Outcome<O> = { ok: true; value: O } | { ok: false; error: unknown };
 /** Handles one batch inside its transaction: one outcome per item, in order. Throwing fails every item. */
@@ -113,8 +113,7 @@ export function createGroupCommit<I, O>(
  */
 export function lockChainsSql(workspacesSql: string): string {
   return `
-    SELECT pg_advisory_xact_lock(hashtextextended(${escapeLiteral(auditLockKey(""))} || w.id::text, 0))
-    FROM (SELECT DISTINCT id FROM (${workspacesSql}) x) w ORDER BY w.id;
+    ${auditLocksSql(workspacesSql)}
     SELECT w.id::text AS workspace_id, e.seq, e.hash
     FROM (SELECT DISTINCT id FROM (${workspacesSql}) x) w
     LEFT JOIN LATERAL (SELECT seq, hash FROM audit_events a WHERE a.workspace_id = w.id ORDER BY seq DESC LIMIT 1) e ON true;`;
@@ -138,7 +137,7 @@ export function chainInsert(ends: ChainEnds, events: AuditEventInput[]): { sql: 
   const rows: ChainedRow[] = [];
   const appended: AppendedEvent[] = new Array(events.length);
   for (const [workspaceId, indexes] of byWorkspace) {
-    if (!UUID.test(workspaceId) || !ends.has(workspaceId)) throw new Error(`audit group commit: workspace ${workspaceId} is not locked`);
+    if (!isUuid(workspaceId) || !ends.has(workspaceId)) throw new Error(`audit group commit: workspace ${workspaceId} is not locked`);
     const chained = chainEvents(workspaceId, ends.get(workspaceId) ?? null, indexes.map((i) => events[i]!));
     chained.forEach((row, k) => {
       appended[indexes[k]!] = { seq: row.seq, hash: row.hash };
@@ -154,47 +153,4 @@ export function chainInsert(ends: ChainEnds, events: AuditEventInput[]): { sql: 
   const sql = `INSERT INTO audit_events (workspace_id, seq, created_at, actor_type, actor_id, action, target, ip, data, prev_hash, hash)
      VALUES ${values.join(",\n")}`;
   return { sql, appended };
-}
-
-type Append = { input: AuditEventInput; liveTokenId?: string };
-
-/**
- * One batch of plain appends to one workspace, in two round trips: (BEGIN, live tokens FOR SHARE, the lock, the
- * chain's end) and (INSERT, COMMIT).
- */
-async function appendBatch(conn: SqlConnection, items: Append[]): Promise<Outcome<AppendedEvent>[]> {
-  const workspaceId = items[0]!.input.workspaceId;
-  const tokenIds = [...new Set(items.flatMap((a) => (a.liveTokenId ? [a.liveTokenId] : [])))].sort();
-  const tokensSql = tokenIds.length
-    ? `SELECT id::text AS id FROM tokens WHERE id IN (${tokenIds.map((id) => `'${id}'`).join(", ")}) AND revoked_at IS NULL
-         AND expires_at > now() AND (grace_until IS NULL OR grace_until > now()) ORDER BY id FOR SHARE;`
-    : "SELECT NULL::text AS id WHERE false;";
-  const results = await conn.script(`${tokensSql}${lockChainsSql(`SELECT '${workspaceId}'::uuid AS id`)}`);
-  const live = new Set(results[0]!.map((r) => r.id as string));
-  const accepted = items.filter((a) => !a.liveTokenId || live.has(a.liveTokenId));
-  const ends = chainEnds(results[results.length - 1]!);
-  if (accepted.length === 0) return items.map(() => ({ ok: false, error: new AppError("invalid_token") }));
-  const { sql, appended } = chainInsert(ends, accepted.map((a) => a.input));
-  await conn.scriptAndCommit(sql);
-  const byItem = new Map(accepted.map((a, i) => [a, appended[i]!]));
-  return items.map((a) => {
-    const event = byItem.get(a);
-    return event ? { ok: true, value: event } : { ok: false, error: new AppError("invalid_token") };
-  });
-}
-
-const submitAppend = createGroupCommit(appendBatch);
-
-/**
- * Appends `input` to its workspace's chain together with the concurrent appends of the same workspace, and
- * resolves once its row committed. With `liveTokenId`, the event is recorded only if that token is still live
- * (not revoked, expired or past its rotation grace) when the batch is written; otherwise the call rejects with
- * `invalid_token` and nothing is recorded. The token row is read FOR SHARE in the transaction that writes the
- * event, so a revocation that returned was either seen there or waited until the event was recorded.
- */
-export function appendAuditEventGrouped(input: AuditEventInput, opts: { liveTokenId?: string } = {}): Promise<AppendedEvent> {
-  const ids = [input.workspaceId, ...(opts.liveTokenId ? [opts.liveTokenId] : [])];
-  // Both go into SQL text; anything but a canonical uuid is refused here.
-  if (!ids.every((id) => UUID.test(id))) return Promise.reject(new Error("appendAuditEventGrouped: workspace and token ids must be lower-case uuids"));
-  return submitAppend(input.workspaceId, { input, liveTokenId: opts.liveTokenId });
 }

@@ -1,6 +1,8 @@
 import "server-only";
-import { tokenKindOf, type TokenKind } from "../tokens/format";
+import { getConfig } from "../config";
 import { AppError } from "../errors";
+import { enforceRateLimit } from "../ratelimit/fixed-window";
+import { tokenKindOf, type TokenKind } from "../tokens/format";
 
 /**
  * The token of `Authorization: Bearer <token>` when it is well-formed and of `kind`. Another scheme is
@@ -15,5 +17,13 @@ export function bearerToken(headers: Headers, kind: TokenKind): string {
   if (scheme.toLowerCase() !== "bearer") throw new AppError("unsupported_auth_scheme");
   const token = header.slice(space + 1).trim();
   if (tokenKindOf(token) !== kind) throw new AppError("invalid_token");
+  return token;
+}
+
+/** A well-formed bearer token within its per-token budget (counted before the database is asked). */
+export async function budgetedBearer(headers: Headers, kind: TokenKind): Promise<string> {
+  const token = bearerToken(headers, kind);
+  // Keyed by a digest of the token, so the token itself never reaches Redis; Redis down is 503, never unlimited.
+  await enforceRateLimit({ bucket: `token-${kind}`, subject: token, limit: getConfig().rateLimits.tokenPerMinute });
   return token;
 }

@@ -15,13 +15,13 @@ async function cookieModule(publicUrl: string) {
 
 describe("portal cookie", () => {
   it("is gh_session, HttpOnly and Lax on a plain-http development URL, embedded or not", async () => {
-    const { serializePortalCookie } = await cookieModule("http://localhost:3000");
+    const { portalCookie: { serialize: serializePortalCookie } } = await cookieModule("http://localhost:3000");
     expect(serializePortalCookie("v", 60)).toBe("gh_session=v; Path=/; HttpOnly; SameSite=Lax; Max-Age=60");
     expect(serializePortalCookie("v", 60, { embedded: true })).toBe("gh_session=v; Path=/; HttpOnly; SameSite=Lax; Max-Age=60");
   });
 
   it("is __Host- and Secure on https; the Telegram Mini App's is SameSite=None and Partitioned", async () => {
-    const { serializePortalCookie } = await cookieModule("https://gate.example.com");
+    const { portalCookie: { serialize: serializePortalCookie } } = await cookieModule("https://gate.example.com");
     expect(serializePortalCookie("v", 60)).toBe("__Host-gh_session=v; Path=/; HttpOnly; SameSite=Lax; Max-Age=60; Secure");
     expect(serializePortalCookie("v", 60, { embedded: true })).toBe("__Host-gh_session=v; Path=/; HttpOnly; SameSite=None; Partitioned; Max-Age=60; Secure");
   });

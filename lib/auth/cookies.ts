@@ -1,13 +1,11 @@
+// The cookies Gatehouse sets, each written in one place: the portal session and the pending identity check.
 import "server-only";
 import { getConfig } from "../config";
+import { readCookie, serializeCookie, type CookieAttributes } from "../http/cookies";
 
 /** `__Host-gh_session` on https (Secure, Path=/, no Domain), `gh_session` on plain-http development URLs. */
-export function portalCookieName() {
+function portalName() {
   return getConfig().secureCookies ? "__Host-gh_session" : "gh_session";
-}
-
-export function portalCookieOptions(maxAgeSeconds: number) {
-  return { httpOnly: true, sameSite: "lax" as const, path: "/", secure: getConfig().secureCookies, maxAge: maxAgeSeconds };
 }
 
 /**
@@ -15,22 +13,25 @@ export function portalCookieOptions(maxAgeSeconds: number) {
  * never stored. There (https only) the cookie is SameSite=None and Partitioned, so it lives only under
  * that embedding site; state-changing requests are still refused unless they come from our own origin.
  */
-export function serializePortalCookie(value: string, maxAgeSeconds: number, { embedded = false } = {}) {
+function portalAttributes(maxAge: number, { embedded = false } = {}): CookieAttributes {
   const secure = getConfig().secureCookies;
-  const sameSite = embedded && secure ? "None; Partitioned" : "Lax";
-  return `${portalCookieName()}=${value}; Path=/; HttpOnly; SameSite=${sameSite}; Max-Age=${maxAgeSeconds}${secure ? "; Secure" : ""}`;
+  return { path: "/", maxAge, secure, sameSite: embedded && secure ? "None; Partitioned" : "Lax" };
 }
 
-export function clearPortalCookie() {
-  return serializePortalCookie("", 0);
-}
+export const portalCookie = {
+  name: portalName,
+  read: (headers: Headers) => readCookie(headers, portalName()),
+  serialize: (value: string, maxAge: number, opts: { embedded?: boolean } = {}) => serializeCookie(portalName(), value, portalAttributes(maxAge, opts)),
+  clear: () => serializeCookie(portalName(), "", portalAttributes(0)),
+};
 
-/** The portal cookie's value from a request's Cookie header (route handlers outside React's request scope). */
-export function portalCookieFrom(headers: Headers): string | undefined {
-  const name = portalCookieName();
-  for (const part of (headers.get("cookie") ?? "").split(";")) {
-    const eq = part.indexOf("=");
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
-}
+// Only the identity callback under /settings needs it; a plain name, since __Host- requires Path=/.
+const PENDING_NAME = "gh_pending";
+const pendingAttributes = (maxAge: number): CookieAttributes => ({ path: "/settings", maxAge, secure: getConfig().secureCookies, sameSite: "Lax" });
+
+export const pendingCookie = {
+  name: PENDING_NAME,
+  read: (headers: Headers) => readCookie(headers, PENDING_NAME),
+  serialize: (value: string, maxAge: number) => serializeCookie(PENDING_NAME, value, pendingAttributes(maxAge)),
+  clear: () => serializeCookie(PENDING_NAME, "", pendingAttributes(0)),
+};

@@ -2,7 +2,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { makeWorkspace, randomTelegramId } from "@/test/factories";
 import { db } from "../db/client";
 import { closeLazyClients } from "../lazy";
-import { addMember, removeMember } from "./member-removal";
+import { addMember } from "../members/membership";
+import { removeMember } from "./member-removal";
 
 afterAll(closeLazyClients);
 const actor = { type: "system", id: "test" } as const;

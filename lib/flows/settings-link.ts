@@ -1,44 +1,70 @@
+// The settings-link journey (SPEC §3), top to bottom: the interstitial (GET, never consumes), Continue
+// (POST, consumes exactly once), then either a portal session at once or the identity provider, whose
+// answer binds or verifies the subject before the portal session is created.
 import "server-only";
 import { appendAuditEvent } from "../audit";
 import { getConfig } from "../config";
 import { AppError } from "../errors";
+import { bindOrVerifyIdentity, settingsProviderKey } from "../identity/bindings";
+import { getUserSummary } from "../identity/users";
+import { consumePendingIdentity, createPendingIdentity, PENDING_TTL_SECONDS } from "../links/pending";
+import { consumeLinkSession, peekLinkSession } from "../links/sessions";
 import { getMembership } from "../members/membership";
 import { createPortalSession } from "../portal/sessions";
-import { consumeLinkSession } from "../links/sessions";
-import { createPendingIdentity } from "../links/pending";
+import { getWorkspaceName } from "../workspaces/workspace";
 
-export type OpenLinkResult =
-  | { next: "portal"; sessionId: string; maxAgeSeconds: number }
-  | { next: "identity"; pendingId: string };
+/** 1. What the interstitial shows: whose settings and which workspace. Null for unknown/used/expired links. */
+export async function describeLink(id: unknown) {
+  const link = await peekLinkSession(id);
+  if (!link) return null;
+  const [user, workspaceName] = await Promise.all([getUserSummary(link.userId), getWorkspaceName(link.workspaceId)]);
+  if (!user || workspaceName === null) return null;
+  return { userName: user.name, workspaceName, expiresAt: new Date(link.expiresAt) };
+}
+
+export type OpenLinkResult = { next: "portal"; sessionId: string; maxAgeSeconds: number } | { next: "identity"; pendingId: string };
+
+type Browser = { ip: string; userAgent: string | null; currentSession?: string | null };
+
+/** 2. Continue: consumes the link; a portal session now, or short-lived pending state for the identity provider. */
+export async function openLink({ id, ip, userAgent, currentSession }: { id: unknown } & Browser): Promise<OpenLinkResult> {
+  const link = await consumeLinkSession(id);
+  if (!link) throw new AppError("link_expired");
+  const { workspaceId, userId } = link;
+  const linkRef = link.idHash.slice(0, 16);
+  if (!(await getMembership({ workspaceId, userId }))) {
+    await appendAuditEvent({ workspaceId, actor: { type: "system" }, action: "link.rejected", target: `user:${userId}`, ip, data: { link: linkRef, reason: "not_a_member" } });
+    throw new AppError("link_expired");
+  }
+  await appendAuditEvent({ workspaceId, actor: { type: "user", id: userId }, action: "link.opened", target: `user:${userId}`, ip, data: { link: linkRef, purpose: link.purpose } });
+
+  if (!getConfig().settingsOAuth) {
+    const session = await createPortalSession({ workspaceId, userId, method: "link", ip, userAgent, replacing: currentSession });
+    return { next: "portal", sessionId: session.id, maxAgeSeconds: session.maxAgeSeconds };
+  }
+  return { next: "identity", pendingId: await createPendingIdentity({ workspaceId, userId, link: linkRef }) };
+}
 
 /**
- * POST /settings/open: consumes the link (exactly once), then either opens a portal session directly (no
- * identity provider configured) or hands over to the identity provider with short-lived pending state.
+ * 3. Back from the identity provider: consumes the pending state (once), binds or verifies the subject
+ * against the link's user, and only then opens a portal session.
  */
-export async function openLink({
-  id,
+export async function completeIdentity({
+  pendingId,
+  subject,
+  signedInAt,
   ip,
   userAgent,
   currentSession,
-}: {
-  id: unknown;
-  ip: string;
-  userAgent: string | null;
-  currentSession?: string | null;
-}): Promise<OpenLinkResult> {
-  const link = await consumeLinkSession(id);
-  if (!link) throw new AppError("link_expired");
-  const linkRef = link.idHash.slice(0, 16);
-  if (!(await getMembership({ workspaceId: link.workspaceId, userId: link.userId }))) {
-    await appendAuditEvent({ workspaceId: link.workspaceId, actor: { type: "system" }, action: "link.rejected", target: `user:${link.userId}`, ip, data: { link: linkRef, reason: "not_a_member" } });
-    throw new AppError("link_expired");
+}: { pendingId: unknown; subject: string | undefined; signedInAt: number | undefined } & Browser) {
+  const pending = await consumePendingIdentity(pendingId);
+  if (!pending) throw new AppError("link_expired");
+  // The sign-in must be the one this Continue started: after the pending state, and recent. A leftover
+  // next-auth cookie from an earlier sign-in must never stand in for the provider on a new link.
+  if (!subject || !signedInAt || signedInAt < pending.createdAt || Date.now() - signedInAt > PENDING_TTL_SECONDS * 1000) {
+    throw new AppError("unauthorized", undefined, { reason: "sign_in_failed" });
   }
-  await appendAuditEvent({ workspaceId: link.workspaceId, actor: { type: "user", id: link.userId }, action: "link.opened", target: `user:${link.userId}`, ip, data: { link: linkRef, purpose: link.purpose } });
-
-  if (!getConfig().settingsOAuth) {
-    const session = await createPortalSession({ workspaceId: link.workspaceId, userId: link.userId, method: "link", ip, userAgent, replacing: currentSession });
-    return { next: "portal", sessionId: session.id, maxAgeSeconds: session.maxAgeSeconds };
-  }
-  const pendingId = await createPendingIdentity({ workspaceId: link.workspaceId, userId: link.userId, link: linkRef });
-  return { next: "identity", pendingId };
+  if (!(await getMembership(pending))) throw new AppError("link_expired");
+  await bindOrVerifyIdentity({ workspaceId: pending.workspaceId, userId: pending.userId, provider: settingsProviderKey(), subject, ip });
+  return createPortalSession({ workspaceId: pending.workspaceId, userId: pending.userId, method: "oauth", ip, userAgent, replacing: currentSession });
 }

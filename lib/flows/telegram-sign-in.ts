@@ -1,15 +1,20 @@
 import "server-only";
+import { z } from "zod";
 import { appendAuditEvent } from "../audit";
 import { getConfig } from "../config";
 import { sha256Hex } from "../crypto/opaque";
 import { db } from "../db/client";
+import { isUuid } from "../db/sql";
 import { AppError } from "../errors";
 import { formatPlatformIdentity, type PlatformIdentityRef } from "../identity/platform";
 import { findUserByIdentity } from "../identity/users";
 import { listMembershipsOfUser } from "../members/membership";
 import { createPortalSession } from "../portal/sessions";
-import { redis, redisKeys } from "../redis/client";
+import { redis } from "../redis/client";
+import { redisKeys } from "../redis/keys";
 import { AUTH_DATE_SKEW_SECONDS, verifyInitData } from "../telegram/init-data";
+
+export const telegramSessionBody = z.strictObject({ initData: z.string(), workspaceId: z.guid().optional() });
 
 export type WorkspaceChoice = { workspaceId: string; workspaceName: string };
 
@@ -20,8 +25,6 @@ export type TelegramSessionResult =
 const NOT_A_MEMBER_ANYWHERE = "This Telegram account is not a member of any workspace. Ask your workspace admin to add you.";
 // The same answer whether the workspace exists or not, so ids cannot be probed.
 const NOT_A_MEMBER_THERE = "This Telegram account is not a member of that workspace. Ask your workspace admin to add you.";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * POST /api/telegram/session: verified initData → a portal session in one of the user's workspaces. A user
@@ -86,6 +89,6 @@ function chooseWorkspace(memberships: { workspaceId: string }[], explicit: strin
     if (!theirs(explicit)) throw new AppError("forbidden", NOT_A_MEMBER_THERE);
     return explicit.toLowerCase();
   }
-  if (startParam && UUID.test(startParam) && theirs(startParam)) return startParam.toLowerCase();
+  if (startParam && isUuid(startParam.toLowerCase()) && theirs(startParam)) return startParam.toLowerCase();
   return memberships.length === 1 ? memberships[0]!.workspaceId : null;
 }

@@ -30,7 +30,7 @@ export async function readJson<S extends z.ZodType>(
       path: i.path.join(".").slice(0, 200) || "(body)",
       message: i.code === "unrecognized_keys" ? `Unknown field(s): ${i.keys.map((k) => k.slice(0, 64)).join(", ").slice(0, 300)}` : i.message,
     }));
-    throw new AppError("validation_failed", message, { fields });
+    throw new AppError("validation_failed", message, { details: { fields } });
   }
   return parsed.data;
 }

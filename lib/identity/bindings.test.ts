@@ -4,7 +4,6 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { makeWorkspace } from "@/test/factories";
 import type * as DbModule from "../db/client";
-import type * as CompleteModule from "../links/complete";
 import type * as LinksModule from "../links/sessions";
 import type * as OpenModule from "../flows/settings-link";
 import type * as SessionsModule from "../portal/sessions";
@@ -15,7 +14,6 @@ vi.stubEnv("SETTINGS_OAUTH_ISSUER", "http://127.0.0.1:9/");
 vi.stubEnv("SETTINGS_OAUTH_CLIENT_ID", "x");
 
 let oauth: typeof OAuthModule;
-let complete: typeof CompleteModule;
 let links: typeof LinksModule;
 let open: typeof OpenModule;
 let sessions: typeof SessionsModule;
@@ -23,7 +21,6 @@ let db: typeof DbModule.db;
 
 beforeAll(async () => {
   oauth = await import("./bindings");
-  complete = await import("../links/complete");
   links = await import("../links/sessions");
   open = await import("../flows/settings-link");
   sessions = await import("../portal/sessions");
@@ -170,11 +167,11 @@ describe("completeIdentity", () => {
     const u = await member();
     const pendingId = await pendingFor(u);
     const sub = subject();
-    const s = await complete.completeIdentity({ pendingId, subject: sub, signedInAt: Date.now(), ip: "192.0.2.10", userAgent: "vitest" });
+    const s = await open.completeIdentity({ pendingId, subject: sub, signedInAt: Date.now(), ip: "192.0.2.10", userAgent: "vitest" });
     expect(await sessions.getPortalSession(s.id)).toMatchObject({ ...u, method: "oauth" });
     expect(await db.oAuthBinding.count({ where: { userId: u.userId, subject: sub } })).toBe(1);
 
-    await expect(complete.completeIdentity({ pendingId, subject: sub, signedInAt: Date.now(), ip: "192.0.2.10", userAgent: "vitest" })).rejects.toMatchObject({
+    await expect(open.completeIdentity({ pendingId, subject: sub, signedInAt: Date.now(), ip: "192.0.2.10", userAgent: "vitest" })).rejects.toMatchObject({
       code: "link_expired",
     });
     expect(await sessions.listPortalSessions(u)).toHaveLength(1);
@@ -184,7 +181,7 @@ describe("completeIdentity", () => {
   it("needs a subject", async () => {
     const u = await member();
     const pendingId = await pendingFor(u);
-    await expect(complete.completeIdentity({ pendingId, subject: undefined, signedInAt: Date.now(), ip: "192.0.2.10", userAgent: null })).rejects.toMatchObject({
+    await expect(open.completeIdentity({ pendingId, subject: undefined, signedInAt: Date.now(), ip: "192.0.2.10", userAgent: null })).rejects.toMatchObject({
       code: "unauthorized",
     });
     expect(await db.oAuthBinding.count({ where: { userId: u.userId } })).toBe(0);
@@ -194,20 +191,20 @@ describe("completeIdentity", () => {
   it("opens no session when the subject does not match the bound one", async () => {
     const u = await member();
     const sub = subject();
-    const first = await complete.completeIdentity({ pendingId: await pendingFor(u), subject: sub, signedInAt: Date.now(), ip: "192.0.2.10", userAgent: null });
+    const first = await open.completeIdentity({ pendingId: await pendingFor(u), subject: sub, signedInAt: Date.now(), ip: "192.0.2.10", userAgent: null });
     const before = await sessions.listPortalSessions(u);
     expect(before.map((s) => s.ref)).toHaveLength(1);
 
     const pendingId = await pendingFor(u);
     await expect(
-      complete.completeIdentity({ pendingId, subject: subject(), signedInAt: Date.now(), ip: "192.0.2.10", userAgent: null, currentSession: first.id }),
+      open.completeIdentity({ pendingId, subject: subject(), signedInAt: Date.now(), ip: "192.0.2.10", userAgent: null, currentSession: first.id }),
     ).rejects.toMatchObject({ code: "forbidden" });
     expect((await sessions.listPortalSessions(u)).map((s) => s.ref)).toEqual(before.map((s) => s.ref));
     expect(await audits(u.workspaceId, "portal.session.created")).toBe(1);
     expect(await audits(u.workspaceId, "identity.mismatch")).toBe(1);
     expect(await db.oAuthBinding.findMany({ where: { userId: u.userId }, select: { subject: true } })).toEqual([{ subject: sub }]);
     // The pending state is spent even though the attempt failed.
-    await expect(complete.completeIdentity({ pendingId, subject: sub, signedInAt: Date.now(), ip: "192.0.2.10", userAgent: null })).rejects.toMatchObject({
+    await expect(open.completeIdentity({ pendingId, subject: sub, signedInAt: Date.now(), ip: "192.0.2.10", userAgent: null })).rejects.toMatchObject({
       code: "link_expired",
     });
   });
@@ -219,12 +216,11 @@ describe("completeIdentity ties the provider sign-in to this link", () => {
     ["a sign-in older than the pending window", () => Date.now() - 11 * 60_000],
     ["no sign-in time at all", () => undefined],
   ])("refuses %s and opens no session", async (_name, signedInAt) => {
-    const complete = await import("../links/complete");
     const pendingMod = await import("../links/pending");
     const { workspaceId, ownerUserId } = await makeWorkspace();
     const pendingId = await pendingMod.createPendingIdentity({ workspaceId, userId: ownerUserId, link: "x" });
     await expect(
-      complete.completeIdentity({ pendingId, subject: `sub-${Math.random()}`, signedInAt: signedInAt(), ip: "192.0.2.10", userAgent: null }),
+      open.completeIdentity({ pendingId, subject: `sub-${Math.random()}`, signedInAt: signedInAt(), ip: "192.0.2.10", userAgent: null }),
     ).rejects.toMatchObject({ code: "unauthorized" });
   });
 });

@@ -36,7 +36,7 @@ export async function bindOrVerifyIdentity({
   const subjectRef = sha256Hex(`${provider}\u0000${subject}`).slice(0, 16);
   const mismatch = async () => {
     await appendAuditEvent({ workspaceId, actor: { type: "user", id: userId }, action: "identity.mismatch", target: `user:${userId}`, ip, data: { provider, subject: subjectRef } });
-    return new AppError("forbidden", "This link was sent to a different account.");
+    return new AppError("forbidden", "This link was sent to a different account.", { reason: "identity_mismatch" });
   };
 
   const [bySubject, byUser] = await Promise.all([

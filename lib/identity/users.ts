@@ -1,5 +1,5 @@
 import "server-only";
-import type { Tx } from "../db/client";
+import { db, type Tx } from "../db/client";
 import type { PlatformIdentityRef } from "./platform";
 
 /**
@@ -32,4 +32,18 @@ export async function findUserByIdentity(tx: Tx, identity: PlatformIdentityRef) 
     select: { user: { select: { id: true, displayName: true } } },
   });
   return found?.user ?? null;
+}
+
+/** How a person is named on pages: their display name, else their chat identity. One rule everywhere. */
+export function displayNameOf(user: { displayName: string | null; identities: { platform: string; externalId: string }[] }): string {
+  const identity = user.identities[0];
+  return user.displayName ?? (identity ? `${identity.platform} user ${identity.externalId}` : "this user");
+}
+
+export async function getUserSummary(userId: string): Promise<{ id: string; name: string } | null> {
+  const user = await db.user.findUnique({
+    where: { id: userId },
+    select: { id: true, displayName: true, identities: { select: { platform: true, externalId: true }, orderBy: { createdAt: "asc" }, take: 1 } },
+  });
+  return user ? { id: user.id, name: displayNameOf(user) } : null;
 }

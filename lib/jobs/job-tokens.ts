@@ -7,7 +7,8 @@ import { appendAuditEvent } from "../audit";
 import { db } from "../db/client";
 import { AppError } from "../errors";
 import { findLiveJobToken, findTokenById, replaceJobToken, revokeJobTokens, revokeServiceToken, type RotatedToken } from "../tokens/registry";
-import { isJobId, lockJob } from "./lifecycle";
+import { lockJob } from "../db/locks";
+import { isJobId } from "./ids";
 
 /** POST …/token/rotate: a live, never-rotated token of this running job gets a successor. */
 export async function rotateJobToken({ token, jobId, ip }: { token: string; jobId: string; ip?: string | null }): Promise<RotatedToken> {

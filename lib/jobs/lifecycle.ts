@@ -1,20 +1,13 @@
-// Agent jobs (SPEC §6): created by the orchestrator for one member, with immutable grants and one token.
-// The owner is recorded here, at creation, and nothing later resolves it from anything else.
+// A job's life after creation (SPEC §6): read, listed, expired, completed by the orchestrator or revoked by
+// its owner. Ending a job revokes every token of it, so its grants can no longer be read.
 import "server-only";
-import { Prisma } from "@/generated/prisma/client";
 import type { AuditActor } from "../audit";
 import { appendAuditEvent } from "../audit";
-import { getConfig } from "../config";
 import { db, type Tx } from "../db/client";
+import { lockJob } from "../db/locks";
 import { AppError } from "../errors";
-import { findUserByIdentity } from "../identity/users";
-import type { PlatformIdentityRef } from "../identity/platform";
-import { SECRET_NAME_PATTERN } from "../secrets/names";
-import { lockSecretsByName } from "../secrets/store";
-import { insertJobToken, lockLiveServiceToken, revokeJobTokens } from "../tokens/registry";
-import { checkGrantShapes, MAX_GRANTS, type GrantInput } from "./grants";
-
-export type Delivery = { platform: "telegram" | "slack"; chatId: string; threadId?: string };
+import { lockLiveServiceToken, revokeJobTokens } from "../tokens/registry";
+import { isJobId } from "./ids";
 
 export type JobView = {
   jobId: string;
@@ -26,98 +19,6 @@ export type JobView = {
   delivery: { platform: string; chatId: string; threadId: string | null } | null;
   grants: { secret: string; envVar: string }[];
 };
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-export function isJobId(value: unknown): value is string {
-  return typeof value === "string" && UUID.test(value);
-}
-
-export async function createJob({
-  workspaceId,
-  serviceTokenId,
-  user,
-  delivery,
-  grants = [],
-  ttlSeconds,
-  ip,
-}: {
-  workspaceId: string;
-  serviceTokenId: string;
-  user: PlatformIdentityRef;
-  delivery?: Delivery;
-  grants?: GrantInput[];
-  ttlSeconds?: number;
-  ip?: string | null;
-}): Promise<{ jobId: string; token: string; expiresAt: Date }> {
-  const ttl = ttlSeconds ?? getConfig().ttl.jobTokenSeconds;
-  const { problems, tooMany } = checkGrantShapes(grants);
-  return db.$transaction(async (tx) => {
-    // A service token revoked while this request was under way must not still create a job.
-    await lockLiveServiceToken(tx, serviceTokenId);
-    const owner = await findUserByIdentity(tx, user);
-    const membership = owner
-      ? await tx.membership.findUnique({ where: { workspaceId_userId: { workspaceId, userId: owner.id } }, select: { role: true } })
-      : null;
-    if (!owner || !membership) throw new AppError("not_a_member");
-
-    const names = [...new Set(grants.map((g) => g.secret).filter((n) => SECRET_NAME_PATTERN.test(n)))];
-    const secretIds = await lockSecretsByName(tx, { workspaceId, userId: owner.id, names });
-    const missing = names.filter((n) => !secretIds.has(n));
-    if (problems.length || tooMany || missing.length) {
-      const perGrant = new Map(problems.map((p) => [p.index, p]));
-      grants.forEach((g, index) => {
-        if (!names.includes(g.secret) || secretIds.has(g.secret)) return;
-        if (!perGrant.has(index)) perGrant.set(index, { index, ...g, reasons: [] });
-        perGrant.get(index)!.reasons.push("secret_not_found");
-      });
-      throw new AppError("invalid_grants", tooMany ? `A job may have at most ${MAX_GRANTS} grants.` : undefined, {
-        grants: [...perGrant.values()].sort((a, b) => a.index - b.index),
-        missing_secrets: missing,
-        ...(tooMany ? { max_grants: MAX_GRANTS } : {}),
-      });
-    }
-
-    const expiresAt = new Date(Date.now() + ttl * 1000);
-    const job = await tx.job.create({
-      data: {
-        workspaceId,
-        ownerUserId: owner.id,
-        expiresAt,
-        deliveryPlatform: delivery?.platform ?? null,
-        deliveryChatId: delivery?.chatId ?? null,
-        deliveryThreadId: delivery?.threadId ?? null,
-        createdByTokenId: serviceTokenId,
-      },
-      select: { id: true },
-    });
-    if (grants.length) {
-      await tx.jobGrant.createMany({
-        data: grants.map((g) => ({
-          jobId: job.id,
-          workspaceId,
-          ownerUserId: owner.id,
-          envVar: g.envVar,
-          secretName: g.secret,
-          secretId: secretIds.get(g.secret)!,
-        })),
-      });
-    }
-    const { tokenId, token } = await insertJobToken(tx, { workspaceId, jobId: job.id, expiresAt });
-    await appendAuditEvent(
-      {
-        workspaceId,
-        actor: { type: "service", id: serviceTokenId },
-        action: "job.created",
-        target: `job:${job.id}`,
-        ip,
-        data: { owner: owner.id, grants: grants.map((g) => ({ secret: g.secret, envVar: g.envVar })), expiresAt, tokenId },
-      },
-      tx,
-    );
-    return { jobId: job.id, token, expiresAt };
-  });
-}
 
 const JOB_SELECT = {
   id: true,
@@ -159,13 +60,6 @@ function view(job: JobRow): JobView {
       : null,
     grants: job.grants.map((g) => ({ secret: g.secretName, envVar: g.envVar })),
   };
-}
-
-/** Row-locks a job of this workspace (NO KEY UPDATE, so inserts referencing the job never deadlock on it). */
-export async function lockJob(tx: Tx, { workspaceId, jobId, mode }: { workspaceId: string; jobId: string; mode: "exclusive" | "share" }) {
-  const lock = Prisma.raw(mode === "exclusive" ? "FOR NO KEY UPDATE" : "FOR SHARE");
-  const rows = await tx.$queryRaw<{ status: string }[]>`SELECT status::text AS status FROM jobs WHERE id = ${jobId}::uuid AND workspace_id = ${workspaceId}::uuid ${lock}`;
-  return rows[0] ?? null;
 }
 
 /** Marks a running job whose expiry has passed as expired (its tokens already stopped with it). */

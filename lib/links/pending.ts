@@ -1,7 +1,8 @@
 import "server-only";
 import { z } from "zod";
 import { generateOpaqueId, isOpaqueId, sha256Hex } from "../crypto/opaque";
-import { redis, redisKeys } from "../redis/client";
+import { redis } from "../redis/client";
+import { redisKeys } from "../redis/keys";
 
 /** How long a person has to finish signing in at the identity provider after pressing Continue. */
 export const PENDING_TTL_SECONDS = 600;

@@ -4,9 +4,11 @@ import { makeWorkspace, randomTelegramId } from "@/test/factories";
 import { sha256Hex } from "../crypto/opaque";
 import { db } from "../db/client";
 import { closeLazyClients } from "../lazy";
-import { addMember, removeMember } from "../flows/member-removal";
+import { removeMember } from "../flows/member-removal";
+import { addMember } from "../members/membership";
 import { getPortalSession } from "../portal/sessions";
-import { redis, redisKeys } from "../redis/client";
+import { redis } from "../redis/client";
+import { redisKeys } from "../redis/keys";
 import { consumeLinkSession, createLinkSession, peekLinkSession } from "./sessions";
 import { openLink } from "../flows/settings-link";
 

@@ -5,7 +5,8 @@ import { getConfig } from "../config";
 import { generateOpaqueId, isOpaqueId, sha256Hex } from "../crypto/opaque";
 import { AppError } from "../errors";
 import { getMembership } from "../members/membership";
-import { redis, redisKeys } from "../redis/client";
+import { redis } from "../redis/client";
+import { redisKeys } from "../redis/keys";
 
 export const LINK_PURPOSES = ["settings"] as const;
 export type LinkPurpose = (typeof LINK_PURPOSES)[number];

@@ -1,5 +1,13 @@
 import "server-only";
+import type { Role } from "@/generated/prisma/client";
+import type { AuditActor } from "../audit";
+import { appendAuditEvent } from "../audit";
 import { db } from "../db/client";
+import { lockWorkspace } from "../db/locks";
+import { transactWithRetry } from "../db/retry";
+import { AppError } from "../errors";
+import { formatPlatformIdentity, type PlatformIdentityRef } from "../identity/platform";
+import { findOrCreateUserByIdentity } from "../identity/users";
 
 export async function getMembership({ workspaceId, userId }: { workspaceId: string; userId: string }) {
   return db.membership.findUnique({ where: { workspaceId_userId: { workspaceId, userId } }, select: { role: true } });
@@ -13,4 +21,64 @@ export async function listMembershipsOfUser({ userId }: { userId: string }) {
     select: { role: true, workspace: { select: { id: true, name: true } } },
   });
   return rows.map((r) => ({ workspaceId: r.workspace.id, workspaceName: r.workspace.name, role: r.role }));
+}
+
+/**
+ * Adds the person behind a platform identity to a workspace. A known identity is the same person
+ * everywhere (SPEC §2), so their existing user gains a membership; an unknown one becomes a new user.
+ */
+export async function addMember({
+  workspaceId,
+  identity,
+  displayName,
+  role = "member",
+  actor,
+  ip,
+}: {
+  workspaceId: string;
+  identity: PlatformIdentityRef;
+  displayName?: string;
+  role?: Role;
+  actor: AuditActor;
+  ip?: string | null;
+}): Promise<{ userId: string }> {
+  return transactWithRetry(async (tx) => {
+    await lockWorkspace(tx, workspaceId);
+    const { userId } = await findOrCreateUserByIdentity(tx, { identity, displayName });
+    const existing = await tx.membership.findUnique({ where: { workspaceId_userId: { workspaceId, userId } }, select: { role: true } });
+    if (existing) {
+      throw new AppError("already_member", `${formatPlatformIdentity(identity)} is already a member of this workspace (as ${existing.role}).`);
+    }
+    await tx.membership.create({ data: { workspaceId, userId, role } });
+    await appendAuditEvent(
+      { workspaceId, actor, action: "member.added", target: `user:${userId}`, ip, data: { role, identity: formatPlatformIdentity(identity) } },
+      tx,
+    );
+    return { userId };
+  });
+}
+
+/** Deletes a membership (never the last owner's), audited. Ending what it leaves behind is the removal flow's. */
+export async function deleteMembership({
+  workspaceId,
+  userId,
+  actor,
+  ip,
+}: {
+  workspaceId: string;
+  userId: string;
+  actor: AuditActor;
+  ip?: string | null;
+}): Promise<void> {
+  await transactWithRetry(async (tx) => {
+    await lockWorkspace(tx, workspaceId);
+    const membership = await tx.membership.findUnique({ where: { workspaceId_userId: { workspaceId, userId } }, select: { role: true } });
+    if (!membership) throw new AppError("not_found", "That user is not a member of this workspace.");
+    if (membership.role === "owner") {
+      const owners = await tx.membership.count({ where: { workspaceId, role: "owner" } });
+      if (owners <= 1) throw new AppError("last_owner", "This is the workspace's only owner; make someone else owner first.");
+    }
+    await tx.membership.delete({ where: { workspaceId_userId: { workspaceId, userId } } });
+    await appendAuditEvent({ workspaceId, actor, action: "member.removed", target: `user:${userId}`, ip, data: { role: membership.role } }, tx);
+  });
 }

@@ -1,5 +1,6 @@
 import "server-only";
-import { db } from "../db/client";
+import { getUserSummary } from "../identity/users";
+import { getWorkspaceName } from "../workspaces/workspace";
 import { getPortalSession, type PortalSession } from "./sessions";
 
 export type PortalContext = { session: PortalSession; user: { id: string; name: string }; workspace: { id: string; name: string } };
@@ -8,11 +9,7 @@ export type PortalContext = { session: PortalSession; user: { id: string; name: 
 export async function loadPortalContext(cookieValue: unknown): Promise<PortalContext | null> {
   const session = await getPortalSession(cookieValue);
   if (!session) return null;
-  const [user, workspace] = await Promise.all([
-    db.user.findUnique({ where: { id: session.userId }, select: { id: true, displayName: true, identities: { select: { platform: true, externalId: true }, take: 1 } } }),
-    db.workspace.findUnique({ where: { id: session.workspaceId }, select: { id: true, name: true } }),
-  ]);
-  if (!user || !workspace) return null;
-  const identity = user.identities[0];
-  return { session, user: { id: user.id, name: user.displayName ?? (identity ? `${identity.platform} ${identity.externalId}` : "You") }, workspace };
+  const [user, workspaceName] = await Promise.all([getUserSummary(session.userId), getWorkspaceName(session.workspaceId)]);
+  if (!user || workspaceName === null) return null;
+  return { session, user, workspace: { id: session.workspaceId, name: workspaceName } };
 }

@@ -5,8 +5,10 @@ import { makeWorkspace, randomTelegramId } from "@/test/factories";
 import { generateOpaqueId, sha256Hex } from "../crypto/opaque";
 import { db } from "../db/client";
 import { closeLazyClients } from "../lazy";
-import { addMember, removeMember } from "../flows/member-removal";
-import { redis, redisKeys } from "../redis/client";
+import { removeMember } from "../flows/member-removal";
+import { addMember } from "../members/membership";
+import { redis } from "../redis/client";
+import { redisKeys } from "../redis/keys";
 import {
   createPortalSession,
   endPortalSessionById,

@@ -4,7 +4,8 @@ import { appendAuditEvent, type AuditActor } from "../audit";
 import { getConfig } from "../config";
 import { generateOpaqueId, isOpaqueId, sha256Hex } from "../crypto/opaque";
 import { getMembership } from "../members/membership";
-import { redis, redisKeys } from "../redis/client";
+import { redis } from "../redis/client";
+import { redisKeys } from "../redis/keys";
 
 const sessionRecord = z.object({
   workspaceId: z.string().uuid(),

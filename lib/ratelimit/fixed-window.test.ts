@@ -3,7 +3,8 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { sha256Hex } from "../crypto/opaque";
 import { closeLazyClients } from "../lazy";
-import { redis, redisKeys } from "../redis/client";
+import { redis } from "../redis/client";
+import { redisKeys } from "../redis/keys";
 import { enforceRateLimit } from "./fixed-window";
 
 afterAll(closeLazyClients);

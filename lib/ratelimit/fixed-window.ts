@@ -2,7 +2,8 @@ import "server-only";
 import { createHash } from "node:crypto";
 import { sha256Hex } from "../crypto/opaque";
 import { AppError } from "../errors";
-import { redis, redisKeys } from "../redis/client";
+import { redis } from "../redis/client";
+import { redisKeys } from "../redis/keys";
 
 // INCR and set the window's expiry in one step, so a crash can never leave a counter without a TTL.
 const HIT = `
@@ -33,6 +34,6 @@ export async function enforceRateLimit({ bucket, subject, limit, windowSeconds =
   if (count > limit) {
     // The counter resets when the wall-clock window ends, whatever its key's TTL says.
     const retryAfter = Math.max(1, Math.ceil((windowMs - (Date.now() % windowMs)) / 1000));
-    throw new AppError("rate_limited", undefined, undefined, { "Retry-After": String(retryAfter) });
+    throw new AppError("rate_limited", undefined, { headers: { "Retry-After": String(retryAfter) } });
   }
 }

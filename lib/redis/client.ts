@@ -35,16 +35,3 @@ export const redis: Redis = lazyObject(() => {
   if (globalForRedis.gatehouseRedis === client) globalForRedis.gatehouseRedis = undefined;
   await client.quit().catch(() => client.disconnect());
 });
-
-/**
- * Redis keys, one builder per kind (SPEC §2). Only hashes of ids go into keys; the `{…}` hash tag
- * keeps keys that are used together in one Redis Cluster slot.
- */
-export const redisKeys = {
-  linkSession: (idHash: string) => `auth:session:{${idHash}}`,
-  portalSession: (idHash: string) => `portal:session:{${idHash}}`,
-  userPortalSessions: (workspaceId: string, userId: string) => `portal:user-sessions:{${workspaceId}:${userId}}`,
-  oauthPending: (stateHash: string) => `oauth:pending:{${stateHash}}`,
-  rateLimit: (bucket: string, subject: string, window: number) => `ratelimit:${bucket}:{${subject}}:${window}`,
-  telegramReplay: (hash: string) => `replay:telegram:{${hash}}`,
-} as const;

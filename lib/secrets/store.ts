@@ -46,7 +46,10 @@ export async function listSecrets({ workspaceId, userId }: SecretOwnerRef): Prom
   });
 }
 
-/** Creates or replaces a secret's value; `created` tells which. Audited in the same transaction. */
+/**
+ * Creates or replaces a secret's value; `created` tells which. Audited in the same transaction. With
+ * `onlyIfNew`, an existing secret of that name is a `conflict` and stays as it was ("Add" never overwrites).
+ */
 export async function putSecret({
   workspaceId,
   userId,
@@ -54,7 +57,8 @@ export async function putSecret({
   value,
   actor,
   ip,
-}: SecretOwnerRef & { name: unknown; value: unknown; actor: AuditActor; ip?: string | null }): Promise<{ created: boolean }> {
+  onlyIfNew = false,
+}: SecretOwnerRef & { name: unknown; value: unknown; actor: AuditActor; ip?: string | null; onlyIfNew?: boolean }): Promise<{ created: boolean }> {
   assertSecretName(name);
   assertSecretValue(value);
   const { box, keyId } = seal(getConfig().masterKeys, { workspaceId, userId, name }, value);
@@ -62,6 +66,7 @@ export async function putSecret({
   return transactWithRetry(async (tx) => {
     const now = new Date();
     const existing = await tx.secret.findUnique({ where: { workspaceId_userId_name: { workspaceId, userId, name } }, select: { id: true } });
+    if (existing && onlyIfNew) throw new AppError("conflict", "You already have a secret with that name.");
     const replaced = existing
       ? (await tx.secret.updateMany({ where: { id: existing.id, workspaceId, userId }, data: { ciphertext: box, keyId, updatedAt: now } })).count === 1
       : false;

@@ -8,7 +8,8 @@ import { eventually } from "@/test/eventually";
 import { makeJob, makeMember, makeWorkspace } from "@/test/factories";
 import { hashToken, tokenKindOf } from "./format";
 import { revokeToken, rotateJobToken } from "@/lib/jobs/job-tokens";
-import { completeJob, createJob } from "@/lib/jobs/lifecycle";
+import { createJob } from "@/lib/jobs/create";
+import { completeJob } from "@/lib/jobs/lifecycle";
 import { authenticateServiceToken, issueServiceToken } from "./registry";
 
 afterAll(closeLazyClients);

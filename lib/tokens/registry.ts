@@ -1,33 +1,19 @@
 // The bearer-token registry (SPEC §6): tokens exist only as SHA-256 in the database; validity is read from
 // the database on every request, so a revocation holds on the very next request on every instance.
 import "server-only";
-import { timingSafeEqual } from "node:crypto";
 import type { AuditActor } from "../audit";
 import { appendAuditEvent } from "../audit";
 import { getConfig } from "../config";
 import { db, type Tx } from "../db/client";
 import { AppError } from "../errors";
 import { log } from "../log";
+import { Prisma } from "@/generated/prisma/client";
+import { lockJobTokens } from "../db/locks";
 import { generateToken, hashToken, type TokenKind } from "./format";
+import { hashMatches, isTokenLive, liveTokenSql } from "./liveness";
 
 /** How stale `lastUsedAt` may get: it is written at most once per interval, not on every request. */
 export const LAST_USED_RESOLUTION_MS = 60_000;
-
-export type TokenState = {
-  expiresAt: Date;
-  revokedAt: Date | null;
-  graceUntil: Date | null;
-};
-
-/** Live: not revoked, not expired, and, once rotated, still inside its grace window. */
-export function isTokenLive(t: TokenState, now: Date): boolean {
-  return t.revokedAt === null && t.expiresAt > now && (t.graceUntil === null || t.graceUntil > now);
-}
-
-/** Compares the stored digest with ours in constant time (the index lookup already matched it). */
-export function hashMatches(stored: Uint8Array | null | undefined, expected: Uint8Array): boolean {
-  return !!stored && stored.length === expected.length && timingSafeEqual(stored, expected);
-}
 
 export function needsTouch(lastUsedAt: Date | null, now: Date): boolean {
   return lastUsedAt === null || now.getTime() - lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS;
@@ -86,7 +72,7 @@ export async function insertJobToken(tx: Tx, { workspaceId, jobId, expiresAt }: 
 export type ServicePrincipal = { tokenId: string; workspaceId: string };
 
 /** The registry row of a live token of this kind, or null; the digest is compared in constant time. */
-async function findLiveToken(tx: Tx, token: string, kind: TokenKind) {
+export async function findLiveToken(tx: Tx, token: string, kind: TokenKind) {
   const hash = hashToken(token);
   const row = await tx.token.findUnique({
     where: { hash },
@@ -112,7 +98,7 @@ export async function authenticateServiceToken(token: string): Promise<ServicePr
 export async function lockLiveServiceToken(tx: Tx, tokenId: string) {
   const rows = await tx.$queryRaw<{ id: string }[]>`
     SELECT id::text AS id FROM tokens
-    WHERE id = ${tokenId}::uuid AND kind = 'service' AND revoked_at IS NULL AND expires_at > now()
+    WHERE id = ${tokenId}::uuid AND kind = 'service' AND ${Prisma.raw(liveTokenSql("tokens"))}
     FOR SHARE`;
   if (rows.length !== 1) throw new AppError("invalid_token");
 }
@@ -128,13 +114,9 @@ export async function revokeServiceToken(tx: Tx, { tokenId, now }: { tokenId: st
   return count === 1;
 }
 
-/**
- * Revokes every token of a job, inside the caller's transaction. The rows are locked first in id order, the
- * order the credentials batch share-locks them in, so the two can never deadlock (a job has two live tokens
- * during a rotation's grace window).
- */
+/** Revokes every token of a job (two are live during a rotation's grace window), inside the caller's transaction. */
 export async function revokeJobTokens(tx: Tx, { workspaceId, jobId, now }: { workspaceId: string; jobId: string; now: Date }) {
-  await tx.$queryRaw`SELECT id FROM tokens WHERE job_id = ${jobId}::uuid AND workspace_id = ${workspaceId}::uuid ORDER BY id FOR NO KEY UPDATE`;
+  await lockJobTokens(tx, { workspaceId, jobId });
   const { count } = await tx.token.updateMany({ where: { workspaceId, jobId, revokedAt: null }, data: { revokedAt: now } });
   return count;
 }

@@ -1,7 +1,7 @@
 import "server-only";
 import type { AuditActor } from "../audit";
 import { appendAuditEvent } from "../audit";
-import { db, type Tx } from "../db/client";
+import { db } from "../db/client";
 import { transactWithRetry } from "../db/retry";
 import { AppError } from "../errors";
 import { findOrCreateUserByIdentity } from "../identity/users";
@@ -47,16 +47,7 @@ export async function createWorkspace({
   });
 }
 
-/**
- * Locks the workspace row for the rest of the transaction; serialises membership changes. NO KEY UPDATE, not
- * UPDATE: inserts that reference the workspace (audit events, tokens) take KEY SHARE on it, and a full UPDATE
- * lock would deadlock with an audit append that holds the workspace's audit lock.
- */
-export async function lockWorkspace(tx: Tx, workspaceId: string) {
-  const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id::text FROM workspaces WHERE id = ${workspaceId}::uuid FOR NO KEY UPDATE`;
-  if (rows.length === 0) throw new AppError("not_found", "No such workspace.");
-}
-
-export async function getWorkspace({ workspaceId }: { workspaceId: string }) {
-  return db.workspace.findUnique({ where: { id: workspaceId }, select: { id: true, name: true, createdAt: true } });
+export async function getWorkspaceName(workspaceId: string): Promise<string | null> {
+  const workspace = await db.workspace.findUnique({ where: { id: workspaceId }, select: { name: true } });
+  return workspace?.name ?? null;
 }

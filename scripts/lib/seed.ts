@@ -1,6 +1,6 @@
 // The idempotent demo workspace that `npm run dev` creates: Alice owns it, Mallory is a member.
 import { db } from "@/lib/db/client";
-import { addMember } from "@/lib/flows/member-removal";
+import { addMember } from "@/lib/members/membership";
 import { createWorkspace } from "@/lib/workspaces/workspace";
 
 // Telegram user ids stay below 2^52, so these demo ids can never belong to a real person.

@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { isJobId, listActiveJobs, type ActiveJob } from "@/lib/jobs/lifecycle";
+import { isJobId } from "@/lib/jobs/ids";
+import { listActiveJobs, type ActiveJob } from "@/lib/jobs/lifecycle";
 import { requirePortal } from "../_portal";
 import { buttonStyles, Card, PageHeading, shortJobId, StatusMessage, Time } from "../_ui";
 

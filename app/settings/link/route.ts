@@ -1,18 +1,18 @@
 // GET /settings?s=<id> (rewritten here by proxy.ts) – the interstitial. Never consumes the link: chat
 // link-preview bots fetch it first. Unknown, used and expired links get the same 410 page.
 import { getConfig } from "@/lib/config";
+import { describeLink } from "@/lib/flows/settings-link";
 import { clientIp } from "@/lib/http/request";
-import { describeLinkSession } from "@/lib/links/describe";
 import { enforceRateLimit } from "@/lib/ratelimit/fixed-window";
+import { withErrorPage } from "../../_lib/error-page";
 import { html, pages, renderPage } from "../../_lib/html";
-import { withLinkPage } from "../../_lib/link-route";
 
 export const dynamic = "force-dynamic";
 
-export const GET = withLinkPage(async (req) => {
+export const GET = withErrorPage(async (req) => {
   await enforceRateLimit({ bucket: "link", subject: clientIp(req.headers), limit: getConfig().rateLimits.linkPerMinute });
   const id = new URL(req.url).searchParams.get("s");
-  const link = await describeLinkSession(id);
+  const link = await describeLink(id);
   if (!link) return pages.expired();
   const minutes = Math.max(1, Math.round((link.expiresAt.getTime() - Date.now()) / 60_000));
   return renderPage({

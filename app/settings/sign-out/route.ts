@@ -1,11 +1,9 @@
 // POST /settings/sign-out – end this browser's session.
-import { cookies } from "next/headers";
-import { portalCookieName } from "@/lib/auth/cookies";
+import { portalCookie } from "@/lib/auth/cookies";
 import { endPortalSessionById } from "@/lib/portal/sessions";
 import { withPortalForm } from "../../_lib/portal-form";
 
 export const POST = withPortalForm(async ({ cookie }) => {
   await endPortalSessionById(cookie);
-  (await cookies()).delete(portalCookieName());
-  return "/settings";
+  return { location: "/settings", setCookie: portalCookie.clear() };
 });

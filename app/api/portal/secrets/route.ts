@@ -1,5 +1,5 @@
 // GET /api/portal/secrets — the signed-in user's secrets in this workspace, never their values.
-import { withPortalSession } from "@/lib/auth/wrappers";
+import { withPortalSession } from "@/lib/auth/portal-session";
 import { json, otherMethods } from "@/lib/http/respond";
 import { listSecrets } from "@/lib/secrets/store";
 

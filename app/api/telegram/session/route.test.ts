@@ -3,7 +3,8 @@ import { randomInt, randomUUID } from "node:crypto";
 import { sign } from "@tma.js/init-data-node";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type * as DbModule from "@/lib/db/client";
-import type * as MembersModule from "@/lib/flows/member-removal";
+import type * as RemovalModule from "@/lib/flows/member-removal";
+import type * as MembersModule from "@/lib/members/membership";
 import type * as SessionsModule from "@/lib/portal/sessions";
 import { makeWorkspace, randomTelegramId } from "@/test/factories";
 
@@ -22,7 +23,7 @@ let POST: (req: Request) => Promise<Response>;
 let lib: {
   getPortalSession: typeof SessionsModule.getPortalSession;
   addMember: typeof MembersModule.addMember;
-  removeMember: typeof MembersModule.removeMember;
+  removeMember: typeof RemovalModule.removeMember;
   db: typeof DbModule.db;
 };
 
@@ -31,8 +32,13 @@ beforeAll(async () => {
   vi.stubEnv("TELEGRAM_BOT_TOKEN", BOT_TOKEN);
   vi.stubEnv("RATE_LIMIT_TELEGRAM_PER_MINUTE", String(RATE_LIMIT));
   ({ POST } = await import("./route"));
-  const [sessions, members, database] = await Promise.all([import("@/lib/portal/sessions"), import("@/lib/flows/member-removal"), import("@/lib/db/client")]);
-  lib = { getPortalSession: sessions.getPortalSession, addMember: members.addMember, removeMember: members.removeMember, db: database.db };
+  const [sessions, members, removal, database] = await Promise.all([
+    import("@/lib/portal/sessions"),
+    import("@/lib/members/membership"),
+    import("@/lib/flows/member-removal"),
+    import("@/lib/db/client"),
+  ]);
+  lib = { getPortalSession: sessions.getPortalSession, addMember: members.addMember, removeMember: removal.removeMember, db: database.db };
 });
 
 afterAll(async () => {

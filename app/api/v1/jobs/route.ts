@@ -1,10 +1,10 @@
 // POST /api/v1/jobs — the orchestrator starts a job for a member, with grants and a job token.
 import { z } from "zod";
-import { withServiceToken } from "@/lib/auth/wrappers";
+import { withServiceToken } from "@/lib/auth/service-token";
 import { readJson } from "@/lib/http/json-body";
 import { json, otherMethods } from "@/lib/http/respond";
 import { parsePlatformIdentity } from "@/lib/identity/platform";
-import { createJob } from "@/lib/jobs/lifecycle";
+import { createJob } from "@/lib/jobs/create";
 
 const id = z.string().min(1).max(128);
 const body = z.strictObject({

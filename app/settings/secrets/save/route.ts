@@ -1,7 +1,7 @@
 // POST /settings/secrets/save (form: name, value, intent=create|replace) – store a secret's value, write-only.
 // Every outcome is a 303 back to the Secrets page with a fixed flag; the value never travels back.
-import { AppError } from "@/lib/errors";
-import { MAX_SECRET_BYTES, listSecrets, putSecret } from "@/lib/secrets/store";
+import type { AppError } from "@/lib/errors";
+import { MAX_SECRET_BYTES, putSecret } from "@/lib/secrets/store";
 import { withPortalForm } from "../../../_lib/portal-form";
 import { secretsPageUrl, validSecretName, type SecretErrorCode, type SecretForm } from "../_status";
 
@@ -29,12 +29,8 @@ export const POST = withPortalForm(
   async ({ form, portal, ip }) => {
     const owner = { workspaceId: portal.workspace.id, userId: portal.user.id };
     const name = form.get("name") ?? "";
-    // "Add" never overwrites silently: replacing is the explicit, separate action on an existing secret.
-    if (intentOf(form) === "create" && validSecretName(name)) {
-      const existing = await listSecrets(owner);
-      if (existing.some((s) => s.name === name)) throw new AppError("conflict");
-    }
-    await putSecret({ ...owner, name, value: formValue(form), actor: { type: "user", id: owner.userId }, ip });
+    // "Add" never overwrites: replacing is the explicit, separate action on an existing secret.
+    await putSecret({ ...owner, name, value: formValue(form), actor: { type: "user", id: owner.userId }, ip, onlyIfNew: intentOf(form) === "create" });
     return secretsPageUrl({ saved: name });
   },
   {

@@ -1,6 +1,6 @@
 // PUT/DELETE /api/portal/secrets/{name} — set (201 created / 200 replaced) or delete (204) one secret.
 import { z } from "zod";
-import { withPortalSession } from "@/lib/auth/wrappers";
+import { withPortalSession } from "@/lib/auth/portal-session";
 import { readJson } from "@/lib/http/json-body";
 import { json, noStore, otherMethods } from "@/lib/http/respond";
 import { deleteSecret, putSecret } from "@/lib/secrets/store";

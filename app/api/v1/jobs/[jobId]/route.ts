@@ -1,5 +1,5 @@
 // GET /api/v1/jobs/{jobId} — a job of the token's workspace, grants without values; anything else is 404.
-import { withServiceToken } from "@/lib/auth/wrappers";
+import { withServiceToken } from "@/lib/auth/service-token";
 import { json, otherMethods } from "@/lib/http/respond";
 import { getJob } from "@/lib/jobs/lifecycle";
 

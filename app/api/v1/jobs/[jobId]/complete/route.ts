@@ -1,5 +1,5 @@
 // POST /api/v1/jobs/{jobId}/complete — ends the job and revokes its tokens; idempotent.
-import { withServiceToken } from "@/lib/auth/wrappers";
+import { withServiceToken } from "@/lib/auth/service-token";
 import { json, otherMethods } from "@/lib/http/respond";
 import { completeJob } from "@/lib/jobs/lifecycle";
 

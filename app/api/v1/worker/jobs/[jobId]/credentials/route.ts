@@ -1,9 +1,10 @@
 // GET /api/v1/worker/jobs/{jobId}/credentials — the job's granted secrets, failing closed (SPEC §6).
-import { withJobToken } from "@/lib/auth/wrappers";
+import { withUnverifiedJobToken } from "@/lib/auth/job-token";
 import { json, noStore, otherMethods } from "@/lib/http/respond";
 import { serveCredentials } from "@/lib/jobs/credentials-serve";
 
-export const GET = withJobToken(async (_req, { token, params, ip }) => {
+// serveCredentials authenticates the token in the same transaction that reads the secrets.
+export const GET = withUnverifiedJobToken(async (_req, { token, params, ip }) => {
   const credentials = await serveCredentials({ token, jobId: params.jobId ?? "", ip });
   return credentials.length ? json(credentials) : new Response(null, { status: 204, headers: noStore });
 });

@@ -1,5 +1,5 @@
 // POST /api/v1/worker/jobs/{jobId}/token/rotate — a new job token; the old one works for the grace period.
-import { withJobToken } from "@/lib/auth/wrappers";
+import { withJobToken } from "@/lib/auth/job-token";
 import { json, otherMethods } from "@/lib/http/respond";
 import { rotateJobToken } from "@/lib/jobs/job-tokens";
 

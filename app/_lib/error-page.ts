@@ -1,0 +1,44 @@
+// The one HTML error mapper: anything thrown on a page route becomes its standalone page (lib/http/respond's
+// toResponse is its JSON twin). Unknown errors are logged (redacted) and shown as "temporarily unavailable".
+import "server-only";
+import { isAppError, isInfrastructureError } from "@/lib/errors";
+import { log } from "@/lib/log";
+import { pages } from "./html";
+
+export function errorPage(err: unknown): Response {
+  if (isAppError(err)) {
+    switch (err.code) {
+      case "rate_limited":
+        return pages.rateLimited(err.headers?.["Retry-After"] ?? "60");
+      case "cross_origin":
+        return pages.crossOrigin();
+      case "link_expired":
+        return pages.expired();
+      case "forbidden":
+        return err.reason === "identity_mismatch" ? pages.mismatch() : pages.forbidden();
+      case "unauthorized":
+        return err.reason === "sign_in_failed" ? pages.signInFailed() : pages.noSession();
+      case "unavailable":
+        return pages.unavailable();
+      default:
+        return pages.badRequest();
+    }
+  }
+  if (isInfrastructureError(err)) {
+    log.warn({ err }, "page: infrastructure unavailable");
+    return pages.unavailable();
+  }
+  log.error({ err }, "page: unexpected error");
+  return pages.unavailable();
+}
+
+/** A page route whose every failure is its standalone error page. */
+export function withErrorPage(handler: (req: Request) => Promise<Response>) {
+  return async (req: Request): Promise<Response> => {
+    try {
+      return await handler(req);
+    } catch (err) {
+      return errorPage(err);
+    }
+  };
+}

@@ -1,0 +1,34 @@
+import "server-only";
+import { AppError } from "../errors";
+import { clientIp } from "../http/request";
+import { findJobPrincipal, type JobPrincipal } from "../jobs/principal";
+import { budgetedBearer } from "./bearer";
+import { stringParams, withJsonErrors, type Params } from "./wrap";
+
+export type { JobPrincipal };
+
+/**
+ * Worker and gateway API: a live job token, resolved to its job. A `jobId` in the path must be the token's
+ * own job. Whether the job may still act (running) is the handler's call: the spec answers that with 403.
+ */
+export function withJobToken(handler: (req: Request, ctx: { job: JobPrincipal; token: string; params: Params; ip: string }) => Promise<Response>) {
+  return withJsonErrors(async (req, ctx) => {
+    const token = await budgetedBearer(req.headers, "job");
+    const job = await findJobPrincipal(token);
+    const params = await stringParams(ctx);
+    if (!job || (params.jobId !== undefined && params.jobId !== job.jobId)) throw new AppError("invalid_token");
+    return handler(req, { job, token, params, ip: clientIp(req.headers) });
+  }, { bearer: true });
+}
+
+/**
+ * The credentials hot path only: a well-formed job token within its budget, NOT yet authenticated. The lib
+ * call authenticates it (the same liveness rule, lib/tokens/liveness) in the transaction that reads what it
+ * protects, so the check and the use cannot drift apart and the request costs no extra round trip.
+ */
+export function withUnverifiedJobToken(handler: (req: Request, ctx: { token: string; params: Params; ip: string }) => Promise<Response>) {
+  return withJsonErrors(async (req, ctx) => {
+    const token = await budgetedBearer(req.headers, "job");
+    return handler(req, { token, params: await stringParams(ctx), ip: clientIp(req.headers) });
+  }, { bearer: true });
+}

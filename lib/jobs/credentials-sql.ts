@@ -1,0 +1,56 @@
+// The credentials batch's read, in one script: the token rows FOR SHARE (in id order, as revocations lock
+// them), the audit locks of their workspaces and the chains' ends, then job, membership, grants and
+// ciphertexts. Every audited change (secret deleted, member removed, job ended) commits under its workspace's
+// audit lock, so this read, taken after the locks, sees all that returned before the batch records anything.
+import "server-only";
+import { lockChainsSql, chainEnds, type ChainEnds } from "../audit/group-commit";
+import type { SqlConnection } from "../db/sql";
+
+export type CredentialRow = {
+  token_id: string;
+  kind: "service" | "job";
+  hash: Uint8Array;
+  token_job_id: string | null;
+  token_expires_at: Date;
+  revoked_at: Date | null;
+  grace_until: Date | null;
+  token_last_used_at: Date | null;
+  workspace_id: string;
+  job_id: string | null;
+  job_status: "running" | "completed" | "expired" | null;
+  job_expires_at: Date | null;
+  owner_user_id: string | null;
+  owner_exists: boolean;
+  member: boolean;
+  grants: { envVar: string; secretName: string; secretId: string | null; box: string | null; lastUsedAt: string | null }[];
+};
+
+export const tokenHashHex = (hash: Uint8Array) => Buffer.from(hash).toString("hex");
+
+/** The rows of these token hashes (our own SHA-256 digests, written into the script as hex), by hex hash. */
+export async function readCredentialRows(conn: SqlConnection, tokenHashes: Uint8Array[]): Promise<{ rows: Map<string, CredentialRow>; ends: ChainEnds }> {
+  const hashes = [...new Set(tokenHashes.map(tokenHashHex))].sort();
+  const byHash = `t.hash IN (${hashes.map((h) => `decode('${h}', 'hex')`).join(", ")})`;
+  const results = await conn.script(`
+    SELECT t.id FROM tokens t WHERE ${byHash} ORDER BY t.id FOR SHARE;
+    ${lockChainsSql(`SELECT t.workspace_id AS id FROM tokens t WHERE ${byHash}`)}
+    SELECT t.id::text AS token_id, t.kind::text AS kind, t.hash, t.job_id::text AS token_job_id,
+           t.expires_at AS token_expires_at, t.revoked_at, t.grace_until, t.last_used_at AS token_last_used_at,
+           t.workspace_id::text AS workspace_id, j.id::text AS job_id, j.status::text AS job_status,
+           j.expires_at AS job_expires_at, j.owner_user_id::text AS owner_user_id,
+           EXISTS (SELECT 1 FROM users u WHERE u.id = j.owner_user_id) AS owner_exists,
+           EXISTS (SELECT 1 FROM memberships m WHERE m.workspace_id = j.workspace_id AND m.user_id = j.owner_user_id) AS member,
+           COALESCE((
+             SELECT json_agg(json_build_object(
+                      'envVar', g.env_var, 'secretName', g.secret_name, 'secretId', s.id,
+                      'box', encode(s.ciphertext, 'base64'), 'lastUsedAt', s.last_used_at) ORDER BY g.env_var)
+             FROM job_grants g
+             LEFT JOIN secrets s ON s.id = g.secret_id AND s.workspace_id = j.workspace_id AND s.user_id = j.owner_user_id
+             WHERE g.job_id = j.id AND g.workspace_id = j.workspace_id AND g.owner_user_id = j.owner_user_id
+           ), '[]'::json) AS grants
+    FROM tokens t
+    LEFT JOIN jobs j ON j.id = t.job_id AND j.workspace_id = t.workspace_id
+    WHERE ${byHash}`);
+  const rows = new Map((results[results.length - 1] as CredentialRow[]).map((r) => [tokenHashHex(r.hash), r]));
+  return { rows, ends: chainEnds(results[results.length - 2]!) };
+}

@@ -1,0 +1,45 @@
+// A short-lived mutual-exclusion lock across instances (single-flight work such as a token refresh): SET NX PX
+// with a random owner token, released only by its owner (compare-and-delete), and expiring by itself if the
+// owner dies. Keys live in their own hash slot, so this works on Redis Cluster.
+import "server-only";
+import { randomBytes } from "node:crypto";
+import { redis } from "./client";
+import { redisKeys } from "./keys";
+
+const RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+export type RedisLock = { key: string; owner: string; release: () => Promise<boolean> };
+
+/** The lock `name` for `ttlMs`, or null when someone else holds it. Redis errors propagate (→ 503). */
+export async function tryLock(name: string, ttlMs: number): Promise<RedisLock | null> {
+  const key = redisKeys.lock(name);
+  const owner = randomBytes(16).toString("base64url");
+  if ((await redis.set(key, owner, "PX", Math.max(1, Math.ceil(ttlMs)), "NX")) !== "OK") return null;
+  return { key, owner, release: async () => (await redis.eval(RELEASE, 1, key, owner)) === 1 };
+}
+
+/**
+ * Runs `fn` under the lock `name`, waiting (polling every `pollMs`) up to `waitMs` for it; null when the wait
+ * ran out. The lock is released when `fn` settles, unless it expired and someone else took it meanwhile.
+ */
+export async function withLock<T>(
+  name: string,
+  fn: () => Promise<T>,
+  { ttlMs, waitMs, pollMs = 50 }: { ttlMs: number; waitMs: number; pollMs?: number },
+): Promise<{ value: T } | null> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const lock = await tryLock(name, ttlMs);
+    if (lock) {
+      try {
+        return { value: await fn() };
+      } finally {
+        await lock.release().catch(() => false);
+      }
+    }
+    if (Date.now() + pollMs > deadline) return null;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
