@@ -2,8 +2,8 @@
 // app/ → lib/auth|flows|gateway → lib/<domain> → lib/<infrastructure> → lib/<ground files>.
 const GROUND = "^lib/(errors|config|log|lazy)\\.ts$";
 const INFRA = "^lib/(db|redis|http|crypto|audit|ratelimit|outbound)/";
-const TOP = "^lib/(auth|flows|gateway)/";
-const DOMAIN = "^lib/(?!(db|redis|http|crypto|audit|ratelimit|outbound|auth|flows|gateway)/)[^/]+/";
+const TOP = "^lib/(auth|flows|gateway|api)/";
+const DOMAIN = "^lib/(?!(db|redis|http|crypto|audit|ratelimit|outbound|auth|flows|gateway|api)/)[^/]+/";
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 
 /** 32 random bytes, base64url (43 characters): link ids, session ids, pending-state ids. */
 export function generateOpaqueId(): string {
@@ -14,9 +14,4 @@ export function isOpaqueId(value: unknown): value is string {
 /** Hex SHA-256; what we store and use in keys instead of the id itself. */
 export function sha256Hex(value: string | Buffer): string {
   return createHash("sha256").update(value).digest("hex");
-}
-
-/** Constant-time equality of two strings, compared as SHA-256 digests so lengths never leak. */
-export function safeEqual(a: string, b: string): boolean {
-  return timingSafeEqual(createHash("sha256").update(a).digest(), createHash("sha256").update(b).digest());
 }

@@ -7,6 +7,7 @@ import { db } from "../db/client";
 import { AppError } from "../errors";
 import { findUserByIdentity } from "../identity/users";
 import type { PlatformIdentityRef } from "../identity/platform";
+import { getMembership } from "../members/membership";
 import { SECRET_NAME_PATTERN } from "../secrets/names";
 import { lockSecretsByName } from "../secrets/store";
 import { insertJobToken, lockLiveServiceToken } from "../tokens/registry";
@@ -38,7 +39,7 @@ export async function createJob({
     await lockLiveServiceToken(tx, serviceTokenId);
     const owner = await findUserByIdentity(tx, user);
     const membership = owner
-      ? await tx.membership.findUnique({ where: { workspaceId_userId: { workspaceId, userId: owner.id } }, select: { role: true } })
+      ? await getMembership({ workspaceId, userId: owner.id }, tx)
       : null;
     if (!owner || !membership) throw new AppError("not_a_member");
 

@@ -163,3 +163,22 @@ export async function listActiveJobs({ workspaceId, userId }: { workspaceId: str
     grants: j.grants.map((g) => ({ secret: g.secretName, envVar: g.envVar, available: g.secretId !== null })),
   }));
 }
+
+/** Running jobs of this user that were granted each secret (for the portal's Secrets page). */
+export async function listSecretGrants({ workspaceId, userId }: { workspaceId: string; userId: string }): Promise<Map<string, { jobId: string; envVar: string; expiresAt: Date }[]>> {
+  const jobs = await db.job.findMany({
+    where: { workspaceId, ownerUserId: userId, status: "running", expiresAt: { gt: new Date() } },
+    select: { id: true, expiresAt: true, grants: { where: { secretId: { not: null } }, select: { envVar: true, secretName: true } } },
+    orderBy: { createdAt: "asc" },
+    take: 500,
+  });
+  const bySecret = new Map<string, { jobId: string; envVar: string; expiresAt: Date }[]>();
+  for (const job of jobs) {
+    for (const g of job.grants) {
+      const list = bySecret.get(g.secretName) ?? [];
+      list.push({ jobId: job.id, envVar: g.envVar, expiresAt: job.expiresAt });
+      bySecret.set(g.secretName, list);
+    }
+  }
+  return bySecret;
+}

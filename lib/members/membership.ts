@@ -2,15 +2,20 @@ import "server-only";
 import type { Role } from "@/generated/prisma/client";
 import type { AuditActor } from "../audit";
 import { appendAuditEvent } from "../audit";
-import { db } from "../db/client";
+import { db, type Tx } from "../db/client";
 import { lockWorkspace } from "../db/locks";
 import { transactWithRetry } from "../db/retry";
 import { AppError } from "../errors";
 import { formatPlatformIdentity, type PlatformIdentityRef } from "../identity/platform";
 import { findOrCreateUserByIdentity } from "../identity/users";
 
-export async function getMembership({ workspaceId, userId }: { workspaceId: string; userId: string }) {
-  return db.membership.findUnique({ where: { workspaceId_userId: { workspaceId, userId } }, select: { role: true } });
+export async function getMembership({ workspaceId, userId }: { workspaceId: string; userId: string }, tx: Tx = db) {
+  return tx.membership.findUnique({ where: { workspaceId_userId: { workspaceId, userId } }, select: { role: true } });
+}
+
+/** A workspace's first owner, inside its creation transaction. */
+export async function insertOwnerMembership(tx: Tx, { workspaceId, userId }: { workspaceId: string; userId: string }) {
+  await tx.membership.create({ data: { workspaceId, userId, role: "owner" } });
 }
 
 /** The user's workspaces, for pickers (Telegram Mini App). */

@@ -6,11 +6,11 @@ import { db, onDbQuery } from "@/lib/db/client";
 import { AppError } from "@/lib/errors";
 import { serveCredentials } from "@/lib/jobs/credentials-serve";
 import { createJob } from "@/lib/jobs/create";
-import { completeJob, getJob, listActiveJobs, revokeJobAccess } from "@/lib/jobs/lifecycle";
+import { completeJob, getJob, listActiveJobs, listSecretGrants, revokeJobAccess } from "@/lib/jobs/lifecycle";
 import { closeLazyClients } from "@/lib/lazy";
 import { issueServiceToken } from "@/lib/tokens/registry";
 import { makeJob, makeMember, makeWorkspace } from "@/test/factories";
-import { deleteSecret, listSecretGrants, listSecrets, putSecret } from "./store";
+import { deleteSecret, listSecrets, putSecret } from "./store";
 
 afterAll(closeLazyClients);
 

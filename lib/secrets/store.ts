@@ -101,25 +101,6 @@ export async function deleteSecret({
   });
 }
 
-/** Running jobs of this user that were granted each secret (for the portal's Secrets page). */
-export async function listSecretGrants({ workspaceId, userId }: SecretOwnerRef): Promise<Map<string, { jobId: string; envVar: string; expiresAt: Date }[]>> {
-  const jobs = await db.job.findMany({
-    where: { workspaceId, ownerUserId: userId, status: "running", expiresAt: { gt: new Date() } },
-    select: { id: true, expiresAt: true, grants: { where: { secretId: { not: null } }, select: { envVar: true, secretName: true } } },
-    orderBy: { createdAt: "asc" },
-    take: 500,
-  });
-  const bySecret = new Map<string, { jobId: string; envVar: string; expiresAt: Date }[]>();
-  for (const job of jobs) {
-    for (const g of job.grants) {
-      const list = bySecret.get(g.secretName) ?? [];
-      list.push({ jobId: job.id, envVar: g.envVar, expiresAt: job.expiresAt });
-      bySecret.set(g.secretName, list);
-    }
-  }
-  return bySecret;
-}
-
 /**
  * Ids of this owner's secrets with these names, locked against deletion until the caller's transaction
  * ends (a job's grants are created in it, so a grant never points at a secret deleted meanwhile).

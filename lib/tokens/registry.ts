@@ -9,6 +9,7 @@ import { AppError } from "../errors";
 import { log } from "../log";
 import { Prisma } from "@/generated/prisma/client";
 import { lockJobTokens } from "../db/locks";
+import { workspaceExists } from "../workspaces/workspace";
 import { generateToken, hashToken, type TokenKind } from "./format";
 import { hashMatches, isTokenLive, liveTokenSql } from "./liveness";
 
@@ -46,8 +47,7 @@ export async function issueServiceToken({
   }
   const cleanName = name?.trim().slice(0, 100) || null;
   return db.$transaction(async (tx) => {
-    const workspace = await tx.workspace.findUnique({ where: { id: workspaceId }, select: { id: true } });
-    if (!workspace) throw new AppError("not_found", "No such workspace.");
+    if (!(await workspaceExists(tx, workspaceId))) throw new AppError("not_found", "No such workspace.");
     const token = generateToken("service");
     const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
     const row = await tx.token.create({

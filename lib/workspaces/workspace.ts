@@ -1,11 +1,12 @@
 import "server-only";
 import type { AuditActor } from "../audit";
 import { appendAuditEvent } from "../audit";
-import { db } from "../db/client";
+import { db, type Tx } from "../db/client";
 import { transactWithRetry } from "../db/retry";
 import { AppError } from "../errors";
 import { findOrCreateUserByIdentity } from "../identity/users";
 import { formatPlatformIdentity, type PlatformIdentityRef } from "../identity/platform";
+import { insertOwnerMembership } from "../members/membership";
 
 export function validateWorkspaceName(name: string) {
   const trimmed = name.trim();
@@ -31,7 +32,7 @@ export async function createWorkspace({
   return transactWithRetry(async (tx) => {
     const { userId } = await findOrCreateUserByIdentity(tx, { identity: owner, displayName: ownerName });
     const workspace = await tx.workspace.create({ data: { name: workspaceName }, select: { id: true } });
-    await tx.membership.create({ data: { workspaceId: workspace.id, userId, role: "owner" } });
+    await insertOwnerMembership(tx, { workspaceId: workspace.id, userId });
     await appendAuditEvent({ workspaceId: workspace.id, actor, action: "workspace.created", target: `workspace:${workspace.id}`, data: { name: workspaceName } }, tx);
     await appendAuditEvent(
       {
@@ -50,4 +51,8 @@ export async function createWorkspace({
 export async function getWorkspaceName(workspaceId: string): Promise<string | null> {
   const workspace = await db.workspace.findUnique({ where: { id: workspaceId }, select: { name: true } });
   return workspace?.name ?? null;
+}
+
+export async function workspaceExists(tx: Tx, workspaceId: string): Promise<boolean> {
+  return (await tx.workspace.findUnique({ where: { id: workspaceId }, select: { id: true } })) !== null;
 }

@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
-import { listSecretGrants, listSecrets } from "@/lib/secrets/store";
+import { listSecretGrants } from "@/lib/jobs/lifecycle";
+import { listSecrets } from "@/lib/secrets/store";
 import { requirePortal } from "../_portal";
 import { buttonStyles, Card, formatTime, PageHeading, shortJobId, StatusMessage, Time } from "../_ui";
 import { isSecretErrorCode, SECRET_ERRORS, secretAnchor, validSecretName, type SecretErrorCode } from "./_status";
