@@ -6,19 +6,21 @@ import { withJsonErrors } from "./wrap";
 
 export type BrowserCaller = { ip: string; userAgent: string | null; currentSession: string | undefined };
 
+type Budget = { bucket: string; limit: () => number };
+
 /**
- * A JSON endpoint a browser calls before it has any session (the Telegram Mini App's sign-in): our own origin
- * only, then a per-address budget. Cross-site requests are refused before counting, so they cannot fill a
- * victim's bucket.
+ * A browser that has no session yet (a settings link, the Telegram Mini App): state-changing requests only
+ * from our own origin, then a per-address budget. Cross-site requests are refused before counting, so they
+ * cannot fill a victim's bucket.
  */
-export function withBrowserCaller(
-  { bucket, limit }: { bucket: string; limit: () => number },
-  handler: (req: Request, caller: BrowserCaller) => Promise<Response>,
-) {
-  return withJsonErrors(async (req) => {
-    const ip = clientIp(req.headers);
-    assertSameOrigin(req.headers);
-    await enforceRateLimit({ bucket, subject: ip, limit: limit() });
-    return handler(req, { ip, userAgent: userAgent(req.headers), currentSession: portalCookie.read(req.headers) });
-  }, { bearer: false });
+export async function authorizeBrowser(req: Request, { bucket, limit }: Budget): Promise<BrowserCaller> {
+  const ip = clientIp(req.headers);
+  if (req.method !== "GET" && req.method !== "HEAD") assertSameOrigin(req.headers);
+  await enforceRateLimit({ bucket, subject: ip, limit: limit() });
+  return { ip, userAgent: userAgent(req.headers), currentSession: portalCookie.read(req.headers) };
+}
+
+/** The JSON flavour (errors through the JSON mapper); pages use authorizeBrowser with the HTML one. */
+export function withBrowserCaller(budget: Budget, handler: (req: Request, caller: BrowserCaller) => Promise<Response>) {
+  return withJsonErrors(async (req) => handler(req, await authorizeBrowser(req, budget)), { bearer: false });
 }

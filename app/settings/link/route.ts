@@ -1,16 +1,12 @@
 // GET /settings?s=<id> (rewritten here by proxy.ts) – the interstitial. Never consumes the link: chat
 // link-preview bots fetch it first. Unknown, used and expired links get the same 410 page.
-import { getConfig } from "@/lib/config";
 import { describeLink } from "@/lib/flows/settings-link";
-import { clientIp } from "@/lib/http/request";
-import { enforceRateLimit } from "@/lib/ratelimit/fixed-window";
-import { withErrorPage } from "../../_lib/error-page";
+import { withLinkPage } from "../../_lib/link-page";
 import { html, pages, renderPage } from "../../_lib/html";
 
 export const dynamic = "force-dynamic";
 
-export const GET = withErrorPage(async (req) => {
-  await enforceRateLimit({ bucket: "link", subject: clientIp(req.headers), limit: getConfig().rateLimits.linkPerMinute });
+export const GET = withLinkPage(async (req) => {
   const id = new URL(req.url).searchParams.get("s");
   const link = await describeLink(id);
   if (!link) return pages.expired();

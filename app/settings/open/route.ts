@@ -2,24 +2,17 @@
 // to the identity provider. The browser never sees `s` in a URL after this.
 import { signIn } from "@/auth";
 import { pendingCookie, portalCookie } from "@/lib/auth/cookies";
-import { getConfig } from "@/lib/config";
 import { openLink } from "@/lib/flows/settings-link";
 import { readForm } from "@/lib/http/body";
-import { assertSameOrigin, clientIp, userAgent } from "@/lib/http/request";
 import { PENDING_TTL_SECONDS } from "@/lib/links/pending";
-import { enforceRateLimit } from "@/lib/ratelimit/fixed-window";
-import { withErrorPage } from "../../_lib/error-page";
+import { withLinkPage } from "../../_lib/link-page";
 import { LINK_PAGE_HEADERS } from "../../_lib/html";
 
 export const dynamic = "force-dynamic";
 
-export const POST = withErrorPage(async (req) => {
-  const ip = clientIp(req.headers);
-  // Cross-site requests must not fill a victim's bucket: refuse them before counting.
-  assertSameOrigin(req.headers);
-  await enforceRateLimit({ bucket: "link", subject: ip, limit: getConfig().rateLimits.linkPerMinute });
+export const POST = withLinkPage(async (req, caller) => {
   const form = await readForm(req);
-  const result = await openLink({ id: form.get("s"), ip, userAgent: userAgent(req.headers), currentSession: portalCookie.read(req.headers) });
+  const result = await openLink({ id: form.get("s"), ...caller });
 
   const headers = new Headers(LINK_PAGE_HEADERS);
   if (result.next === "portal") {
