@@ -1,5 +1,4 @@
-// One schema over the environment (SPEC §10), parsed once; everything else reads the typed result.
-// Kept free of "server-only" so scripts (CLI, migrate, dev bootstrap) can share it.
+// No "server-only" here: scripts (CLI, migrate, dev bootstrap) share this (SPEC §10).
 import { z } from "zod";
 
 export class ConfigError extends Error {
@@ -11,9 +10,7 @@ export class ConfigError extends Error {
 
 export type MasterKey = { id: string; key: Buffer };
 
-// Well-known values, so only the test suite may fall back to them. Development gets random ones in
-// .env.local from `npm run dev`; anything else must configure its own (a deployment that forgot
-// NODE_ENV=production must not start with public secrets).
+// Public values, so only the test suite may use them: a deployment that forgot NODE_ENV=production must not start with them.
 const TEST_DEFAULTS = {
   AUTH_SECRET: "gatehouse-test-auth-secret-not-for-any-deployment",
   GATEHOUSE_MASTER_KEYS: `test:${Buffer.alloc(32, 7).toString("base64")}`,
@@ -226,14 +223,12 @@ export type Config = ReturnType<typeof parseConfig>;
 
 let cached: Config | undefined;
 
-/** DATABASE_URL alone, for tools (migrate) that need nothing else. */
 export function databaseUrlFrom(env: Env): string {
   const parsed = schema.shape.DATABASE_URL.safeParse(env.DATABASE_URL?.trim() ? env.DATABASE_URL : undefined);
   if (!parsed.success) throw new ConfigError([`DATABASE_URL: ${parsed.error.issues[0]?.message ?? "is invalid"}`]);
   return parsed.data;
 }
 
-/** The process configuration, parsed on first use (start-up calls this so a bad value stops the process). */
 export function getConfig(): Config {
   cached ??= parseConfig(process.env);
   return cached;
@@ -242,13 +237,12 @@ export function getConfig(): Config {
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** LOG_LEVEL alone: the logger must exist before (and even if) the rest of the configuration fails to parse. */
+/** The logger must exist even if the rest of the configuration fails to parse. */
 export function logLevelFromEnv(): LogLevel {
   const l = process.env.LOG_LEVEL;
   return LOG_LEVELS.includes(l as LogLevel) ? (l as LogLevel) : "info";
 }
 
-/** The test suite inspects every SQL statement; nothing else pays for the query events. */
 export function isTestRun(): boolean {
   return process.env.NODE_ENV === "test";
 }

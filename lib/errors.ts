@@ -1,5 +1,4 @@
-// The one error type of lib/. Each code maps to one HTTP status and a default message people can act on.
-// Infrastructure failures (Postgres or Redis unreachable) are recognised here too, so every mapper answers 503.
+// Infrastructure failures are recognised here too, so every mapper answers 503.
 
 const CODES = {
   bad_request: [400, "The request is malformed."],
@@ -29,7 +28,7 @@ const CODES = {
 
 export type ErrorCode = keyof typeof CODES;
 
-/** Why a 401/403 happened, where a page must say more than the code (the HTML mapper picks its page by it). */
+/** Where a page must say more than the code: the HTML mapper picks its page by it. */
 export type ErrorReason = "identity_mismatch" | "sign_in_failed" | "no_portal_session";
 
 export type AppErrorOptions = { details?: Record<string, unknown>; headers?: Record<string, string>; reason?: ErrorReason };
@@ -68,10 +67,7 @@ function isUnavailableSqlState(code: string) {
   return /^08[0-9A-Z]{3}$/.test(code) || code === "53300" || /^57P0[1-3]$/.test(code);
 }
 
-/**
- * Postgres/Redis unreachable: connection refused, timeouts, pool exhaustion. Mapped to 503, never 500.
- * Query errors (bad SQL, constraint violations) are not infrastructure and stay 500/4xx.
- */
+/** 503, never 500. Query errors (bad SQL, constraint violations) are not infrastructure. */
 export function isInfrastructureError(err: unknown, depth = 0): boolean {
   if (!err || typeof err !== "object" || depth > 5) return false;
   const e = err as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown; meta?: unknown; kind?: unknown };

@@ -1,9 +1,6 @@
 const closers: Array<() => Promise<unknown>> = [];
 
-/**
- * A value created on first use. Route modules are imported at build time, when configuration may not
- * exist yet; clients must only be built (and config parsed) when a request actually needs them.
- */
+/** Route modules are imported at build time, when configuration may not exist yet. */
 export function lazyObject<T extends object>(create: () => T, close?: (instance: T) => Promise<unknown>): T {
   let instance: T | undefined;
   return new Proxy({} as T, {
@@ -22,7 +19,7 @@ export function lazyObject<T extends object>(create: () => T, close?: (instance:
   });
 }
 
-/** Closes every client that was actually created (CLI and tests call this so the process can exit). */
+/** CLI and tests call this so the process can exit. */
 export async function closeLazyClients() {
   await Promise.allSettled(closers.splice(0).map((close) => close()));
 }

@@ -1,6 +1,4 @@
-// Structured logging with redaction. Everything in app/ and lib/ logs through here, never console.*.
-// Redaction is by key (anything that names a credential) and by value shape (our tokens and ids, passwords
-// in connection strings, bot tokens in URLs), applied to arguments, bindings and error messages alike.
+// Never console.*: redaction by key and by value shape, on arguments, bindings and error messages alike.
 import pino from "pino";
 import { logLevelFromEnv } from "./config";
 

@@ -18,11 +18,8 @@ export type AuditEventInput = {
 
 export type AppendedEvent = { seq: number; hash: string };
 
-/**
- * Appends one event to the workspace's chain. Appends are serialised per workspace by a transaction-scoped
- * advisory lock, so `seq` has no gaps or duplicates even across processes. Pass `tx` to make the event part
- * of the caller's transaction: the change and its audit record commit together or not at all.
- */
+// The advisory lock keeps `seq` free of gaps and duplicates across processes. Pass `tx` so the change and its
+// audit record commit together or not at all.
 export async function appendAuditEvent(input: AuditEventInput, tx?: Tx): Promise<AppendedEvent> {
   if (!tx) return db.$transaction((t) => appendAuditEvent(input, t));
 
@@ -51,10 +48,7 @@ export type ChainedRow = {
   hash: string;
 };
 
-/**
- * The rows that continue the chain after `last` (null: the chain is empty) with these events, in order. Only
- * call it under the workspace's lock, with `last` read after the lock was granted.
- */
+/** Only under the workspace's lock, with `last` read after it was granted. */
 export function chainEvents(workspaceId: string, last: AppendedEvent | null, inputs: AuditEventInput[]): ChainedRow[] {
   const text = (v: string | null | undefined) => (v == null ? null : cleanString(v));
   let seq = last?.seq ?? 0;

@@ -1,10 +1,5 @@
-// Group commit for audit appends on hot paths (the worker credentials endpoint, SPEC §11). Every append to a
-// workspace's chain holds the workspace's lock until it commits, so one transaction per event caps a busy
-// workspace at one lock hold per request, and each request pays a transaction's round trips. Here the requests
-// that arrive while a batch is in flight wait, and are then handled together: one transaction, the locks taken
-// once, one read of each chain's end, one INSERT. Each caller learns only after the COMMIT whether its event
-// was recorded, so "nothing is served unless its audit row committed" still holds; a batch that fails rejects
-// every caller in it.
+// Audit appends on the hot path (SPEC §11): requests arriving during a batch share the next one's transaction and
+// lock hold. Each caller resolves only after COMMIT, so nothing is served unless its audit row committed.
 import "server-only";
 import { escapeLiteral } from "pg";
 import { auditLocksSql } from "../db/locks";
@@ -13,7 +8,7 @@ import { AppError } from "../errors";
 import { chainEvents, type AppendedEvent, type AuditEventInput, type ChainedRow } from "./append";
 
 const MAX_BATCH = 100;
-// Past these, callers get 503 rather than wait without end behind a stuck or overloaded database.
+// Past these, callers get 503 rather than wait without end behind a stuck database.
 const MAX_WAITING = 2000;
 const DEADLINE_MS = 15_000;
 // Deadlock or serialisation failure: the whole batch rolled back, so it can simply run again.
@@ -21,18 +16,13 @@ const RETRYABLE = new Set(["40P01", "40001"]);
 const ATTEMPTS = 3;
 
 export type Outcome<O> = { ok: true; value: O } | { ok: false; error: unknown };
-/** Handles one batch inside its transaction: one outcome per item, in order. Throwing fails every item. */
+/** One outcome per item, in order; throwing fails every item. */
 export type BatchRun<I, O> = (conn: SqlConnection, items: I[]) => Promise<Outcome<O>[]>;
 
 type Waiter<I, O> = { item: I; resolve: (value: O) => void; reject: (err: unknown) => void };
 type Queue<I, O> = { waiting: Waiter<I, O>[]; busy: boolean };
 
-/**
- * A group committer: `submit(key, item)` queues the item; while a batch of that key is in flight the next ones
- * wait, and then run together through `run` in one transaction. One batch per key at a time: a second one in
- * flight would only wait for the same locks inside Postgres, and measured (npm run bench) it made batches
- * smaller and each request dearer than the round trip it saved.
- */
+// One batch per key at a time: a second in flight only waits on the same locks, and measured slower (npm run bench).
 export function createGroupCommit<I, O>(
   run: BatchRun<I, O>,
   { deadlineMs = DEADLINE_MS, maxWaiting = MAX_WAITING }: { deadlineMs?: number; maxWaiting?: number } = {},
@@ -50,7 +40,6 @@ export function createGroupCommit<I, O>(
     }
   }
 
-  /** Settles every waiter of the batch; never throws. */
   async function settle(batch: Waiter<I, O>[]) {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -64,9 +53,7 @@ export function createGroupCommit<I, O>(
       } catch (err) {
         const code = (err as { code?: unknown }).code;
         if (attempt < ATTEMPTS && typeof code === "string" && RETRYABLE.has(code)) continue;
-        // statement_timeout (lib/db.ts) while waiting for a lock: overloaded, not broken — a 503, as Prisma's
-        // transaction timeout answers on the other paths.
-        // Losing every retry to deadlocks is the same kind of transient condition.
+        // statement_timeout on a lock wait, or every retry lost to deadlocks: overloaded, not broken → 503.
         const failure = code === "57014" || (typeof code === "string" && RETRYABLE.has(code)) ? new AppError("unavailable") : err;
         for (const w of batch) w.reject(failure);
         return;
@@ -85,8 +72,7 @@ export function createGroupCommit<I, O>(
         reject(new AppError("unavailable"));
         return;
       }
-      // The caller stops waiting at the deadline; if its batch still commits later, the record stays, the
-      // answer was a 503, and nothing was served.
+      // Past the deadline the caller gets 503; if its batch commits later, the record stays and nothing was served.
       const timer = setTimeout(() => reject(new AppError("unavailable")), deadlineMs);
       timer.unref?.();
       queue.waiting.push({
@@ -104,13 +90,8 @@ export function createGroupCommit<I, O>(
     });
 }
 
-/**
- * SQL (script statements, no parameters) that takes the audit lock of every workspace `workspacesSql` yields
- * (a query with one uuid column `id`), in id order so concurrent batches cannot deadlock, and then reads each
- * chain's end: put it in the batch's first script, after any FOR SHARE reads (the order every other writer
- * uses: rows first, then the audit lock). Being a separate statement, the read of the ends takes its snapshot
- * after the locks were granted. Its result (the last statement) goes to `chainEnds`.
- */
+// Goes in the batch's first script after any FOR SHARE reads (lock order, lib/db/locks.ts). A separate statement,
+// so the chain-end read takes its snapshot after the locks are granted.
 export function lockChainsSql(workspacesSql: string): string {
   return `
     ${auditLocksSql(workspacesSql)}
@@ -125,12 +106,7 @@ export function chainEnds(rows: Record<string, unknown>[]): ChainEnds {
   return new Map(rows.map((r) => [String(r.workspace_id), r.seq == null ? null : { seq: Number(r.seq), hash: String(r.hash) }]));
 }
 
-/**
- * Chains the events (any workspaces; each workspace's in the given order) after the ends read under the
- * locks, and returns the INSERT for them with each event's place. Throws when an event's workspace was not
- * locked. Scripts cannot carry parameters: ids are checked uuids, numbers are ours, and every string goes
- * through pg's escapeLiteral.
- */
+// Scripts take no parameters: ids are checked uuids, numbers are ours, every string goes through escapeLiteral.
 export function chainInsert(ends: ChainEnds, events: AuditEventInput[]): { sql: string; appended: AppendedEvent[] } {
   const byWorkspace = new Map<string, number[]>();
   events.forEach((e, i) => byWorkspace.set(e.workspaceId, [...(byWorkspace.get(e.workspaceId) ?? []), i]));

@@ -1,6 +1,5 @@
-// What may go into an audit row. Strings are made well-formed and NUL-free (Postgres would store something
-// other than what we hashed, or refuse the row), and anything shaped like a credential is replaced.
-// Unlike the log redactor this keeps names (secret names, token ids), which the audit log must record.
+// Strings are made well-formed and NUL-free: Postgres would store something other than what we hashed, or refuse
+// the row. Unlike the log redactor this keeps names (secret names, token ids), which the audit log must record.
 
 const CREDENTIAL_KEYS = new Set(["value", "token", "password", "ciphertext", "initdata", "authorization", "cookie", "secretvalue", "plaintext"]);
 const TOKEN_SHAPE = /\bgh_(?:svc|job)_[A-Za-z0-9_-]{20,}/g;

@@ -4,11 +4,7 @@ import { AppError } from "../errors";
 import { enforceRateLimit } from "../ratelimit/fixed-window";
 import { tokenKindOf, type TokenKind } from "../tokens/format";
 
-/**
- * The token of `Authorization: Bearer <token>` when it is well-formed and of `kind`. Another scheme is
- * `unsupported_auth_scheme`; a missing, malformed or other-kind token is the one `invalid_token`, so the
- * answer says nothing about which check failed.
- */
+/** Missing, malformed or other-kind is the one `invalid_token`, so the answer says nothing about which check failed. */
 export function bearerToken(headers: Headers, kind: TokenKind): string {
   const header = headers.get("authorization");
   if (!header) throw new AppError("invalid_token");
@@ -20,7 +16,7 @@ export function bearerToken(headers: Headers, kind: TokenKind): string {
   return token;
 }
 
-/** A well-formed bearer token within its per-token budget (counted before the database is asked). */
+/** Counted before the database is asked. */
 export async function budgetedBearer(headers: Headers, kind: TokenKind): Promise<string> {
   const token = bearerToken(headers, kind);
   // Keyed by a digest of the token, so the token itself never reaches Redis; Redis down is 503, never unlimited.

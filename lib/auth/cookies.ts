@@ -1,18 +1,14 @@
-// The cookies Gatehouse sets, each written in one place: the portal session and the pending identity check.
 import "server-only";
 import { getConfig } from "../config";
 import { readCookie, serializeCookie, type CookieAttributes } from "../http/cookies";
 
-/** `__Host-gh_session` on https (Secure, Path=/, no Domain), `gh_session` on plain-http development URLs. */
+/** `__Host-` requires Secure, so plain-http development gets a plain name. */
 function portalName() {
   return getConfig().secureCookies ? "__Host-gh_session" : "gh_session";
 }
 
-/**
- * `embedded`: the Telegram Mini App, which Telegram Web shows in a cross-site iframe where Lax cookies are
- * never stored. There (https only) the cookie is SameSite=None and Partitioned, so it lives only under
- * that embedding site; state-changing requests are still refused unless they come from our own origin.
- */
+// `embedded`: Telegram Web shows the Mini App in a cross-site iframe, where Lax cookies are never stored; there the
+// cookie is SameSite=None; Partitioned (https only). State changes still need our own origin.
 function portalAttributes(maxAge: number, { embedded = false } = {}): CookieAttributes {
   const secure = getConfig().secureCookies;
   return { path: "/", maxAge, secure, sameSite: embedded && secure ? "None; Partitioned" : "Lax" };

@@ -7,10 +7,7 @@ import { stringParams, withJsonErrors, type Params } from "./wrap";
 
 export type { JobPrincipal };
 
-/**
- * Worker and gateway API: a live job token, resolved to its job. A `jobId` in the path must be the token's
- * own job. Whether the job may still act (running) is the handler's call: the spec answers that with 403.
- */
+/** Whether the job may still act (running) is the handler's call: the spec answers that with 403. */
 export function withJobToken(handler: (req: Request, ctx: { job: JobPrincipal; token: string; params: Params; ip: string }) => Promise<Response>) {
   return withJsonErrors(async (req, ctx) => {
     const token = await budgetedBearer(req.headers, "job");
@@ -21,11 +18,8 @@ export function withJobToken(handler: (req: Request, ctx: { job: JobPrincipal; t
   }, { bearer: true });
 }
 
-/**
- * The credentials hot path only: a well-formed job token within its budget, NOT yet authenticated. The lib
- * call authenticates it (the same liveness rule, lib/tokens/liveness) in the transaction that reads what it
- * protects, so the check and the use cannot drift apart and the request costs no extra round trip.
- */
+// Credentials hot path only: the token is NOT yet authenticated. lib does it in the transaction that reads what
+// it protects, so check and use cannot drift apart, at no extra round trip.
 export function withUnverifiedJobToken(handler: (req: Request, ctx: { token: string; params: Params; ip: string }) => Promise<Response>) {
   return withJsonErrors(async (req, ctx) => {
     const token = await budgetedBearer(req.headers, "job");

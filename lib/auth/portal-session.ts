@@ -7,7 +7,6 @@ import { stringParams, withJsonErrors, type Params } from "./wrap";
 
 export type { PortalContext };
 
-/** The portal user behind a request's session cookie, or null. */
 export function resolvePortal(headers: Headers): Promise<PortalContext | null> {
   return loadPortalContext(portalCookie.read(headers));
 }

@@ -1,7 +1,5 @@
-// AES-256-GCM keyring for secrets at rest (SPEC §6). A sealed box is
-//   0x01 | key-id length (1 byte) | key id | 96-bit random nonce | ciphertext | 128-bit tag
-// and its associated data binds it to (workspace, user, secret name): a box copied to another row,
-// another user or another name fails authentication instead of decrypting.
+// AES-256-GCM at rest (SPEC §6): 0x01 | key-id length (1 byte) | key id | 96-bit nonce | ciphertext | 128-bit tag.
+// The associated data binds a box to (workspace, user, name): copied anywhere else, it fails instead of decrypting.
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import type { MasterKey } from "../config";
 
@@ -21,12 +19,10 @@ export class DecryptError extends Error {
 const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
 
 function associatedData({ workspaceId, userId, name }: SecretOwner, header: Buffer): Buffer {
-  // NUL-separated: none of the parts can contain NUL (uuids, and names match ^[A-Za-z][A-Za-z0-9_.-]*$).
-  // The box's own header (version, key id) is authenticated too, so it cannot be altered unnoticed.
+  // NUL-separated: no part can contain NUL. The header (version, key id) is authenticated too.
   return Buffer.concat([Buffer.from(`gatehouse/secret/v${VERSION}\0${workspaceId}\0${userId}\0${name}\0`, "utf8"), header]);
 }
 
-/** Seals `plaintext` with the active (first) key. */
 export function seal(keys: readonly MasterKey[], owner: SecretOwner, plaintext: string): { box: Uint8Array<ArrayBuffer>; keyId: string } {
   const active = keys[0];
   if (!active) throw new Error("no master key configured");
@@ -40,7 +36,6 @@ export function seal(keys: readonly MasterKey[], owner: SecretOwner, plaintext: 
   return { box, keyId: active.id };
 }
 
-/** The key id recorded in a box, or null when the box is not one of ours. */
 export function boxKeyId(box: Uint8Array): string | null {
   const b = Buffer.from(box.buffer, box.byteOffset, box.byteLength);
   if (b.length < 2 || b[0] !== VERSION) return null;
@@ -50,7 +45,6 @@ export function boxKeyId(box: Uint8Array): string | null {
   return KEY_ID.test(id) ? id : null;
 }
 
-/** Opens a box sealed for exactly this owner with any configured key; throws DecryptError otherwise. */
 export function open(keys: readonly MasterKey[], owner: SecretOwner, box: Uint8Array): string {
   const keyId = boxKeyId(box);
   if (keyId === null) throw new DecryptError("malformed");

@@ -14,8 +14,7 @@ function createPool(url: string) {
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30_000,
     statement_timeout: 10_000,
-    // A server that silently stops answering (partition, failover) must still fail the query, so callers get
-    // a 503 instead of hanging until the kernel gives up on the socket.
+    // A server that silently stops answering (partition, failover) must fail the query (503), not hang.
     query_timeout: 12_000,
     keepAlive: true,
     // Hand-written SQL quotes strings with escapeLiteral, which is only safe in UTF-8.
@@ -27,13 +26,12 @@ function createPool(url: string) {
 
 function createClient(pool: pg.Pool) {
   const adapter = new PrismaPg(pool);
-  // Sensitive columns are never selected unless a query asks for them explicitly.
+  // `omit`: sensitive columns are never selected by accident.
   const client = new PrismaClient({
     adapter,
-    // The test suite inspects every statement (e.g. that no secret is looked up without its owner).
+    // Tests inspect every statement (e.g. that no secret is looked up without its owner).
     log: isTestRun() ? [{ emit: "event", level: "query" }] : [],
-    // A transaction may wait for a pool slot as long as a plain query may (connectionTimeoutMillis above);
-    // Prisma's 2 s default turned bursts of serialised audit appends into spurious 503s.
+    // Prisma's 2 s default maxWait turned bursts of serialised audit appends into spurious 503s.
     transactionOptions: { maxWait: 5000, timeout: 10_000 },
     omit: { secret: { ciphertext: true }, token: { hash: true }, invite: { codeHash: true } },
   });
@@ -47,7 +45,7 @@ function createClient(pool: pg.Pool) {
 
 const queryListeners = new Set<(sql: string) => void>();
 
-/** Test hook: every SQL statement the client sends (only wired up when NODE_ENV=test). */
+/** Only wired up when NODE_ENV=test. */
 export function onDbQuery(listener: (sql: string) => void): () => void {
   queryListeners.add(listener);
   return () => queryListeners.delete(listener);
@@ -58,11 +56,10 @@ export function reportQuery(text: string) {
 }
 
 export type Db = ReturnType<typeof createClient>;
-// What an interactive transaction callback receives; `db` itself also satisfies it.
 export type Tx = Omit<Db, "$connect" | "$disconnect" | "$on" | "$transaction" | "$extends">;
 
 const globalForDb = globalThis as unknown as { gatehouseDb?: Db; gatehousePool?: pg.Pool };
-// The pg pool under the current client: Prisma and the hand-written SQL below share its connections.
+// Prisma and the hand-written SQL share the pool's connections.
 const pools = new WeakMap<Db, pg.Pool>();
 let currentPool: pg.Pool | undefined;
 

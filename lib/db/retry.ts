@@ -1,10 +1,7 @@
 import "server-only";
 import { db, type Tx } from "./client";
 
-/**
- * Runs `fn` in a transaction, retrying a few times when it lost a race on a unique index (P2002) or a
- * serialisation check (P2034/40001); the retry sees the winner's row and takes the "exists" path.
- */
+/** After a lost unique-index or serialisation race, the retry sees the winner's row and takes the "exists" path. */
 export async function transactWithRetry<T>(fn: (tx: Tx) => Promise<T>, attempts = 3): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {

@@ -16,16 +16,10 @@ export type SqlConnection = {
   scriptAndCommit: (text: string) => Promise<pg.QueryResultRow[][]>;
 };
 
-/**
- * A transaction of hand-written SQL on the pool under `db`, for the hot path where Prisma's cost per statement
- * and round trip shows (the audit group commit behind the worker credentials endpoint, SPEC §11). BEGIN
- * travels with the first script; COMMIT when `fn` returns (unless it committed with scriptAndCommit), ROLLBACK
- * when it throws. Errors are pg's own; lib/http maps the unreachable ones to 503 like Prisma's.
- */
+/** Hand-written SQL for the hot path where Prisma's per-statement cost shows (SPEC §11); errors are pg's own. */
 export async function sqlTransaction<T>(fn: (conn: SqlConnection) => Promise<T>): Promise<T> {
   const client = await dbPool().connect();
-  // pg-pool drops its own listener while a client is checked out: without ours, a backend killed between two
-  // scripts would be an unhandled 'error' event. Its error (with the 08xxx/57Pxx code) is what callers get.
+  // pg-pool drops its own 'error' listener while a client is checked out: without ours, a killed backend is unhandled.
   let connectionError: Error | undefined;
   const onError = (err: Error) => {
     connectionError ??= err;

@@ -1,6 +1,4 @@
-// Removing a member (SPEC §4, §13): the membership goes, and with it, at once, everything it carried: the
-// user's portal sessions in that workspace. Sessions also re-check membership on every request; this makes
-// the end immediate and visible.
+// Sessions re-check membership on every request anyway; ending them here makes removal immediate and visible (SPEC §4, §13).
 import "server-only";
 import type { AuditActor } from "../audit";
 import { deleteMembership } from "../members/membership";

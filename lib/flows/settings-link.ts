@@ -1,6 +1,4 @@
-// The settings-link journey (SPEC §3), top to bottom: the interstitial (GET, never consumes), Continue
-// (POST, consumes exactly once), then either a portal session at once or the identity provider, whose
-// answer binds or verifies the subject before the portal session is created.
+// The settings-link journey (SPEC §3): the GET interstitial never consumes the link; Continue consumes it once.
 import "server-only";
 import { appendAuditEvent } from "../audit";
 import { getConfig } from "../config";
@@ -13,7 +11,7 @@ import { getMembership } from "../members/membership";
 import { createPortalSession } from "../portal/sessions";
 import { getWorkspaceName } from "../workspaces/workspace";
 
-/** 1. What the interstitial shows: whose settings and which workspace. Null for unknown/used/expired links. */
+/** 1. The interstitial. */
 export async function describeLink(id: unknown) {
   const link = await peekLinkSession(id);
   if (!link) return null;
@@ -26,7 +24,7 @@ export type OpenLinkResult = { next: "portal"; sessionId: string; maxAgeSeconds:
 
 type Browser = { ip: string; userAgent: string | null; currentSession?: string | null };
 
-/** 2. Continue: consumes the link; a portal session now, or short-lived pending state for the identity provider. */
+/** 2. Continue. */
 export async function openLink({ id, ip, userAgent, currentSession }: { id: unknown } & Browser): Promise<OpenLinkResult> {
   const link = await consumeLinkSession(id);
   if (!link) throw new AppError("link_expired");
@@ -45,10 +43,7 @@ export async function openLink({ id, ip, userAgent, currentSession }: { id: unkn
   return { next: "identity", pendingId: await createPendingIdentity({ workspaceId, userId, link: linkRef }) };
 }
 
-/**
- * 3. Back from the identity provider: consumes the pending state (once), binds or verifies the subject
- * against the link's user, and only then opens a portal session.
- */
+/** 3. Back from the identity provider: a portal session only once the subject is bound or verified. */
 export async function completeIdentity({
   pendingId,
   subject,
@@ -59,8 +54,7 @@ export async function completeIdentity({
 }: { pendingId: unknown; subject: string | undefined; signedInAt: number | undefined } & Browser) {
   const pending = await consumePendingIdentity(pendingId);
   if (!pending) throw new AppError("link_expired");
-  // The sign-in must be the one this Continue started: after the pending state, and recent. A leftover
-  // next-auth cookie from an earlier sign-in must never stand in for the provider on a new link.
+  // Must be the sign-in this Continue started: a leftover next-auth cookie must never stand in for a new link.
   if (!subject || !signedInAt || signedInAt < pending.createdAt || Date.now() - signedInAt > PENDING_TTL_SECONDS * 1000) {
     throw new AppError("unauthorized", undefined, { reason: "sign_in_failed" });
   }

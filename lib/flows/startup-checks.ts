@@ -9,11 +9,8 @@ function refuse(message: string): never {
   process.exit(1);
 }
 
-/**
- * Runs before anything is served. A bad configuration value, or master keys that do not open the secrets
- * already stored, stops the process with a message naming the problem: serving with the wrong key would
- * deny every job and seal new secrets under a key the old ones do not share.
- */
+// Wrong master keys stop the process: serving would deny every job and seal new secrets under a key the old ones
+// do not share.
 export async function runStartupChecks() {
   let config;
   try {

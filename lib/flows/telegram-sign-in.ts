@@ -26,11 +26,7 @@ const NOT_A_MEMBER_ANYWHERE = "This Telegram account is not a member of any work
 // The same answer whether the workspace exists or not, so ids cannot be probed.
 const NOT_A_MEMBER_THERE = "This Telegram account is not a member of that workspace. Ask your workspace admin to add you.";
 
-/**
- * POST /api/telegram/session: verified initData → a portal session in one of the user's workspaces. A user
- * in several workspaces who has not chosen gets the list instead, and the initData stays usable for the
- * follow-up post that names one. The initData is consumed exactly once, when a session is created.
- */
+/** Listing workspaces leaves the initData usable for the follow-up post; only creating a session consumes it. */
 export async function startTelegramSession({
   initData,
   workspaceId,
@@ -82,7 +78,6 @@ export async function startTelegramSession({
   return { next: "portal", workspaceId: chosen, sessionId: session.id, maxAgeSeconds: session.maxAgeSeconds };
 }
 
-/** The explicit choice (must be theirs), else a start_param naming one of theirs, else their only one. */
 function chooseWorkspace(memberships: { workspaceId: string }[], explicit: string | undefined, startParam: string | undefined) {
   const theirs = (id: string) => memberships.some((m) => m.workspaceId === id.toLowerCase());
   if (explicit !== undefined) {

@@ -7,7 +7,6 @@ export function serializeCookie(name: string, value: string, { path, maxAge, sec
   return `${name}=${value}; Path=${path}; HttpOnly; SameSite=${sameSite}; Max-Age=${maxAge}${secure ? "; Secure" : ""}`;
 }
 
-/** A cookie's value from a request's Cookie header. */
 export function readCookie(headers: Headers, name: string): string | undefined {
   for (const part of (headers.get("cookie") ?? "").split(";")) {
     const eq = part.indexOf("=");

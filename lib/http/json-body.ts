@@ -5,10 +5,6 @@ import { AppError } from "../errors";
 
 export const MAX_JSON_BODY_BYTES = 64 * 1024;
 
-/**
- * A JSON body (Content-Type application/json, at most 64 KiB → 413) checked against a strict schema:
- * bad JSON is `invalid_json`, wrong types or unknown fields are `validation_failed` naming each field.
- */
 export async function readJson<S extends z.ZodType>(
   req: Request,
   schema: S,

@@ -2,11 +2,8 @@ import "server-only";
 import { getConfig } from "../config";
 import { AppError } from "../errors";
 
-/**
- * The client address. Next sets X-Forwarded-For to the socket address only when the request carries none,
- * so the header is trustworthy only behind reverse proxies that append to it: with TRUST_PROXY_HOPS=N the
- * client is the Nth entry from the right. With 0 the header is ignored (everyone shares one address).
- */
+// Next sets X-Forwarded-For only when absent, so it is trusted only behind proxies that append to it: the client
+// is the TRUST_PROXY_HOPS-th entry from the right.
 export function clientIp(headers: Headers): string {
   const hops = getConfig().trustProxyHops;
   if (hops === 0) return "direct";
@@ -15,11 +12,8 @@ export function clientIp(headers: Headers): string {
   return ip.replace(/^::ffff:/, "").slice(0, 64);
 }
 
-/**
- * State-changing requests must come from our own origin (SPEC §4). Pages with `Referrer-Policy:
- * no-referrer` (the link pages, by spec) make browsers send `Origin: null` even for same-origin form
- * posts; then the browser-set, unforgeable-by-pages `Sec-Fetch-Site: same-origin` must vouch instead.
- */
+// Same origin only (SPEC §4). no-referrer pages (the link pages) send `Origin: null` on same-origin posts; then the
+// browser-set, unforgeable Sec-Fetch-Site must vouch.
 export function assertSameOrigin(headers: Headers) {
   const origin = headers.get("origin");
   if (origin === getConfig().publicUrl) return;

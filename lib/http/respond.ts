@@ -12,7 +12,7 @@ export function errorBody(err: AppError) {
   return { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
 }
 
-/** The one mapper from anything thrown to an HTTP response. Unknown errors carry no detail outward. */
+/** Unknown errors carry no detail outward. */
 export function toResponse(err: unknown): Response {
   let appError: AppError;
   if (isAppError(err)) {
@@ -38,10 +38,7 @@ function isPrismaKnown(err: unknown, code: string) {
 
 type Method = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
 
-/**
- * Handlers for every method a route does not serve: 405 with the JSON error body and `Allow`, instead of
- * Next's empty 405 (or, for HEAD, a silent run of GET). Spread into the route's exports.
- */
+/** Instead of Next's empty 405 (or, for HEAD, a silent run of GET). */
 export function otherMethods(...allowed: Method[]) {
   const handler = async () => {
     const res = toResponse(new AppError("method_not_allowed"));

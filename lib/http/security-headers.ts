@@ -4,7 +4,7 @@ import { getConfig } from "../config";
 // Telegram's web clients embed Mini Apps in an iframe; nothing else may frame Gatehouse.
 const TELEGRAM_FRAME_ANCESTORS = "https://web.telegram.org";
 
-/** Where the settings-link form may lead: ourselves, and the identity provider we redirect to after POST. */
+/** The settings-link form redirects to the identity provider after POST. */
 function formActionSources(): string {
   const oauth = getConfig().settingsOAuth;
   const idp = oauth ? [oauth.issuer, oauth.authorizationUrl].filter(Boolean).map((u) => new URL(u!).origin) : [];
@@ -35,10 +35,7 @@ export const STATIC_SECURITY_HEADERS = {
   "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
 } as const;
 
-/**
- * HSTS when Gatehouse is served over https. Never for a plain-http development or test URL (it would pin
- * browsers to https for localhost), and without includeSubDomains, which is the operator's call to make.
- */
+/** Never on plain http (it would pin localhost to https); includeSubDomains is the operator's call. */
 export function strictTransportSecurity(publicUrl: string): string | null {
   return new URL(publicUrl).protocol === "https:" ? "max-age=31536000" : null;
 }

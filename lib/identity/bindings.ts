@@ -5,7 +5,7 @@ import { sha256Hex } from "../crypto/opaque";
 import { db } from "../db/client";
 import { AppError } from "../errors";
 
-/** A stable name for the configured identity provider; bindings made with another provider never match. */
+/** Bindings made with another provider never match. */
 export function settingsProviderKey(): string {
   const oauth = getConfig().settingsOAuth;
   if (!oauth) throw new AppError("internal_error", "No identity provider is configured.");
@@ -14,11 +14,7 @@ export function settingsProviderKey(): string {
 
 export type BindOutcome = "bound" | "verified";
 
-/**
- * First use binds (provider, subject) to the link's user; later uses must present the same subject. A
- * subject bound to someone else, or a different subject for this user, is a mismatch: audited, nothing
- * bound. Accounts are never matched by e-mail.
- */
+/** A mismatch is audited and binds nothing. Accounts are never matched by e-mail. */
 export async function bindOrVerifyIdentity({
   workspaceId,
   userId,

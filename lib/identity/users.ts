@@ -2,11 +2,7 @@ import "server-only";
 import { db, type Tx } from "../db/client";
 import type { PlatformIdentityRef } from "./platform";
 
-/**
- * The user who owns this platform identity, created if the identity is new. An identity belongs to exactly
- * one user (unique index), so concurrent callers converge on one user; the loser's transaction fails with
- * P2002 and is retried by `transactWithRetry`.
- */
+/** An identity belongs to one user (unique index): a concurrent loser fails with P2002, retried by transactWithRetry. */
 export async function findOrCreateUserByIdentity(
   tx: Tx,
   { identity, displayName }: { identity: PlatformIdentityRef; displayName?: string },
@@ -34,7 +30,6 @@ export async function findUserByIdentity(tx: Tx, identity: PlatformIdentityRef) 
   return found?.user ?? null;
 }
 
-/** How a person is named on pages: their display name, else their chat identity. One rule everywhere. */
 export function displayNameOf(user: { displayName: string | null; identities: { platform: string; externalId: string }[] }): string {
   const identity = user.identities[0];
   return user.displayName ?? (identity ? `${identity.platform} user ${identity.externalId}` : "this user");

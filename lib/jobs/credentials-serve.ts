@@ -1,7 +1,5 @@
-// The worker's credentials (SPEC §6): exactly the secrets the job's owner granted, or nothing. Requests are
-// handled in batches (the audit group commit): one transaction reads every request's token, job and grants
-// (credentials-sql), decides each (credentials-decide) and records every decision, in constant round trips
-// whatever the number of grants or requests. Nothing is returned before the batch committed.
+// The worker's credentials (SPEC §6), in audit group-commit batches: constant round trips whatever the number of
+// grants or requests, and nothing is returned before the batch committed.
 import "server-only";
 import { chainInsert, createGroupCommit, type Outcome } from "../audit/group-commit";
 import { getConfig } from "../config";
@@ -18,7 +16,7 @@ export type { Credential };
 
 export const CREDENTIALS_DENIED_MESSAGE = "This job may not receive credentials.";
 
-/** One batch in two round trips: the read (credentials-sql), then the INSERT of every decision and COMMIT. */
+/** Two round trips: the read, then every decision's INSERT with the COMMIT. */
 async function serveBatch(conn: SqlConnection, requests: CredentialRequest[]): Promise<Outcome<Decision>[]> {
   const { rows, ends } = await readCredentialRows(conn, requests.map((r) => r.hash));
   const keys = getConfig().masterKeys;
@@ -31,11 +29,7 @@ async function serveBatch(conn: SqlConnection, requests: CredentialRequest[]): P
 
 const submit = createGroupCommit(serveBatch);
 
-/**
- * Serves the credentials of `jobId` to the bearer of `token`, a job token that this call authenticates: 401
- * (`invalid_token`) unless it is a live token of this job, the one 403 for every reason to deny. Every
- * authenticated call is audited, and nothing is served unless its `credentials.served` record committed.
- */
+/** 401 unless a live token of this job; one 403 for every reason to deny. */
 export async function serveCredentials({ token, jobId, ip }: { token: string; jobId: string; ip?: string | null }): Promise<Credential[]> {
   if (!isJobId(jobId)) throw new AppError("invalid_token");
   const decision = await submit("credentials", { hash: hashToken(token), jobId, ip });

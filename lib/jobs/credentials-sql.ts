@@ -1,7 +1,5 @@
-// The credentials batch's read, in one script: the token rows FOR SHARE (in id order, as revocations lock
-// them), the audit locks of their workspaces and the chains' ends, then job, membership, grants and
-// ciphertexts. Every audited change (secret deleted, member removed, job ended) commits under its workspace's
-// audit lock, so this read, taken after the locks, sees all that returned before the batch records anything.
+// Every audited change (secret deleted, member removed, job ended) commits under its workspace's audit lock, so
+// this read, taken after the locks, sees all that returned before the batch records anything.
 import "server-only";
 import { lockChainsSql, chainEnds, type ChainEnds } from "../audit/group-commit";
 import type { SqlConnection } from "../db/sql";
@@ -27,7 +25,7 @@ export type CredentialRow = {
 
 export const tokenHashHex = (hash: Uint8Array) => Buffer.from(hash).toString("hex");
 
-/** The rows of these token hashes (our own SHA-256 digests, written into the script as hex), by hex hash. */
+/** The hashes are our own SHA-256 digests, so they may be written into the script as hex. */
 export async function readCredentialRows(conn: SqlConnection, tokenHashes: Uint8Array[]): Promise<{ rows: Map<string, CredentialRow>; ends: ChainEnds }> {
   const hashes = [...new Set(tokenHashes.map(tokenHashHex))].sort();
   const byHash = `t.hash IN (${hashes.map((h) => `decode('${h}', 'hex')`).join(", ")})`;

@@ -4,10 +4,8 @@ import { SECRET_NAME_PATTERN } from "../secrets/names";
 export const MAX_GRANTS = 20;
 export const ENV_VAR_PATTERN = /^[A-Z_][A-Z0-9_]{0,127}$/;
 
-// Variables that change how the job's processes run (loaders, interpreters, shells, package managers,
-// proxies, trust stores, config-file redirects): a grant must never be able to set them, whatever the secret
-// holds. Whole families are denied by prefix or suffix; credential-shaped names inside those families
-// (NODE_AUTH_TOKEN, CARGO_REGISTRY_TOKEN, …) stay grantable, since tools read them only as credentials.
+// Variables that change how the job's processes run (loaders, interpreters, proxies, trust stores, …): no grant may
+// set them. Credential-shaped names in denied families (NODE_AUTH_TOKEN, …) stay grantable: tools only read them as credentials.
 const DENIED = new Set([
   "PATH", "HOME", "SHELL", "USER", "LOGNAME", "PWD", "OLDPWD", "TMPDIR", "TMP", "TEMP", "TERM", "IFS", "ENV",
   "PS0", "PS1", "PS2", "PS3", "PS4", "PROMPT_COMMAND", "CDPATH", "HISTFILE", "HOSTNAME", "LANG", "LANGUAGE", "TZ",
@@ -41,7 +39,6 @@ export function isDeniedEnvVar(name: string): boolean {
 export type GrantInput = { secret: string; envVar: string };
 export type GrantProblem = { index: number; secret: string; envVar: string; reasons: string[] };
 
-/** Per-grant problems that need no database: names, env var format, denylist, duplicates, count. */
 export function checkGrantShapes(grants: GrantInput[]): { problems: GrantProblem[]; tooMany: boolean } {
   const seen = new Map<string, number>();
   const problems: GrantProblem[] = [];

@@ -1,6 +1,5 @@
-// Token lifecycle steps that must be serialised with the job: rotation and revocation take the job's row
-// lock (rotation shared, ending a job exclusive), so a token minted by a rotation can never slip past a
-// completion or revocation that runs at the same moment.
+// Rotation and revocation take the job's row lock, so a token minted by a rotation never slips past a
+// concurrent completion or revocation.
 import "server-only";
 import type { AuditActor } from "../audit";
 import { appendAuditEvent } from "../audit";
@@ -10,7 +9,6 @@ import { findLiveJobToken, findTokenById, replaceJobToken, revokeJobTokens, revo
 import { lockJob } from "../db/locks";
 import { isJobId } from "./ids";
 
-/** POST …/token/rotate: a live, never-rotated token of this running job gets a successor. */
 export async function rotateJobToken({ token, jobId, ip }: { token: string; jobId: string; ip?: string | null }): Promise<RotatedToken> {
   if (!isJobId(jobId)) throw new AppError("invalid_token");
   return db.$transaction(async (tx) => {
@@ -23,11 +21,7 @@ export async function rotateJobToken({ token, jobId, ip }: { token: string; jobI
   });
 }
 
-/**
- * `gatehouse token revoke --id`: a service token alone; a job token together with every other token of its
- * job (its rotations before and after), so a stolen token cannot live on through a successor it minted.
- * Idempotent; audited when something was revoked.
- */
+/** A job token goes with every token of its job, so a stolen one cannot live on through a successor it minted. */
 export async function revokeToken({ tokenId, actor }: { tokenId: string; actor: AuditActor }): Promise<{ revoked: true }> {
   await db.$transaction(async (tx) => {
     const row = await findTokenById(tx, tokenId);

@@ -1,5 +1,4 @@
-// A job's life after creation (SPEC §6): read, listed, expired, completed by the orchestrator or revoked by
-// its owner. Ending a job revokes every token of it, so its grants can no longer be read.
+// A job's life after creation (SPEC §6). Ending a job revokes every token of it, so its grants can no longer be read.
 import "server-only";
 import type { AuditActor } from "../audit";
 import { appendAuditEvent } from "../audit";
@@ -62,7 +61,6 @@ function view(job: JobRow): JobView {
   };
 }
 
-/** Marks a running job whose expiry has passed as expired (its tokens already stopped with it). */
 async function settleExpiry(tx: Tx, job: JobRow & { workspaceId: string }, now: Date): Promise<JobRow> {
   if (job.status !== "running" || job.expiresAt > now) return job;
   const { count } = await tx.job.updateMany({
@@ -75,7 +73,7 @@ async function settleExpiry(tx: Tx, job: JobRow & { workspaceId: string }, now: 
   return { ...job, status: "expired", endedAt: job.endedAt ?? job.expiresAt };
 }
 
-/** A job of this workspace; any other id (another workspace's, malformed, unknown) is the same 404. */
+/** Another workspace's, malformed or unknown: the same 404. */
 export async function getJob({ workspaceId, jobId }: { workspaceId: string; jobId: string }): Promise<JobView> {
   if (!isJobId(jobId)) throw new AppError("not_found", "No such job.");
   return db.$transaction(async (tx) => {
@@ -85,10 +83,7 @@ export async function getJob({ workspaceId, jobId }: { workspaceId: string; jobI
   });
 }
 
-/**
- * Ends a job: revokes all its tokens (so its grants can no longer be read) and records why. Idempotent;
- * only the first call is audited. `ownerUserId` restricts it to the job's owner (the portal's Revoke).
- */
+/** Idempotent; only the first call is audited. */
 async function endJob({
   workspaceId,
   jobId,
@@ -114,7 +109,6 @@ async function endJob({
     const now = new Date();
     const found = await tx.job.findFirst({ where: { id: jobId, workspaceId, ...(ownerUserId ? { ownerUserId } : {}) }, select: JOB_SELECT });
     if (!found) throw new AppError("not_found", "No such job.");
-    // Token row locks before the audit lock, in the same order as the credentials path (no deadlock).
     const revoked = await revokeJobTokens(tx, { workspaceId, jobId, now });
     const job = await settleExpiry(tx, found, now);
     if (job.status !== "running") return view(job);
@@ -128,7 +122,6 @@ export function completeJob(args: { workspaceId: string; jobId: string; serviceT
   return endJob({ ...args, action: "job.completed", actor: { type: "service", id: args.serviceTokenId } });
 }
 
-/** The owner ends one of their jobs from the portal (Agent access → Revoke). */
 export function revokeJobAccess(args: { workspaceId: string; userId: string; jobId: string; ip?: string | null }) {
   return endJob({ ...args, ownerUserId: args.userId, action: "job.revoked", actor: { type: "user", id: args.userId } });
 }
@@ -141,7 +134,6 @@ export type ActiveJob = {
   grants: { secret: string; envVar: string; available: boolean }[];
 };
 
-/** The user's running jobs in this workspace, newest first (the portal's Agent access page). */
 export async function listActiveJobs({ workspaceId, userId }: { workspaceId: string; userId: string }): Promise<ActiveJob[]> {
   const jobs = await db.job.findMany({
     where: { workspaceId, ownerUserId: userId, status: "running", expiresAt: { gt: new Date() } },
@@ -164,7 +156,6 @@ export async function listActiveJobs({ workspaceId, userId }: { workspaceId: str
   }));
 }
 
-/** Running jobs of this user that were granted each secret (for the portal's Secrets page). */
 export async function listSecretGrants({ workspaceId, userId }: { workspaceId: string; userId: string }): Promise<Map<string, { jobId: string; envVar: string; expiresAt: Date }[]>> {
   const jobs = await db.job.findMany({
     where: { workspaceId, ownerUserId: userId, status: "running", expiresAt: { gt: new Date() } },

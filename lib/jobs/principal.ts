@@ -14,7 +14,6 @@ export type JobPrincipal = {
   delivery: Delivery | null;
 };
 
-/** The principal of a live job token, or null for anything else (unknown, revoked, expired, rotated out). */
 export async function findJobPrincipal(token: string): Promise<JobPrincipal | null> {
   const row = await findLiveToken(db, token, "job");
   if (!row?.jobId) return null;

@@ -21,10 +21,7 @@ const linkRecord = z.object({
 });
 export type LinkSession = z.infer<typeof linkRecord>;
 
-/**
- * Creates a one-time settings link (SPEC §3). Only SHA-256(id) is stored; the id itself is returned once,
- * inside the URL, and never logged or audited.
- */
+/** Only SHA-256(id) is stored; the id is returned once, in the URL, and never logged or audited (SPEC §3). */
 export async function createLinkSession({
   workspaceId,
   userId,
@@ -46,7 +43,7 @@ export async function createLinkSession({
   const expiresAt = new Date(now.getTime() + config.ttl.linkSeconds * 1000);
   const record: LinkSession = { workspaceId, userId, purpose, context, createdAt: now.toISOString(), expiresAt: expiresAt.toISOString() };
   await redis.set(redisKeys.linkSession(idHash), JSON.stringify(record), "EX", config.ttl.linkSeconds, "NX");
-  // The audit names the link by a short prefix of its hash, enough to correlate opened/rejected events.
+  // A short hash prefix: enough to correlate opened/rejected events.
   await appendAuditEvent({ workspaceId, actor, action: "link.created", target: `user:${userId}`, data: { purpose, link: idHash.slice(0, 16) } });
   const url = new URL("/settings", config.publicUrl);
   url.searchParams.set("s", id);
@@ -60,7 +57,7 @@ function parseRecord(raw: string | null): LinkSession | null {
   return parsed.data;
 }
 
-/** Reads a link without consuming it (link-preview bots fetch the page first). Malformed ids are unknown. */
+/** Never consumes: link-preview bots fetch the page first. */
 export async function peekLinkSession(id: unknown): Promise<(LinkSession & { idHash: string }) | null> {
   if (!isOpaqueId(id)) return null;
   const idHash = sha256Hex(id);
@@ -68,7 +65,7 @@ export async function peekLinkSession(id: unknown): Promise<(LinkSession & { idH
   return record ? { ...record, idHash } : null;
 }
 
-/** Consumes a link atomically (GETDEL): of any number of concurrent callers, exactly one gets the record. */
+/** GETDEL: of any number of concurrent callers, exactly one gets the record. */
 export async function consumeLinkSession(id: unknown): Promise<(LinkSession & { idHash: string }) | null> {
   if (!isOpaqueId(id)) return null;
   const idHash = sha256Hex(id);

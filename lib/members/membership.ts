@@ -13,12 +13,10 @@ export async function getMembership({ workspaceId, userId }: { workspaceId: stri
   return tx.membership.findUnique({ where: { workspaceId_userId: { workspaceId, userId } }, select: { role: true } });
 }
 
-/** A workspace's first owner, inside its creation transaction. */
 export async function insertOwnerMembership(tx: Tx, { workspaceId, userId }: { workspaceId: string; userId: string }) {
   await tx.membership.create({ data: { workspaceId, userId, role: "owner" } });
 }
 
-/** The user's workspaces, for pickers (Telegram Mini App). */
 export async function listMembershipsOfUser({ userId }: { userId: string }) {
   const rows = await db.membership.findMany({
     where: { userId },
@@ -28,10 +26,7 @@ export async function listMembershipsOfUser({ userId }: { userId: string }) {
   return rows.map((r) => ({ workspaceId: r.workspace.id, workspaceName: r.workspace.name, role: r.role }));
 }
 
-/**
- * Adds the person behind a platform identity to a workspace. A known identity is the same person
- * everywhere (SPEC §2), so their existing user gains a membership; an unknown one becomes a new user.
- */
+/** A known identity is the same person everywhere (SPEC §2), so their existing user gains a membership. */
 export async function addMember({
   workspaceId,
   identity,
@@ -63,7 +58,7 @@ export async function addMember({
   });
 }
 
-/** Deletes a membership (never the last owner's), audited. Ending what it leaves behind is the removal flow's. */
+/** Ending what it leaves behind (sessions, jobs) is the removal flow's job. */
 export async function deleteMembership({
   workspaceId,
   userId,

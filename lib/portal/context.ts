@@ -5,7 +5,6 @@ import { getPortalSession, type PortalSession } from "./sessions";
 
 export type PortalContext = { session: PortalSession; user: { id: string; name: string }; workspace: { id: string; name: string } };
 
-/** The signed-in portal user, their workspace and session, or null (no, expired or revoked session). */
 export async function loadPortalContext(cookieValue: unknown): Promise<PortalContext | null> {
   const session = await getPortalSession(cookieValue);
   if (!session) return null;

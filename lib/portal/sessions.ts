@@ -21,11 +21,10 @@ type SessionRecord = z.infer<typeof sessionRecord>;
 
 export type PortalSession = SessionRecord & { ref: string };
 
-/** The only handle a page ever shows for a session: its hash, which cannot be used as a cookie. */
+/** Pages show a session's hash, never its id: the hash cannot be used as a cookie. */
 const refOf = (idHash: string) => idHash;
 
-// Refresh last-seen (and the idle TTL) only if the session still exists: a touch racing a revoke must not
-// bring the session back.
+// Only if the session still exists: a touch racing a revoke must not bring it back.
 const TOUCH = `
 local v = redis.call('GET', KEYS[1])
 if not v then return nil end
@@ -51,7 +50,7 @@ export async function createPortalSession({
   method: SessionRecord["method"];
   userAgent?: string | null;
   ip?: string | null;
-  /** A session cookie the browser already had: ended so every sign-in gets a fresh id. */
+  /** The browser's old session: ended, so every sign-in gets a fresh id. */
   replacing?: string | null;
   actor?: AuditActor;
 }): Promise<{ id: string; maxAgeSeconds: number }> {
@@ -84,10 +83,7 @@ export async function createPortalSession({
   return { id, maxAgeSeconds: portalAbsoluteSeconds };
 }
 
-/**
- * The session behind a cookie value, or null. Checks the idle and absolute timeouts and that the user is
- * still a member of the workspace, then refreshes last-seen. Infrastructure errors propagate (→ 503).
- */
+/** Infrastructure errors propagate (→ 503). */
 export async function getPortalSession(cookieValue: unknown): Promise<PortalSession | null> {
   if (!isOpaqueId(cookieValue)) return null;
   const idHash = sha256Hex(cookieValue);
@@ -137,7 +133,7 @@ async function endSessionHash(workspaceId: string, userId: string, idHash: strin
   await redis.srem(redisKeys.userPortalSessions(workspaceId, userId), idHash);
 }
 
-/** Signs out one of the user's own sessions, named by its ref. Someone else's ref changes nothing. */
+/** Someone else's ref changes nothing. */
 export async function revokePortalSession({
   workspaceId,
   userId,
@@ -157,7 +153,6 @@ export async function revokePortalSession({
   return true;
 }
 
-/** Signs out every session of the user in this workspace except `keepRef`. Returns how many ended. */
 export async function revokeOtherPortalSessions({
   workspaceId,
   userId,
@@ -182,7 +177,6 @@ export async function revokeOtherPortalSessions({
   return hashes.length;
 }
 
-/** Ends the session behind a cookie value (sign-out, or replaced by a new sign-in). */
 export async function endPortalSessionById(cookieValue: unknown) {
   if (!isOpaqueId(cookieValue)) return;
   const idHash = sha256Hex(cookieValue);

@@ -12,7 +12,7 @@ if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return {n, redis.call('PTTL', KEYS[1])}`;
 const HIT_SHA = createHash("sha1").update(HIT).digest("hex");
 
-/** EVALSHA (the script stays cached in Redis, so each hit sends only its key); EVAL once after a flush. */
+/** EVALSHA so each hit sends only its key; EVAL once after a script flush. */
 async function hit(key: string, windowMs: number): Promise<[number, number]> {
   try {
     return (await redis.evalsha(HIT_SHA, 1, key, String(windowMs))) as [number, number];
@@ -22,10 +22,7 @@ async function hit(key: string, windowMs: number): Promise<[number, number]> {
   }
 }
 
-/**
- * Fixed-window limit per subject (an IP). Throws `rate_limited` with Retry-After when over. If Redis is
- * unreachable the error propagates (→ 503): we never serve unlimited.
- */
+/** Redis unreachable propagates (→ 503): we never serve unlimited. */
 export async function enforceRateLimit({ bucket, subject, limit, windowSeconds = 60 }: { bucket: string; subject: string; limit: number; windowSeconds?: number }) {
   const windowMs = windowSeconds * 1000;
   const window = Math.floor(Date.now() / windowMs);

@@ -1,7 +1,4 @@
-/**
- * Redis keys, one builder per kind (SPEC §2). Only hashes of ids go into keys; the `{…}` hash tag
- * keeps keys that are used together in one Redis Cluster slot.
- */
+// Only hashes of ids go into keys; the `{…}` hash tag keeps keys used together in one Redis Cluster slot (SPEC §2).
 export const redisKeys = {
   linkSession: (idHash: string) => `auth:session:{${idHash}}`,
   portalSession: (idHash: string) => `portal:session:{${idHash}}`,

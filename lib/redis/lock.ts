@@ -1,6 +1,5 @@
-// A short-lived mutual-exclusion lock across instances (single-flight work such as a token refresh): SET NX PX
-// with a random owner token, released only by its owner (compare-and-delete), and expiring by itself if the
-// owner dies. Keys live in their own hash slot, so this works on Redis Cluster.
+// Released only by its owner (compare-and-delete), expiring by itself if the owner dies. Keys live in their own
+// hash slot, so this works on Redis Cluster.
 import "server-only";
 import { randomBytes } from "node:crypto";
 import { redis } from "./client";
@@ -12,7 +11,7 @@ return 0`;
 
 export type RedisLock = { key: string; owner: string; release: () => Promise<boolean> };
 
-/** The lock `name` for `ttlMs`, or null when someone else holds it. Redis errors propagate (→ 503). */
+/** Redis errors propagate (→ 503). */
 export async function tryLock(name: string, ttlMs: number): Promise<RedisLock | null> {
   const key = redisKeys.lock(name);
   const owner = randomBytes(16).toString("base64url");
@@ -20,10 +19,6 @@ export async function tryLock(name: string, ttlMs: number): Promise<RedisLock | 
   return { key, owner, release: async () => (await redis.eval(RELEASE, 1, key, owner)) === 1 };
 }
 
-/**
- * Runs `fn` under the lock `name`, waiting (polling every `pollMs`) up to `waitMs` for it; null when the wait
- * ran out. The lock is released when `fn` settles, unless it expired and someone else took it meanwhile.
- */
 export async function withLock<T>(
   name: string,
   fn: () => Promise<T>,

@@ -1,5 +1,4 @@
-// Master-key operations: the start-up check that the configured keys open what is stored, and
-// `gatehouse keys rotate`, which re-encrypts every secret to the active key.
+// The start-up master-key check, and `gatehouse keys rotate`.
 import "server-only";
 import { appendAuditEvent } from "../audit";
 import type { MasterKey } from "../config";
@@ -7,11 +6,7 @@ import { getConfig } from "../config";
 import { DecryptError, open, seal } from "../crypto/secret-box";
 import { db } from "../db/client";
 
-/**
- * Problems that must stop the process: stored secrets sealed with a key id that is not configured, or a
- * configured key id whose key does not open a stored secret (a wrong key under the right id). One sample
- * per key id keeps this constant-time in the number of secrets.
- */
+/** Problems that must stop the process. One sample per key id keeps this constant in the number of secrets. */
 export async function checkMasterKeys(keys: readonly MasterKey[] = getConfig().masterKeys): Promise<string[]> {
   const inUse = await db.$queryRaw<{ key_id: string; count: bigint }[]>`SELECT key_id, count(*) AS count FROM secrets GROUP BY key_id ORDER BY key_id`;
   const problems: string[] = [];
@@ -36,10 +31,7 @@ export async function checkMasterKeys(keys: readonly MasterKey[] = getConfig().m
   return problems;
 }
 
-/**
- * Re-encrypts every secret not sealed with the active key. Each row is replaced only if it still holds the
- * box we read, so a value the user replaces meanwhile is never overwritten with the old one.
- */
+/** A row is replaced only if it still holds the box we read, so a value replaced meanwhile is never undone. */
 export async function reencryptSecrets(): Promise<{ reencrypted: number; failed: number; activeKeyId: string }> {
   const keys = getConfig().masterKeys;
   const active = keys[0]!.id;
@@ -72,8 +64,7 @@ export async function reencryptSecrets(): Promise<{ reencrypted: number; failed:
         reencrypted++;
         perWorkspace.set(row.workspaceId, (perWorkspace.get(row.workspaceId) ?? 0) + 1);
       } else {
-        // Replaced meanwhile. Usually now under the active key; if an instance still on the old key wrote
-        // it, the next batch picks it up again, a few times before counting it as failed.
+        // Replaced meanwhile; if an instance still on the old key wrote it, a later batch retries it.
         const n = (attempts.get(row.id) ?? 0) + 1;
         attempts.set(row.id, n);
         if (n >= 5) {

@@ -1,5 +1,4 @@
-// A user's secrets in one workspace (SPEC §6). Every lookup is by (workspace, owner, name); values are
-// write-only: sealed on the way in, opened only for a job's credentials, never listed or returned here.
+// Values are write-only: sealed on the way in, opened only for a job's credentials, never returned (SPEC §6).
 import "server-only";
 import type { AuditActor } from "../audit";
 import { appendAuditEvent } from "../audit";
@@ -46,10 +45,6 @@ export async function listSecrets({ workspaceId, userId }: SecretOwnerRef): Prom
   });
 }
 
-/**
- * Creates or replaces a secret's value; `created` tells which. Audited in the same transaction. With
- * `onlyIfNew`, an existing secret of that name is a `conflict` and stays as it was ("Add" never overwrites).
- */
 export async function putSecret({
   workspaceId,
   userId,
@@ -71,7 +66,7 @@ export async function putSecret({
       ? (await tx.secret.updateMany({ where: { id: existing.id, workspaceId, userId }, data: { ciphertext: box, keyId, updatedAt: now } })).count === 1
       : false;
     if (!replaced) {
-      // New, or deleted since we looked: create it (a concurrent first write makes this P2002 → retry).
+      // New, or deleted since we looked.
       if (!existing && (await tx.secret.count({ where: { workspaceId, userId } })) >= MAX_SECRETS_PER_USER) {
         throw new AppError("validation_failed", `You can keep at most ${MAX_SECRETS_PER_USER} secrets; delete one you no longer need.`);
       }
@@ -85,7 +80,7 @@ export async function putSecret({
   });
 }
 
-/** Deletes a secret. Jobs granted it keep their grant row with no secret, so they are denied, never re-granted. */
+/** Grants keep their row with no secret, so those jobs are denied, never re-granted. */
 export async function deleteSecret({
   workspaceId,
   userId,
@@ -101,10 +96,7 @@ export async function deleteSecret({
   });
 }
 
-/**
- * Ids of this owner's secrets with these names, locked against deletion until the caller's transaction
- * ends (a job's grants are created in it, so a grant never points at a secret deleted meanwhile).
- */
+/** Locked until the caller commits its grants, so no grant points at a secret deleted meanwhile. */
 export async function lockSecretsByName(tx: Tx, { workspaceId, userId, names }: SecretOwnerRef & { names: string[] }) {
   if (names.length === 0) return new Map<string, string>();
   const rows = await tx.$queryRaw<{ id: string; name: string }[]>`
@@ -114,7 +106,7 @@ export async function lockSecretsByName(tx: Tx, { workspaceId, userId, names }: 
   return new Map(rows.map((r) => [r.name, r.id]));
 }
 
-/** Records that a job read these secrets of its owner; callers throttle it, and it never fails the read. */
+/** Callers throttle it; fire-and-forget, so it never fails the read. */
 export function recordSecretsUsed({ workspaceId, userId, ids, now }: SecretOwnerRef & { ids: string[]; now: Date }) {
   db.secret
     .updateMany({ where: { workspaceId, userId, id: { in: ids } }, data: { lastUsedAt: now } })

@@ -15,10 +15,7 @@ export type VerifiedInitData = {
   authDate: Date;
 };
 
-/**
- * Checks a Mini App initData string (signature with TELEGRAM_BOT_TOKEN, age, shape) and returns who signed in.
- * Every failure is the same `invalid_init_data`, so callers learn nothing about which check failed.
- */
+/** Every failure is the same `invalid_init_data`, so callers learn nothing about which check failed. */
 export function verifyInitData(raw: unknown): VerifiedInitData {
   const { telegram, ttl } = getConfig();
   if (!telegram.botToken) throw new AppError("unavailable", "Telegram sign-in is not configured.");
@@ -35,8 +32,7 @@ export function verifyInitData(raw: unknown): VerifiedInitData {
     throw invalid();
   }
 
-  // Read only the fields we need ourselves: the library's full parser insists on fields (e.g. `signature`)
-  // that older Telegram clients do not send, and the HMAC above already covers every pair.
+  // Not the library's parser: it demands fields (`signature`) older clients omit; the HMAC covers every pair.
   const authDate = params.get("auth_date") ?? "";
   const hash = params.get("hash") ?? "";
   if (!/^[0-9]{1,12}$/.test(authDate) || !/^[0-9a-f]{64}$/.test(hash)) throw invalid();

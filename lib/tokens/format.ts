@@ -10,14 +10,12 @@ export function generateToken(kind: TokenKind): string {
   return `gh_${SHORT[kind]}_${randomBytes(32).toString("base64url")}`;
 }
 
-/** The kind a well-formed token claims, or null for anything that is not a Gatehouse token. */
 export function tokenKindOf(token: string): TokenKind | null {
   const m = TOKEN_PATTERN.exec(token);
   if (!m) return null;
   return m[1] === "svc" ? "service" : "job";
 }
 
-/** What the registry stores and looks up: SHA-256 of the whole token. */
 export function hashToken(token: string): Uint8Array<ArrayBuffer> {
   return new Uint8Array(createHash("sha256").update(token, "utf8").digest());
 }

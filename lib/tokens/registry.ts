@@ -1,5 +1,5 @@
-// The bearer-token registry (SPEC §6): tokens exist only as SHA-256 in the database; validity is read from
-// the database on every request, so a revocation holds on the very next request on every instance.
+// Tokens are stored only as SHA-256 and checked in the database on every request, so a revocation holds at once
+// on every instance (SPEC §6).
 import "server-only";
 import type { AuditActor } from "../audit";
 import { appendAuditEvent } from "../audit";
@@ -13,14 +13,13 @@ import { workspaceExists } from "../workspaces/workspace";
 import { generateToken, hashToken, type TokenKind } from "./format";
 import { hashMatches, isTokenLive, liveTokenSql } from "./liveness";
 
-/** How stale `lastUsedAt` may get: it is written at most once per interval, not on every request. */
 export const LAST_USED_RESOLUTION_MS = 60_000;
 
 export function needsTouch(lastUsedAt: Date | null, now: Date): boolean {
   return lastUsedAt === null || now.getTime() - lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS;
 }
 
-/** Records use at most once per LAST_USED_RESOLUTION_MS; never fails the request it belongs to. */
+/** Fire-and-forget: never fails the request it belongs to. */
 export function touchToken(tokenId: string, now: Date) {
   const before = new Date(now.getTime() - LAST_USED_RESOLUTION_MS);
   db.token
@@ -62,7 +61,6 @@ export async function issueServiceToken({
   });
 }
 
-/** A job's first token; part of the job's creation transaction. It expires with the job. */
 export async function insertJobToken(tx: Tx, { workspaceId, jobId, expiresAt }: { workspaceId: string; jobId: string; expiresAt: Date }) {
   const token = generateToken("job");
   const row = await tx.token.create({ data: { kind: "job", workspaceId, jobId, hash: hashToken(token), expiresAt }, select: { id: true } });
@@ -71,7 +69,6 @@ export async function insertJobToken(tx: Tx, { workspaceId, jobId, expiresAt }: 
 
 export type ServicePrincipal = { tokenId: string; workspaceId: string };
 
-/** The registry row of a live token of this kind, or null; the digest is compared in constant time. */
 export async function findLiveToken(tx: Tx, token: string, kind: TokenKind) {
   const hash = hashToken(token);
   const row = await tx.token.findUnique({
@@ -82,7 +79,7 @@ export async function findLiveToken(tx: Tx, token: string, kind: TokenKind) {
   return row;
 }
 
-/** The workspace a live service token speaks for; every failure is the same `invalid_token`. */
+/** Every failure is the same `invalid_token`. */
 export async function authenticateServiceToken(token: string): Promise<ServicePrincipal> {
   const row = await findLiveToken(db, token, "service");
   if (!row) throw new AppError("invalid_token");
@@ -91,10 +88,7 @@ export async function authenticateServiceToken(token: string): Promise<ServicePr
   return { tokenId: row.id, workspaceId: row.workspaceId };
 }
 
-/**
- * Inside the caller's transaction: the service token is still live, and stays so until commit (a revocation
- * waits for it). Without this, a request authenticated just before `token revoke` returned could still act.
- */
+/** FOR SHARE until commit, so a revocation waits: a request authenticated just before it cannot still act. */
 export async function lockLiveServiceToken(tx: Tx, tokenId: string) {
   const rows = await tx.$queryRaw<{ id: string }[]>`
     SELECT id::text AS id FROM tokens
@@ -103,18 +97,16 @@ export async function lockLiveServiceToken(tx: Tx, tokenId: string) {
   if (rows.length !== 1) throw new AppError("invalid_token");
 }
 
-/** A token's registry row (never its hash), for callers that decide what to lock and revoke. */
 export async function findTokenById(tx: Tx, tokenId: string) {
   return tx.token.findUnique({ where: { id: tokenId }, select: { id: true, workspaceId: true, kind: true, jobId: true } });
 }
 
-/** Revokes one service token inside the caller's transaction; true when this call revoked it. */
 export async function revokeServiceToken(tx: Tx, { tokenId, now }: { tokenId: string; now: Date }) {
   const { count } = await tx.token.updateMany({ where: { id: tokenId, kind: "service", revokedAt: null }, data: { revokedAt: now } });
   return count === 1;
 }
 
-/** Revokes every token of a job (two are live during a rotation's grace window), inside the caller's transaction. */
+/** Every token: two are live during a rotation's grace window. */
 export async function revokeJobTokens(tx: Tx, { workspaceId, jobId, now }: { workspaceId: string; jobId: string; now: Date }) {
   await lockJobTokens(tx, { workspaceId, jobId });
   const { count } = await tx.token.updateMany({ where: { workspaceId, jobId, revokedAt: null }, data: { revokedAt: now } });
@@ -123,18 +115,15 @@ export async function revokeJobTokens(tx: Tx, { workspaceId, jobId, now }: { wor
 
 export type RotatedToken = { token: string; expiresAt: Date; previousTokenValidUntil: Date };
 
-/** The job token this bearer holds, if live; read without locks (the caller locks the job, then replaces). */
+/** Read without locks: the caller locks the job, then replaces (lock order). */
 export async function findLiveJobToken(tx: Tx, token: string) {
   const row = await findLiveToken(tx, token, "job");
   if (!row?.jobId) return null;
   return { id: row.id, jobId: row.jobId, workspaceId: row.workspaceId, expiresAt: row.expiresAt, rotated: row.graceUntil !== null };
 }
 
-/**
- * Replaces a live, never-rotated job token with a new one that expires when the old one did (rotation never
- * extends the job). The old token keeps working for the grace period, then stops. The conditional update
- * makes concurrent rotations race-free: exactly one wins; the losers roll back their new token.
- */
+// Rotation never extends a job: the new token expires with the old. The conditional update lets exactly one
+// concurrent rotation win; the losers roll back their new token.
 export async function replaceJobToken(
   tx: Tx,
   old: { id: string; jobId: string; workspaceId: string; expiresAt: Date },
@@ -147,7 +136,6 @@ export async function replaceJobToken(
     data: { kind: "job", workspaceId: old.workspaceId, jobId: old.jobId, hash: hashToken(fresh), expiresAt: old.expiresAt },
     select: { id: true },
   });
-  // Never past the token's own expiry: rotation must not lengthen anything.
   const graceUntil = new Date(Math.min(now.getTime() + graceMs, old.expiresAt.getTime()));
   const { count } = await tx.token.updateMany({
     where: { id: old.id, graceUntil: null, revokedAt: null, expiresAt: { gt: now } },
