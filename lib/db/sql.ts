@@ -1,5 +1,6 @@
 import "server-only";
 import type pg from "pg";
+import { z } from "zod";
 import { dbPool, reportQuery } from "./client";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -8,6 +9,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export function isUuid(value: unknown): value is string {
   return typeof value === "string" && UUID.test(value);
 }
+
+/** `isUuid` for records read back from Redis. */
+export const uuidSchema = z.string().refine(isUuid, "must be a lower-case uuid");
 
 export type SqlConnection = {
   /** Several statements in one round trip (simple protocol: no parameters); one result per statement. */

@@ -3,11 +3,12 @@ import { z } from "zod";
 import { generateOpaqueId, isOpaqueId, sha256Hex } from "../crypto/opaque";
 import { redis } from "../redis/client";
 import { redisKeys } from "../redis/keys";
+import { uuidSchema } from "../db/sql";
 
 /** How long a person has to finish signing in at the identity provider after pressing Continue. */
 export const PENDING_TTL_SECONDS = 600;
 
-const pendingRecord = z.object({ workspaceId: z.string().uuid(), userId: z.string().uuid(), link: z.string(), createdAt: z.number() });
+const pendingRecord = z.object({ workspaceId: uuidSchema, userId: uuidSchema, link: z.string(), createdAt: z.number() });
 export type PendingIdentity = z.infer<typeof pendingRecord>;
 
 /** Short-lived server-side state between a consumed link and the identity provider's callback. */

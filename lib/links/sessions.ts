@@ -7,13 +7,14 @@ import { AppError } from "../errors";
 import { getMembership } from "../members/membership";
 import { redis } from "../redis/client";
 import { redisKeys } from "../redis/keys";
+import { uuidSchema } from "../db/sql";
 
 export const LINK_PURPOSES = ["settings"] as const;
 export type LinkPurpose = (typeof LINK_PURPOSES)[number];
 
 const linkRecord = z.object({
-  workspaceId: z.string().uuid(),
-  userId: z.string().uuid(),
+  workspaceId: uuidSchema,
+  userId: uuidSchema,
   purpose: z.enum(LINK_PURPOSES),
   context: z.record(z.string(), z.string()).default({}),
   createdAt: z.string(),

@@ -6,10 +6,11 @@ import { generateOpaqueId, isOpaqueId, sha256Hex } from "../crypto/opaque";
 import { getMembership } from "../members/membership";
 import { redis } from "../redis/client";
 import { redisKeys } from "../redis/keys";
+import { uuidSchema } from "../db/sql";
 
 const sessionRecord = z.object({
-  workspaceId: z.string().uuid(),
-  userId: z.string().uuid(),
+  workspaceId: uuidSchema,
+  userId: uuidSchema,
   method: z.enum(["link", "oauth", "telegram"]),
   createdAt: z.number(),
   lastSeenAt: z.number(),
