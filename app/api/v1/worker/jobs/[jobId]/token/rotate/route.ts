@@ -1,4 +1,5 @@
 // POST /api/v1/worker/jobs/{jobId}/token/rotate — a new job token; the old one works for the grace period.
+import type { RotatedTokenResponse } from "@/lib/api/v1-schemas";
 import { withJobToken } from "@/lib/auth/job-token";
 import { json, otherMethods } from "@/lib/http/respond";
 import { rotateJobToken } from "@/lib/jobs/job-tokens";
@@ -9,7 +10,7 @@ export const POST = withJobToken(async (_req, { token, params, ip }) => {
     token: rotated.token,
     expiresAt: rotated.expiresAt.toISOString(),
     previousTokenValidUntil: rotated.previousTokenValidUntil.toISOString(),
-  });
+  } satisfies RotatedTokenResponse);
 });
 
 export const { GET, HEAD, PUT, PATCH, DELETE } = otherMethods("POST");

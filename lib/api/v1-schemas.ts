@@ -1,0 +1,75 @@
+// The /api/v1 bodies as zod schemas: the handlers parse requests with them, and the OpenAPI document
+// (./openapi.ts) publishes them, so the two cannot drift apart.
+import { z } from "zod";
+import type { ErrorCode } from "../errors";
+import type { Credential } from "../jobs/credentials-decide";
+import type { JobView } from "../jobs/lifecycle";
+
+const id = z.string().min(1).max(128);
+
+/** POST /api/v1/jobs. The platform id is checked further by parsePlatformIdentity, the grants by createJob. */
+export const createJobRequest = z.strictObject({
+  user: z.strictObject({
+    platform: z.string().max(32).describe('"telegram" or "slack"'),
+    id: z.string().max(64).describe('A Telegram user id, or "<team id>:<user id>" on Slack'),
+  }),
+  delivery: z
+    .strictObject({ platform: z.enum(["telegram", "slack"]), chatId: id, threadId: id.optional() })
+    .optional(),
+  grants: z
+    .array(z.strictObject({ secret: z.string().max(128), envVar: z.string().max(256) }))
+    .max(100)
+    .optional()
+    .describe("At most 20 (more is 422 invalid_grants); envVar must match ^[A-Z_][A-Z0-9_]{0,127}$ and not be denylisted"),
+  ttlSeconds: z.number().int().min(60).max(86400).optional().describe("Defaults to JOB_TOKEN_TTL_SECONDS"),
+});
+
+const instant = z.iso.datetime();
+const jobToken = z.string().regex(/^gh_job_[A-Za-z0-9_-]{43}$/);
+
+export const createdJobResponse = z.strictObject({
+  jobId: z.uuid(),
+  token: jobToken.describe("The job token, shown only here; it expires with the job"),
+  expiresAt: instant,
+});
+
+export const jobResponse = z.strictObject({
+  jobId: z.uuid(),
+  status: z.enum(["running", "completed", "expired"]),
+  ownerUserId: z.uuid(),
+  createdAt: instant,
+  expiresAt: instant,
+  endedAt: instant.nullable(),
+  delivery: z.strictObject({ platform: z.string(), chatId: z.string(), threadId: z.string().nullable() }).nullable(),
+  grants: z.array(z.strictObject({ secret: z.string(), envVar: z.string() })),
+});
+
+export const credentialsResponse = z.array(z.strictObject({ env_var: z.string(), value: z.string() })).min(1);
+
+export const rotatedTokenResponse = z.strictObject({
+  token: jobToken,
+  expiresAt: instant.describe("The job's expiry: rotation never extends it"),
+  previousTokenValidUntil: instant.describe("The old token works until then (TOKEN_ROTATION_GRACE_SECONDS)"),
+});
+
+export const openApiDocumentResponse = z.looseObject({
+  openapi: z.literal("3.1.0"),
+  info: z.looseObject({ title: z.string(), version: z.string() }),
+  paths: z.record(z.string(), z.record(z.string(), z.unknown())),
+});
+
+/** SPEC §10's one error shape; `codes` narrows `code` to what one response can carry. */
+export function errorBody(codes: readonly [ErrorCode, ...ErrorCode[]]) {
+  return z.strictObject({
+    error: z.strictObject({ code: z.enum(codes), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }),
+  });
+}
+
+export type CreatedJobResponse = z.output<typeof createdJobResponse>;
+export type RotatedTokenResponse = z.output<typeof rotatedTokenResponse>;
+
+// What lib/jobs returns as is must be exactly what the schemas above document.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+type _JobMatches = Assert<Same<z.output<typeof jobResponse>, JobView>>;
+type _CredentialMatches = Assert<Same<z.output<typeof credentialsResponse>[number], Credential>>;
