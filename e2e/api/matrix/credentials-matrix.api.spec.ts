@@ -6,7 +6,7 @@
 // requests are fired in beforeAll, concurrently: first every read-only cell, then every cell that writes (each
 // writing cell has its own job or secret name, so no two cells interfere); the tests below judge the answers.
 import type { PlaywrightWorkerArgs } from "@playwright/test";
-import { randomTelegramId } from "./cli";
+import { randomTelegramId } from "../../helpers/cli";
 import {
   addMemberAsync,
   API,
@@ -47,8 +47,8 @@ import {
   type CreatedJob,
   type Grant,
   type WorkspaceCounts,
-} from "./api-seed";
-import { expect, randomIp, sha256, test, withRedis } from "./fixtures";
+} from "../../helpers/api-seed";
+import { expect, randomIp, sha256, test, withRedis } from "../../helpers/fixtures";
 
 // One worker seeds once and runs the cells in order (a failure restarts the worker, which seeds afresh).
 test.describe.configure({ mode: "default" });
