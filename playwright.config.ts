@@ -1,5 +1,5 @@
 import { defineConfig } from "@playwright/test";
-import { E2E_BASE_URL, E2E_ENV, E2E_PLAIN_BASE_URL, E2E_PLAIN_ENV, E2E_PLAIN_PORT } from "./e2e/env";
+import { E2E_BASE_URL, E2E_ENV, E2E_PLAIN_BASE_URL, E2E_PLAIN_ENV, E2E_PLAIN_PORT } from "./e2e/helpers/env";
 
 const chromiumArgs = [
   "--no-sandbox",

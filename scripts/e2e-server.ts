@@ -1,7 +1,7 @@
 // The server Playwright tests run against: a fresh e2e database, the development OIDC provider, and the
-// production build (`next start`) with the environment of e2e/env.ts.
+// production build (`next start`) with the environment of e2e/helpers/env.ts.
 import { spawn } from "node:child_process";
-import { E2E_ENV, E2E_OIDC_PORT, E2E_PORT, E2E_BASE_URL } from "../e2e/env";
+import { E2E_ENV, E2E_OIDC_PORT, E2E_PORT, E2E_BASE_URL } from "../e2e/helpers/env";
 import { startDevOidcProvider } from "./dev-oidc";
 import { recreateTestDatabase } from "./lib/migrate";
 

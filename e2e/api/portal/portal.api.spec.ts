@@ -1,8 +1,8 @@
 // Portal sessions over HTTP: timeouts, sign-out of others, member removal, same-origin checks, headers.
 import type { APIRequestContext, PlaywrightWorkerArgs } from "@playwright/test";
-import { createWorkspace, gatehouse } from "./cli";
-import { E2E_BASE_URL, E2E_PLAIN_BASE_URL } from "./env";
-import { expect, randomIp, settingsLinkId, sha256, test, withRedis } from "./fixtures";
+import { createWorkspace, gatehouse } from "../../helpers/cli";
+import { E2E_BASE_URL, E2E_PLAIN_BASE_URL } from "../../helpers/env";
+import { expect, randomIp, settingsLinkId, sha256, test, withRedis } from "../../helpers/fixtures";
 
 test.use({ baseURL: E2E_PLAIN_BASE_URL });
 const ORIGIN = { Origin: E2E_PLAIN_BASE_URL };

@@ -2,10 +2,10 @@
 // limits, and one user's secrets never reachable by another.
 import type { APIRequestContext, APIResponse } from "@playwright/test";
 import { randomBytes } from "node:crypto";
-import { createWorkspace, gatehouse, randomTelegramId } from "./cli";
-import { E2E_PLAIN_BASE_URL } from "./env";
-import { expect, test } from "./fixtures";
-import { fetchCredentials, portalClient, SAME_ORIGIN, startJob, type Member } from "./portal-session";
+import { createWorkspace, gatehouse, randomTelegramId } from "../../helpers/cli";
+import { E2E_PLAIN_BASE_URL } from "../../helpers/env";
+import { expect, test } from "../../helpers/fixtures";
+import { fetchCredentials, portalClient, SAME_ORIGIN, startJob, type Member } from "../../helpers/portal-session";
 
 test.use({ baseURL: E2E_PLAIN_BASE_URL });
 

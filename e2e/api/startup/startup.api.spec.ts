@@ -4,9 +4,9 @@ import { spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { expect, test } from "@playwright/test";
 import pg from "pg";
-import { seal } from "../lib/crypto/secret-box";
-import { createWorkspace } from "./cli";
-import { E2E_ENV } from "./env";
+import { seal } from "../../../lib/crypto/secret-box";
+import { createWorkspace } from "../../helpers/cli";
+import { E2E_ENV } from "../../helpers/env";
 
 function startWith(env: Record<string, string>, port = 3197) {
   return new Promise<{ code: number | null; output: string }>((resolve) => {

@@ -1,11 +1,11 @@
 // A person managing their secrets and their agents' access in the portal, by mouse and by keyboard.
 import type { Page } from "@playwright/test";
 import { randomBytes } from "node:crypto";
-import { createWorkspace } from "./cli";
-import { E2E_PLAIN_BASE_URL } from "./env";
-import { expect, test } from "./fixtures";
-import { fetchCredentials, openPortal, startJob, type Member } from "./portal-session";
-import { snap } from "./screenshots";
+import { createWorkspace } from "../../helpers/cli";
+import { E2E_PLAIN_BASE_URL } from "../../helpers/env";
+import { expect, test } from "../../helpers/fixtures";
+import { fetchCredentials, openPortal, startJob, type Member } from "../../helpers/portal-session";
+import { snap } from "../../helpers/screenshots";
 
 const secretName = (prefix: string) => `${prefix}-${randomBytes(3).toString("hex")}`;
 const secretValue = () => `sk-live-${randomBytes(18).toString("hex")}`;

@@ -2,8 +2,8 @@
 import { randomInt } from "node:crypto";
 import { sign } from "@tma.js/init-data-node";
 import { expect, test, type APIRequestContext } from "@playwright/test";
-import { createWorkspace, randomTelegramId } from "./cli";
-import { E2E_BASE_URL, E2E_TELEGRAM_BOT_TOKEN } from "./env";
+import { createWorkspace, randomTelegramId } from "../../helpers/cli";
+import { E2E_BASE_URL, E2E_TELEGRAM_BOT_TOKEN } from "../../helpers/env";
 
 const INVALID = { error: { code: "invalid_init_data", message: "The Telegram sign-in data is invalid, stale or was already used." } };
 const NOT_A_MEMBER = {

@@ -2,9 +2,9 @@
 import { randomInt } from "node:crypto";
 import { sign } from "@tma.js/init-data-node";
 import { expect, test, type Page } from "@playwright/test";
-import { gatehouse, randomName, randomTelegramId } from "./cli";
-import { E2E_BASE_URL, E2E_TELEGRAM_BOT_TOKEN } from "./env";
-import { snap } from "./screenshots";
+import { gatehouse, randomName, randomTelegramId } from "../../helpers/cli";
+import { E2E_BASE_URL, E2E_TELEGRAM_BOT_TOKEN } from "../../helpers/env";
+import { snap } from "../../helpers/screenshots";
 
 function workspace(name: string, ownerTelegramId: string) {
   return gatehouse<{ workspaceId: string; ownerUserId: string }>(

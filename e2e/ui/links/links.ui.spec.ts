@@ -1,9 +1,9 @@
 // A person opening settings links in a browser: straight into the portal, and through the identity provider.
 import type { Page, TestInfo } from "@playwright/test";
-import { createWorkspace, gatehouse, randomName, randomTelegramId } from "./cli";
-import { E2E_BASE_URL, E2E_PLAIN_BASE_URL } from "./env";
-import { expect, settingsLinkId, test } from "./fixtures";
-import { snap } from "./screenshots";
+import { createWorkspace, gatehouse, randomName, randomTelegramId } from "../../helpers/cli";
+import { E2E_BASE_URL, E2E_PLAIN_BASE_URL } from "../../helpers/env";
+import { expect, settingsLinkId, test } from "../../helpers/fixtures";
+import { snap } from "../../helpers/screenshots";
 
 test("open a link → interstitial → Continue → portal; reloading the link shows the 410 page", async ({ page }, testInfo) => {
   const ws = createWorkspace("Priya Portal");

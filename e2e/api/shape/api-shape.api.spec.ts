@@ -1,8 +1,8 @@
 // The API's edges answer in its one JSON error shape: methods a route does not serve (405 with Allow),
 // paths no route serves (404), and HEAD on credentials, which must not read or audit anything.
-import { API, bearer, sql, startJob } from "./api-seed";
-import { createWorkspace, gatehouse } from "./cli";
-import { expect, test } from "./fixtures";
+import { API, bearer, sql, startJob } from "../../helpers/api-seed";
+import { createWorkspace, gatehouse } from "../../helpers/cli";
+import { expect, test } from "../../helpers/fixtures";
 
 const METHOD_NOT_ALLOWED = { error: { code: "method_not_allowed", message: "Method not allowed." } };
 

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { snap } from "./screenshots";
+import { snap } from "../../helpers/screenshots";
 
 test("the home page renders and links to the README's next steps", async ({ page }, testInfo) => {
   await page.goto("/");

@@ -1,8 +1,8 @@
 // Settings links over HTTP against the server without an identity provider (links open straight in).
 import type { APIRequestContext } from "@playwright/test";
-import { createWorkspace, gatehouse } from "./cli";
-import { E2E_PLAIN_BASE_URL } from "./env";
-import { expect, randomIp, settingsLinkId, sha256, test, withRedis } from "./fixtures";
+import { createWorkspace, gatehouse } from "../../helpers/cli";
+import { E2E_PLAIN_BASE_URL } from "../../helpers/env";
+import { expect, randomIp, settingsLinkId, sha256, test, withRedis } from "../../helpers/fixtures";
 
 test.use({ baseURL: E2E_PLAIN_BASE_URL });
 const ORIGIN = { Origin: E2E_PLAIN_BASE_URL };

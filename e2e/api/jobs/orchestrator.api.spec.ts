@@ -1,6 +1,6 @@
 // Orchestrator and worker APIs over HTTP (SPEC §6, §10): bad input gets a clear answer and changes nothing,
 // tokens of the wrong kind are refused, and rotation and completion keep their promises.
-import { randomTelegramId } from "./cli";
+import { randomTelegramId } from "../../helpers/cli";
 import {
   addMemberAsync,
   answer,
@@ -29,8 +29,8 @@ import {
   workspaceCounts,
   type Answer,
   type Grant,
-} from "./api-seed";
-import { expect, test } from "./fixtures";
+} from "../../helpers/api-seed";
+import { expect, test } from "../../helpers/fixtures";
 
 // One worker seeds once; the tests run in order, so the "nothing was created" counts see only their own calls.
 test.describe.configure({ mode: "default" });
