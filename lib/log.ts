@@ -6,7 +6,7 @@ const SENSITIVE_KEY =
   /authorization|cookie|token|secret|password|passwd|api[-_]?key|initdata|ciphertext|session[-_]?id|link[-_]?id|code[-_]?verifier|nonce|master[-_]?keys?|auth(?:orization)?[-_]?code|^value$|^s$|^state$|^hash$|^key$/i;
 const SENSITIVE_VALUES: Array<[RegExp, string]> = [
   [/\bgh_(?:svc|job)_[A-Za-z0-9_-]{20,}/g, "[redacted]"],
-  [/\b((?:s|session|gh_session|__Host-gh_session|gh_pending)(?:=|%3D))[A-Za-z0-9_%-]{20,}/gi, "$1[redacted]"],
+  [/\b((?:s|session|gh_session|__Host-gh_session|gh_pending|__Host-gh_pending)(?:=|%3D))[A-Za-z0-9_%-]{20,}/gi, "$1[redacted]"],
   [/(\b[a-z][a-z0-9+.-]*:\/\/[^:/?#\s@]*:)[^@/?#\s]+@/gi, "$1[redacted]@"],
   [/\/bot\d+:[A-Za-z0-9_-]+/g, "/bot[redacted]"],
   [/(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g, "[redacted]"],

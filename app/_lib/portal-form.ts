@@ -8,7 +8,7 @@ import { assertSameOrigin, clientIp } from "@/lib/http/request";
 import { withErrorPage } from "./error-page";
 
 /** Where to go next, and optionally a cookie to set on the way (sign-out clears the session cookie). */
-type Next = string | { location: string; setCookie: string };
+type Next = string | { location: string; setCookies: string[] };
 type Handler = (args: { form: URLSearchParams; portal: PortalContext; ip: string; cookie: string }) => Promise<Next>;
 
 type Options = {
@@ -23,7 +23,7 @@ type Options = {
 
 const seeOther = (next: Next) => {
   const headers = new Headers({ Location: typeof next === "string" ? next : next.location, "Cache-Control": "no-store" });
-  if (typeof next !== "string") headers.append("Set-Cookie", next.setCookie);
+  if (typeof next !== "string") for (const cookie of next.setCookies) headers.append("Set-Cookie", cookie);
   return new Response(null, { status: 303, headers });
 };
 

@@ -26,3 +26,30 @@ describe("portal cookie", () => {
     expect(serializePortalCookie("v", 60, { embedded: true })).toBe("__Host-gh_session=v; Path=/; HttpOnly; SameSite=None; Partitioned; Max-Age=60; Secure");
   });
 });
+
+describe("cookie reading and the pending cookie", () => {
+  it("treats a name sent twice as absent, whatever the order", async () => {
+    const { portalCookie, pendingCookie } = await cookieModule("http://localhost:3000");
+    const h = (cookie: string) => new Headers({ cookie });
+    expect(portalCookie.read(h("a=1; gh_session=x; b=2"))).toBe("x");
+    expect(portalCookie.read(h("gh_session=x; gh_session=y"))).toBeUndefined();
+    expect(pendingCookie.read(h("gh_pending=planted; gh_pending=own"))).toBeUndefined();
+    expect(pendingCookie.read(h("gh_pending=own"))).toBe("own");
+  });
+
+  it("is __Host-gh_pending on https, so no sibling domain can plant or shadow it", async () => {
+    const { pendingCookie } = await cookieModule("https://gate.example.com");
+    expect(pendingCookie.serialize("p", 600)).toBe("__Host-gh_pending=p; Path=/; HttpOnly; SameSite=Lax; Max-Age=600; Secure");
+    expect(pendingCookie.clear()).toBe("__Host-gh_pending=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Secure");
+  });
+
+  it("clears both the Lax and the partitioned (Mini App) portal cookie on https", async () => {
+    const { portalCookie } = await cookieModule("https://gate.example.com");
+    expect(portalCookie.clear()).toEqual([
+      "__Host-gh_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Secure",
+      "__Host-gh_session=; Path=/; HttpOnly; SameSite=None; Partitioned; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Secure",
+    ]);
+    const { portalCookie: plain } = await cookieModule("http://localhost:3000");
+    expect(plain.clear()).toEqual(["gh_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"]);
+  });
+});

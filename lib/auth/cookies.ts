@@ -2,10 +2,9 @@ import "server-only";
 import { getConfig } from "../config";
 import { readCookie, serializeCookie, type CookieAttributes } from "../http/cookies";
 
-/** `__Host-` requires Secure, so plain-http development gets a plain name. */
-function portalName() {
-  return getConfig().secureCookies ? "__Host-gh_session" : "gh_session";
-}
+// `__Host-` (Secure, Path=/, no Domain: no sibling domain can plant or shadow it) requires https, so
+// plain-http development gets the plain names.
+const hostOnly = (name: string) => (getConfig().secureCookies ? `__Host-${name}` : name);
 
 // `embedded`: Telegram Web shows the Mini App in a cross-site iframe, where Lax cookies are never stored; there the
 // cookie is SameSite=None; Partitioned (https only). State changes still need our own origin.
@@ -14,20 +13,25 @@ function portalAttributes(maxAge: number, { embedded = false } = {}): CookieAttr
   return { path: "/", maxAge, secure, sameSite: embedded && secure ? "None; Partitioned" : "Lax" };
 }
 
+const portalName = () => hostOnly("gh_session");
+
 export const portalCookie = {
   name: portalName,
   read: (headers: Headers) => readCookie(headers, portalName()),
   serialize: (value: string, maxAge: number, opts: { embedded?: boolean } = {}) => serializeCookie(portalName(), value, portalAttributes(maxAge, opts)),
-  clear: () => serializeCookie(portalName(), "", portalAttributes(0)),
+  /** Both variants: a partitioned (Mini App) cookie is only removed by a partitioned Set-Cookie. */
+  clear: (): string[] => {
+    const plain = serializeCookie(portalName(), "", portalAttributes(0));
+    return getConfig().secureCookies ? [plain, serializeCookie(portalName(), "", portalAttributes(0, { embedded: true }))] : [plain];
+  },
 };
 
-// Only the identity callback under /settings needs it; a plain name, since __Host- requires Path=/.
-const PENDING_NAME = "gh_pending";
-const pendingAttributes = (maxAge: number): CookieAttributes => ({ path: "/settings", maxAge, secure: getConfig().secureCookies, sameSite: "Lax" });
+const pendingName = () => hostOnly("gh_pending");
+const pendingAttributes = (maxAge: number): CookieAttributes => ({ path: "/", maxAge, secure: getConfig().secureCookies, sameSite: "Lax" });
 
 export const pendingCookie = {
-  name: PENDING_NAME,
-  read: (headers: Headers) => readCookie(headers, PENDING_NAME),
-  serialize: (value: string, maxAge: number) => serializeCookie(PENDING_NAME, value, pendingAttributes(maxAge)),
-  clear: () => serializeCookie(PENDING_NAME, "", pendingAttributes(0)),
+  name: pendingName,
+  read: (headers: Headers) => readCookie(headers, pendingName()),
+  serialize: (value: string, maxAge: number) => serializeCookie(pendingName(), value, pendingAttributes(maxAge)),
+  clear: () => serializeCookie(pendingName(), "", pendingAttributes(0)),
 };

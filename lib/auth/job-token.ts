@@ -1,19 +1,31 @@
 import "server-only";
 import { AppError } from "../errors";
 import { clientIp } from "../http/request";
+import { CREDENTIALS_DENIED_MESSAGE } from "../jobs/credentials-serve";
 import { findJobPrincipal, type JobPrincipal } from "../jobs/principal";
 import { budgetedBearer } from "./bearer";
 import { stringParams, withJsonErrors, type Params } from "./wrap";
 
 export type { JobPrincipal };
 
-/** Whether the job may still act (running) is the handler's call: the spec answers that with 403. */
-export function withJobToken(handler: (req: Request, ctx: { job: JobPrincipal; token: string; params: Params; ip: string }) => Promise<Response>) {
+type JobTokenOptions = {
+  /** The path segment naming the job (it must be the token's own job), or null for routes without one. */
+  jobParam: "jobId" | null;
+  /** A job that is not running gets the one 403 of the credentials path (SPEC §6, §7). */
+  requireRunning: boolean;
+};
+
+/** Worker and gateway API: a live job token, resolved to its job. */
+export function withJobToken(
+  { jobParam, requireRunning }: JobTokenOptions,
+  handler: (req: Request, ctx: { job: JobPrincipal; token: string; params: Params; ip: string }) => Promise<Response>,
+) {
   return withJsonErrors(async (req, ctx) => {
     const token = await budgetedBearer(req.headers, "job");
     const job = await findJobPrincipal(token);
     const params = await stringParams(ctx);
-    if (!job || (params.jobId !== undefined && params.jobId !== job.jobId)) throw new AppError("invalid_token");
+    if (!job || (jobParam !== null && params[jobParam] !== job.jobId)) throw new AppError("invalid_token");
+    if (requireRunning && job.status !== "running") throw new AppError("forbidden", CREDENTIALS_DENIED_MESSAGE);
     return handler(req, { job, token, params, ip: clientIp(req.headers) });
   }, { bearer: true });
 }

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
+import { sha256Hex } from "../crypto/opaque";
 import { closeLazyClients } from "../lazy";
 import { redis } from "./client";
 import { redisKeys } from "./keys";
@@ -13,7 +14,7 @@ describe("redis lock", () => {
     const n = name();
     const locks = await Promise.all(Array.from({ length: 50 }, () => tryLock(n, 300)));
     expect(locks.filter(Boolean)).toHaveLength(1);
-    expect(await redis.pttl(redisKeys.lock(n))).toBeGreaterThan(0);
+    expect(await redis.pttl(redisKeys.lock(sha256Hex(n)))).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, 400));
     expect(await tryLock(n, 1000)).not.toBeNull();
   });
@@ -25,9 +26,9 @@ describe("redis lock", () => {
     const second = (await tryLock(n, 5000))!;
     expect(second).not.toBeNull();
     expect(await first.release()).toBe(false);
-    expect(await redis.get(redisKeys.lock(n))).toBe(second.owner);
+    expect(await redis.get(redisKeys.lock(sha256Hex(n)))).toBe(second.owner);
     expect(await second.release()).toBe(true);
-    expect(await redis.exists(redisKeys.lock(n))).toBe(0);
+    expect(await redis.exists(redisKeys.lock(sha256Hex(n)))).toBe(0);
   });
 
   it("runs concurrent withLock callers one at a time (single flight), and gives up at its wait deadline", async () => {

@@ -1,7 +1,9 @@
-// Released only by its owner (compare-and-delete), expiring by itself if the owner dies. Keys live in their own
-// hash slot, so this works on Redis Cluster.
+// Released only by its owner (compare-and-delete), expiring by itself if the owner dies. The locked work must end
+// well within ttlMs, and the writes it guards should still check a version: a lease can be lost (expiry, failover).
+// One key per lock, in its own hash slot, so it works on Redis Cluster.
 import "server-only";
 import { randomBytes } from "node:crypto";
+import { sha256Hex } from "../crypto/opaque";
 import { redis } from "./client";
 import { redisKeys } from "./keys";
 
@@ -13,7 +15,7 @@ export type RedisLock = { key: string; owner: string; release: () => Promise<boo
 
 /** Redis errors propagate (→ 503). */
 export async function tryLock(name: string, ttlMs: number): Promise<RedisLock | null> {
-  const key = redisKeys.lock(name);
+  const key = redisKeys.lock(sha256Hex(name));
   const owner = randomBytes(16).toString("base64url");
   if ((await redis.set(key, owner, "PX", Math.max(1, Math.ceil(ttlMs)), "NX")) !== "OK") return null;
   return { key, owner, release: async () => (await redis.eval(RELEASE, 1, key, owner)) === 1 };

@@ -8,6 +8,7 @@ export function isTokenLive(t: TokenState, now: Date): boolean {
 }
 
 export function liveTokenSql(alias: string): string {
+  if (!/^[a-z_]+$/.test(alias)) throw new Error("liveTokenSql: the alias must be a plain identifier");
   return `${alias}.revoked_at IS NULL AND ${alias}.expires_at > now() AND (${alias}.grace_until IS NULL OR ${alias}.grace_until > now())`;
 }
 

@@ -5,5 +5,5 @@ import { withPortalForm } from "../../_lib/portal-form";
 
 export const POST = withPortalForm(async ({ cookie }) => {
   await endPortalSessionById(cookie);
-  return { location: "/settings", setCookie: portalCookie.clear() };
+  return { location: "/settings", setCookies: portalCookie.clear() };
 });

@@ -4,7 +4,8 @@ import { withJobToken } from "@/lib/auth/job-token";
 import { json, otherMethods } from "@/lib/http/respond";
 import { rotateJobToken } from "@/lib/jobs/job-tokens";
 
-export const POST = withJobToken(async (_req, { token, params, ip }) => {
+// Rotation re-checks the job in its own locked transaction (401 when it is not running).
+export const POST = withJobToken({ jobParam: "jobId", requireRunning: false }, async (_req, { token, params, ip }) => {
   const rotated = await rotateJobToken({ token, jobId: params.jobId ?? "", ip });
   return json({
     token: rotated.token,
