@@ -1,20 +1,9 @@
 // Sessions re-check membership on every request anyway; ending them here makes removal immediate and visible (SPEC §4, §13).
 import "server-only";
-import type { AuditActor } from "../audit";
-import { deleteMembership } from "../members/membership";
+import { deleteMembership, type MembershipChange } from "../members/membership";
 import { revokeOtherPortalSessions } from "../portal/sessions";
 
-export async function removeMember({
-  workspaceId,
-  userId,
-  actor,
-  ip,
-}: {
-  workspaceId: string;
-  userId: string;
-  actor: AuditActor;
-  ip?: string | null;
-}): Promise<{ removed: true }> {
+export async function removeMember({ workspaceId, userId, actor, ip }: MembershipChange): Promise<{ removed: true }> {
   await deleteMembership({ workspaceId, userId, actor, ip });
   await revokeOtherPortalSessions({ workspaceId, userId, actor, ip, reason: "membership_removed" });
   return { removed: true };

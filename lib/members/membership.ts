@@ -58,18 +58,10 @@ export async function addMember({
   });
 }
 
+export type MembershipChange = { workspaceId: string; userId: string; actor: AuditActor; ip?: string | null };
+
 /** Ending what it leaves behind (sessions, jobs) is the removal flow's job. */
-export async function deleteMembership({
-  workspaceId,
-  userId,
-  actor,
-  ip,
-}: {
-  workspaceId: string;
-  userId: string;
-  actor: AuditActor;
-  ip?: string | null;
-}): Promise<void> {
+export async function deleteMembership({ workspaceId, userId, actor, ip }: MembershipChange): Promise<void> {
   await transactWithRetry(async (tx) => {
     await lockWorkspace(tx, workspaceId);
     const membership = await tx.membership.findUnique({ where: { workspaceId_userId: { workspaceId, userId } }, select: { role: true } });
