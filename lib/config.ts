@@ -247,11 +247,6 @@ export function isTestRun(): boolean {
   return process.env.NODE_ENV === "test";
 }
 
-/** Next runs instrumentation in the Edge runtime too, where start-up checks cannot run. */
-export function isNodeRuntime(): boolean {
-  return process.env.NEXT_RUNTIME === "nodejs";
-}
-
 /** next-auth builds redirect_uri and callbacks from AUTH_URL: pin it to the public URL, not the Host header. */
 export function pinAuthUrl(publicUrl: string) {
   process.env.AUTH_URL = `${publicUrl}/api/auth`;

@@ -3,14 +3,14 @@ import { afterAll, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
 import { closeLazyClients } from "@/lib/lazy";
 import { randomName, randomTelegramId } from "@/test/factories";
-import { runScript } from "@/test/run-script";
+import { runCli } from "@/test/run-script";
 
 afterAll(closeLazyClients);
 
 type CliJson = { workspaceId: string; ownerUserId: string; userId: string; url: string; expiresAt: string; error: { code: string; message: string }; [key: string]: unknown };
 
 async function cli(...args: string[]) {
-  const r = await runScript("scripts/gatehouse.ts", [...args, "--json"]);
+  const r = await runCli([...args, "--json"]);
   const lines = r.stdout.trim().split("\n");
   expect(lines, `stdout must be exactly one JSON line:\n${r.stdout}\n${r.stderr}`).toHaveLength(1);
   return { code: r.code, json: JSON.parse(lines[0]!) as CliJson, stderr: r.stderr };

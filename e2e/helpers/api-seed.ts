@@ -55,7 +55,7 @@ export function gatehouseAsync<T = Record<string, unknown>>(...args: string[]): 
   return cliSlot(
     () =>
       new Promise<T>((resolve, reject) => {
-        const child = spawn("npx", ["tsx", "--conditions=react-server", "scripts/gatehouse.ts", ...args, "--json"], {
+        const child = spawn(process.execPath, ["scripts/cli.mjs", ...args, "--json"], {
           env: { ...process.env, ...E2E_ENV },
           stdio: ["ignore", "pipe", "pipe"],
         });

@@ -4,7 +4,7 @@ import { randomBytes, randomInt } from "node:crypto";
 import { E2E_ENV } from "./env";
 
 export function gatehouse<T = Record<string, unknown>>(...args: string[]): T {
-  const r = spawnSync("npx", ["tsx", "--conditions=react-server", "scripts/gatehouse.ts", ...args, "--json"], {
+  const r = spawnSync(process.execPath, ["scripts/cli.mjs", ...args, "--json"], {
     env: { ...process.env, ...E2E_ENV },
     encoding: "utf8",
   });
