@@ -29,6 +29,8 @@ export default defineConfig({
     {
       name: "ui",
       testMatch: /.*\.ui\.spec\.ts$/,
+      // A journey of a dozen browser steps takes ~15 s alone and up to ~28 s beside the other worker on 2 cores.
+      timeout: 60_000,
       use: {
         browserName: "chromium",
         launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: chromiumArgs },
