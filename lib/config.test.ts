@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, parseConfig } from "./config";
 
 const KEY = Buffer.alloc(32, 1).toString("base64");
-const prod = { NODE_ENV: "production", AUTH_SECRET: "x".repeat(40), GATEHOUSE_MASTER_KEYS: `k1:${KEY}` };
+const prod = { NODE_ENV: "production", AUTH_SECRET: "x".repeat(40), GATEHOUSE_MASTER_KEYS: `k1:${KEY}`, TRUST_PROXY_HOPS: "1" };
 
 function problems(env: Record<string, string | undefined>): string[] {
   try {
@@ -48,6 +48,12 @@ describe("parseConfig", () => {
     expect(found).toMatch(/^GATEHOUSE_MASTER_KEYS: is required/m);
   });
 
+  it("names every missing production variable at once, also next to other bad values", () => {
+    const all = problems({ NODE_ENV: "production", PORT: "http" }).join("\n");
+    for (const name of ["AUTH_SECRET", "GATEHOUSE_MASTER_KEYS", "TRUST_PROXY_HOPS", "PORT"]) expect(all).toMatch(new RegExp(`^${name}: `, "m"));
+    expect(parseConfig({ ...prod, TRUST_PROXY_HOPS: "0" }).trustProxyHops).toBe(0);
+  });
+
   it("requires an https public URL in production unless it is loopback", () => {
     expect(problems({ ...prod, GATEHOUSE_PUBLIC_URL: "http://gate.example.com" }).join("\n")).toMatch(/^GATEHOUSE_PUBLIC_URL: must be https/m);
     expect(parseConfig({ ...prod, GATEHOUSE_PUBLIC_URL: "http://localhost:3100" }).secureCookies).toBe(false);
@@ -57,6 +63,8 @@ describe("parseConfig", () => {
     ["AUTH_SECRET", { ...prod, AUTH_SECRET: undefined }],
     ["GATEHOUSE_MASTER_KEYS", { ...prod, GATEHOUSE_MASTER_KEYS: undefined }],
     ["GATEHOUSE_MASTER_KEYS", { ...prod, GATEHOUSE_MASTER_KEYS: "" }],
+    ["TRUST_PROXY_HOPS", { ...prod, TRUST_PROXY_HOPS: undefined }],
+    ["TRUST_PROXY_HOPS", { ...prod, TRUST_PROXY_HOPS: " " }],
   ])("refuses production without %s", (name, env) => {
     expect(problems(env).join("\n")).toMatch(new RegExp(`^${name}: is required in production`, "m"));
   });

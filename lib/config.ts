@@ -129,6 +129,10 @@ function requiredSecrets(env: Env): string[] {
   return [
     ...(missing("AUTH_SECRET") ? [`AUTH_SECRET: is required ${where}; 32+ random characters`] : []),
     ...(missing("GATEHOUSE_MASTER_KEYS") ? [`GATEHOUSE_MASTER_KEYS: is required ${where}; "<id>:<base64 of 32 bytes>"`] : []),
+    // A client that reaches the app directly writes X-Forwarded-For itself: the default of 1 must be a choice.
+    ...(env.NODE_ENV === "production" && missing("TRUST_PROXY_HOPS")
+      ? ["TRUST_PROXY_HOPS: is required in production; the number of reverse proxies that append to X-Forwarded-For (0 if clients reach Gatehouse directly)"]
+      : []),
   ];
 }
 

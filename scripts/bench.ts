@@ -147,6 +147,7 @@ async function main() {
   const env: Record<string, string> = {
     NODE_ENV: "production",
     NEXT_TELEMETRY_DISABLED: "1",
+    TRUST_PROXY_HOPS: "1",
     PORT: String(port),
     LOG_LEVEL: "warn",
     DATABASE_URL,

@@ -15,6 +15,8 @@ process.env.GATEHOUSE_E2E_SECRETS = runSeed;
 
 export const E2E_ENV: Record<string, string> = {
   NODE_ENV: "production",
+  // Each test sends its own X-Forwarded-For, standing in for one reverse proxy in front of the server.
+  TRUST_PROXY_HOPS: "1",
   NEXT_TELEMETRY_DISABLED: "1",
   LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? "warn",
   PORT: String(E2E_PORT),
