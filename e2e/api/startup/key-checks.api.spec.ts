@@ -30,6 +30,12 @@ test("production refuses to start without AUTH_SECRET and GATEHOUSE_MASTER_KEYS,
   expect(output).toContain("REDIS_URL: must be a URL");
 });
 
+test("production refuses to start without TRUST_PROXY_HOPS, since a reachable app cannot trust X-Forwarded-For", async () => {
+  const { code, output } = await startWith({ TRUST_PROXY_HOPS: "" }, 3194);
+  expect(code).toBe(1);
+  expect(output).toContain("TRUST_PROXY_HOPS: is required in production");
+});
+
 test("refuses to start when the master keys do not open the stored secrets, naming the key", async () => {
   const { workspaceId, ownerUserId } = createWorkspace();
   const keyBytes = Buffer.from(E2E_ENV.GATEHOUSE_MASTER_KEYS!.slice("e2e:".length), "base64");
