@@ -1,6 +1,7 @@
 // The lock order; every transaction follows it, so none can deadlock:
 //   1. the caller's token rows FOR SHARE (a batch's job tokens in id order)
 //   2. the workspace row FOR NO KEY UPDATE (membership changes)
+//   2b. one membership row FOR NO KEY UPDATE (that member's secret writes: the per-user cap)
 //   3. the job row: FOR SHARE to rotate its token, FOR NO KEY UPDATE to end it
 //   4. the job's token rows in id order, FOR NO KEY UPDATE (revocation)
 //   5. secret rows FOR SHARE (grants being created)
@@ -15,6 +16,12 @@ import type { Tx } from "./client";
 export async function lockWorkspace(tx: Tx, workspaceId: string) {
   const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id::text FROM workspaces WHERE id = ${workspaceId}::uuid FOR NO KEY UPDATE`;
   if (rows.length === 0) throw new AppError("not_found", "No such workspace.");
+}
+
+/** False when the user is not a member. */
+export async function lockMembership(tx: Tx, { workspaceId, userId }: { workspaceId: string; userId: string }): Promise<boolean> {
+  const rows = await tx.$queryRaw<{ one: number }[]>`SELECT 1 AS one FROM memberships WHERE workspace_id = ${workspaceId}::uuid AND user_id = ${userId}::uuid FOR NO KEY UPDATE`;
+  return rows.length === 1;
 }
 
 export async function lockJob(tx: Tx, { workspaceId, jobId, mode }: { workspaceId: string; jobId: string; mode: "exclusive" | "share" }) {

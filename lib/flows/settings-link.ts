@@ -15,8 +15,9 @@ import { getWorkspaceName } from "../workspaces/workspace";
 export async function describeLink(id: unknown) {
   const link = await peekLinkSession(id);
   if (!link) return null;
-  const [user, workspaceName] = await Promise.all([getUserSummary(link.userId), getWorkspaceName(link.workspaceId)]);
-  if (!user || workspaceName === null) return null;
+  // A link whose member was removed names nobody: its Continue would be refused anyway.
+  const [user, workspaceName, membership] = await Promise.all([getUserSummary(link.userId), getWorkspaceName(link.workspaceId), getMembership(link)]);
+  if (!user || workspaceName === null || !membership) return null;
   return { userName: user.name, workspaceName, expiresAt: new Date(link.expiresAt) };
 }
 

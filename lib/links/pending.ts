@@ -3,6 +3,7 @@ import { z } from "zod";
 import { generateOpaqueId, isOpaqueId, sha256Hex } from "../crypto/opaque";
 import { redis } from "../redis/client";
 import { redisKeys } from "../redis/keys";
+import { parseRecord } from "../redis/record";
 import { uuidSchema } from "../db/sql";
 
 /** How long a person has to finish signing in at the identity provider after pressing Continue. */
@@ -22,6 +23,5 @@ export async function createPendingIdentity(record: Omit<PendingIdentity, "creat
 export async function consumePendingIdentity(id: unknown): Promise<PendingIdentity | null> {
   if (!isOpaqueId(id)) return null;
   const raw = await redis.getdel(redisKeys.oauthPending(sha256Hex(id)));
-  const parsed = raw ? pendingRecord.safeParse(JSON.parse(raw)) : null;
-  return parsed?.success ? parsed.data : null;
+  return parseRecord(pendingRecord, raw);
 }

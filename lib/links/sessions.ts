@@ -7,6 +7,7 @@ import { AppError } from "../errors";
 import { getMembership } from "../members/membership";
 import { redis } from "../redis/client";
 import { redisKeys } from "../redis/keys";
+import { parseRecord } from "../redis/record";
 import { uuidSchema } from "../db/sql";
 
 export const LINK_PURPOSES = ["settings"] as const;
@@ -51,18 +52,16 @@ export async function createLinkSession({
   return { id, url: url.toString(), expiresAt };
 }
 
-function parseRecord(raw: string | null): LinkSession | null {
-  if (!raw) return null;
-  const parsed = linkRecord.safeParse(JSON.parse(raw));
-  if (!parsed.success || Date.parse(parsed.data.expiresAt) <= Date.now()) return null;
-  return parsed.data;
+function liveRecord(raw: string | null): LinkSession | null {
+  const record = parseRecord(linkRecord, raw);
+  return record && Date.parse(record.expiresAt) > Date.now() ? record : null;
 }
 
 /** Never consumes: link-preview bots fetch the page first. */
 export async function peekLinkSession(id: unknown): Promise<(LinkSession & { idHash: string }) | null> {
   if (!isOpaqueId(id)) return null;
   const idHash = sha256Hex(id);
-  const record = parseRecord(await redis.get(redisKeys.linkSession(idHash)));
+  const record = liveRecord(await redis.get(redisKeys.linkSession(idHash)));
   return record ? { ...record, idHash } : null;
 }
 
@@ -70,6 +69,6 @@ export async function peekLinkSession(id: unknown): Promise<(LinkSession & { idH
 export async function consumeLinkSession(id: unknown): Promise<(LinkSession & { idHash: string }) | null> {
   if (!isOpaqueId(id)) return null;
   const idHash = sha256Hex(id);
-  const record = parseRecord(await redis.getdel(redisKeys.linkSession(idHash)));
+  const record = liveRecord(await redis.getdel(redisKeys.linkSession(idHash)));
   return record ? { ...record, idHash } : null;
 }

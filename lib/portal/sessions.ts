@@ -6,6 +6,7 @@ import { generateOpaqueId, isOpaqueId, sha256Hex } from "../crypto/opaque";
 import { getMembership } from "../members/membership";
 import { redis } from "../redis/client";
 import { redisKeys } from "../redis/keys";
+import { parseRecord } from "../redis/record";
 import { uuidSchema } from "../db/sql";
 
 const sessionRecord = z.object({
@@ -91,13 +92,12 @@ export async function getPortalSession(cookieValue: unknown): Promise<PortalSess
   const key = redisKeys.portalSession(idHash);
   const raw = (await redis.get(key)) as string | null;
   if (!raw) return null;
-  const parsed = sessionRecord.safeParse(JSON.parse(raw));
+  const record = parseRecord(sessionRecord, raw);
   const now = Date.now();
-  if (!parsed.success || parsed.data.absoluteExpiresAt <= now) {
+  if (!record || record.absoluteExpiresAt <= now) {
     await redis.del(key);
     return null;
   }
-  const record = parsed.data;
   if (!(await getMembership({ workspaceId: record.workspaceId, userId: record.userId }))) {
     await endSessionHash(record.workspaceId, record.userId, idHash);
     return null;
@@ -118,9 +118,9 @@ export async function listPortalSessions({ workspaceId, userId }: { workspaceId:
   const gone: string[] = [];
   const now = Date.now();
   hashes.forEach((h, i) => {
-    const parsed = values[i] ? sessionRecord.safeParse(JSON.parse(values[i]!)) : null;
-    if (parsed?.success && parsed.data.absoluteExpiresAt > now && parsed.data.workspaceId === workspaceId && parsed.data.userId === userId) {
-      sessions.push({ ...parsed.data, ref: refOf(h) });
+    const record = parseRecord(sessionRecord, values[i]);
+    if (record && record.absoluteExpiresAt > now && record.workspaceId === workspaceId && record.userId === userId) {
+      sessions.push({ ...record, ref: refOf(h) });
     } else {
       gone.push(h);
     }
@@ -182,9 +182,9 @@ export async function endPortalSessionById(cookieValue: unknown) {
   if (!isOpaqueId(cookieValue)) return;
   const idHash = sha256Hex(cookieValue);
   const raw = await redis.getdel(redisKeys.portalSession(idHash));
-  const parsed = raw ? sessionRecord.safeParse(JSON.parse(raw)) : null;
-  if (parsed?.success) {
-    await redis.srem(redisKeys.userPortalSessions(parsed.data.workspaceId, parsed.data.userId), idHash);
-    await appendAuditEvent({ workspaceId: parsed.data.workspaceId, actor: { type: "user", id: parsed.data.userId }, action: "portal.session.revoked", target: `user:${parsed.data.userId}`, data: { session: idHash.slice(0, 16), reason: "replaced_or_signed_out" } });
+  const record = parseRecord(sessionRecord, raw);
+  if (record) {
+    await redis.srem(redisKeys.userPortalSessions(record.workspaceId, record.userId), idHash);
+    await appendAuditEvent({ workspaceId: record.workspaceId, actor: { type: "user", id: record.userId }, action: "portal.session.revoked", target: `user:${record.userId}`, data: { session: idHash.slice(0, 16), reason: "replaced_or_signed_out" } });
   }
 }

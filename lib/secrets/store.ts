@@ -5,6 +5,7 @@ import { appendAuditEvent } from "../audit";
 import { getConfig } from "../config";
 import { seal } from "../crypto/secret-box";
 import { db, type Tx } from "../db/client";
+import { lockMembership } from "../db/locks";
 import { transactWithRetry } from "../db/retry";
 import { AppError } from "../errors";
 import { log } from "../log";
@@ -59,6 +60,8 @@ export async function putSecret({
   const { box, keyId } = seal(getConfig().masterKeys, { workspaceId, userId, name }, value);
   // Two first writes of one name race on the unique index; the loser retries and replaces.
   return transactWithRetry(async (tx) => {
+    // Held to commit: concurrent first writes cannot all pass the count below.
+    if (!(await lockMembership(tx, { workspaceId, userId }))) throw new AppError("forbidden", "Only a member of this workspace can keep secrets in it.");
     const now = new Date();
     const existing = await tx.secret.findUnique({ where: { workspaceId_userId_name: { workspaceId, userId, name } }, select: { id: true } });
     if (existing && onlyIfNew) throw new AppError("conflict", "You already have a secret with that name.");
@@ -67,7 +70,7 @@ export async function putSecret({
       : false;
     if (!replaced) {
       // New, or deleted since we looked.
-      if (!existing && (await tx.secret.count({ where: { workspaceId, userId } })) >= MAX_SECRETS_PER_USER) {
+      if ((await tx.secret.count({ where: { workspaceId, userId } })) >= MAX_SECRETS_PER_USER) {
         throw new AppError("validation_failed", `You can keep at most ${MAX_SECRETS_PER_USER} secrets; delete one you no longer need.`);
       }
       await tx.secret.create({ data: { workspaceId, userId, name, ciphertext: box, keyId, createdAt: now, updatedAt: now }, select: { id: true } });
