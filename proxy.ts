@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { NextResponse, type NextRequest } from "next/server";
 import { getConfig } from "@/lib/config";
+import { LINK_ID_HEADER } from "@/lib/http/request";
 import { contentSecurityPolicy, STATIC_SECURITY_HEADERS, strictTransportSecurity } from "@/lib/http/security-headers";
 
 export function proxy(req: NextRequest) {
@@ -12,15 +13,21 @@ export function proxy(req: NextRequest) {
   requestHeaders.set("content-security-policy", csp);
   requestHeaders.set("x-nonce", nonce);
 
+  // The link id travels to the interstitial in a request header only we set: Next echoes a rewrite's target
+  // URL back to the client (x-middleware-rewrite), and the id must never appear in a response.
+  requestHeaders.delete(LINK_ID_HEADER);
   const isLink = req.nextUrl.pathname === "/settings" && req.nextUrl.searchParams.has("s");
+  if (isLink) requestHeaders.set(LINK_ID_HEADER, req.nextUrl.searchParams.get("s") ?? "");
   const res = isLink
-    ? NextResponse.rewrite(new URL(`/settings/link${req.nextUrl.search}`, req.url), { request: { headers: requestHeaders } })
+    ? NextResponse.rewrite(new URL("/settings/link", req.url), { request: { headers: requestHeaders } })
     : NextResponse.next({ request: { headers: requestHeaders } });
 
   res.headers.set("Content-Security-Policy", csp);
   for (const [name, value] of Object.entries(STATIC_SECURITY_HEADERS)) res.headers.set(name, value);
   const hsts = strictTransportSecurity(getConfig().publicUrl);
   if (hsts) res.headers.set("Strict-Transport-Security", hsts);
+  // next-auth sends some pages (sign-out with its CSRF token, verify-request) without any Cache-Control.
+  if (req.nextUrl.pathname.startsWith("/api/auth")) res.headers.set("Cache-Control", "no-store");
   if (req.nextUrl.pathname.startsWith("/settings") || req.nextUrl.pathname.startsWith("/telegram")) {
     res.headers.set("Cache-Control", "no-store");
     res.headers.set("X-Robots-Tag", "noindex, nofollow");

@@ -24,3 +24,6 @@ export function assertSameOrigin(headers: Headers) {
 export function userAgent(headers: Headers): string | null {
   return headers.get("user-agent")?.slice(0, 512) ?? null;
 }
+
+/** Set only by proxy.ts (it drops any copy a client sends): the `s` of `/settings?s=<id>`, for the interstitial. */
+export const LINK_ID_HEADER = "x-gatehouse-link-id";

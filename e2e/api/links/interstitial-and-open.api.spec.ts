@@ -23,12 +23,30 @@ test("the interstitial names the user and workspace, sets the link headers, and 
     expect(headers["referrer-policy"]).toBe("no-referrer");
     expect(headers["cache-control"]).toBe("no-store");
     expect(headers["x-robots-tag"]).toContain("noindex");
+    // No response header carries the link id (Next echoes rewrite targets in x-middleware-rewrite).
+    expect(res.headersArray().filter((h) => h.value.includes(id))).toEqual([]);
     const page = await res.text();
     expect(page).toContain("Dana Link");
     expect(page).toMatch(/<form method="post" action="\/settings\/open">/);
   }
   const open = await request.post("/settings/open", { form: { s: id }, headers: ORIGIN, maxRedirects: 0 });
   expect(open.status()).toBe(303);
+});
+
+test("a link id sent in the internal header instead of ?s= is ignored", async ({ request }) => {
+  const ws = createWorkspace("Eve Header");
+  const id = settingsLinkId(ws.workspaceId, ws.ownerTelegramId);
+  for (const path of ["/settings/link", `/settings/link?s=${id}`]) {
+    const res = await request.get(path, { headers: { "x-gatehouse-link-id": id } });
+    expect(res.status(), path).toBe(410);
+  }
+});
+
+test("next-auth's pages and answers are never cached", async ({ request }) => {
+  for (const path of ["/api/auth/signout", "/api/auth/verify-request", "/api/auth/csrf", "/api/auth/providers"]) {
+    const res = await request.get(path, { maxRedirects: 0 });
+    expect(res.headers()["cache-control"], path).toContain("no-store");
+  }
 });
 
 test("unknown, malformed, used and expired links all get the identical 410 page", async ({ request }) => {
