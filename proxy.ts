@@ -6,7 +6,23 @@ import { getConfig } from "@/lib/config";
 import { LINK_ID_HEADER } from "@/lib/http/request";
 import { contentSecurityPolicy, STATIC_SECURITY_HEADERS, strictTransportSecurity } from "@/lib/http/security-headers";
 
+function decodable(pathname: string): boolean {
+  try {
+    decodeURIComponent(pathname);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function proxy(req: NextRequest) {
+  // Next answers a path segment that does not percent-decode with a bare 500; under /api it gets the JSON shape.
+  if (req.nextUrl.pathname.startsWith("/api/") && !decodable(req.nextUrl.pathname)) {
+    return Response.json(
+      { error: { code: "bad_request", message: "The request path is malformed." } },
+      { status: 400, headers: { "Cache-Control": "no-store", ...STATIC_SECURITY_HEADERS } },
+    );
+  }
   const nonce = randomBytes(16).toString("base64");
   const csp = contentSecurityPolicy({ nonce, pathname: req.nextUrl.pathname });
   const requestHeaders = new Headers(req.headers);

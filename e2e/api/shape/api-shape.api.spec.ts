@@ -30,6 +30,27 @@ test("unserved methods are 405 with the JSON body and Allow; unknown API paths a
   }
 });
 
+test("a path that does not percent-decode is a JSON 400 on every /api route, never a 500", async ({ request }) => {
+  const paths = [
+    "/api/health/%ZZ",
+    "/api/v1/jobs/%ZZ",
+    "/api/v1/jobs/%E0%A4%A/complete",
+    "/api/v1/worker/jobs/%ZZ/credentials",
+    "/api/portal/secrets/%FF%FE",
+    "/api/telegram/session%",
+    "/api/auth/session/%ZZ",
+    "/api/nope/%ZZ",
+  ];
+  for (const path of paths) {
+    for (const method of ["GET", "POST", "PUT", "DELETE"]) {
+      const res = await request.fetch(`${API}${path}`, { method, headers: bearer(`gh_job_${"A".repeat(43)}`) });
+      expect(res.status(), `${method} ${path}`).toBe(400);
+      expect(await res.json()).toEqual({ error: { code: "bad_request", message: "The request path is malformed." } });
+      expect(res.headers()["cache-control"]).toBe("no-store");
+    }
+  }
+});
+
 test("HEAD on credentials reads nothing and records nothing", async ({ request }) => {
   const ws = createWorkspace();
   const { token: serviceToken } = gatehouse<{ token: string }>("token", "issue", "--workspace", ws.workspaceId, "--kind", "service");
