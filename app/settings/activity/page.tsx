@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { listUserActivity } from "@/lib/audit/list";
+import { listUserActivity, parseSeqCursor } from "@/lib/audit/list";
 import { requirePortal } from "../_portal";
 import { Card, formatTime, PageHeading } from "../_ui";
 
@@ -22,12 +22,8 @@ const LABELS: Record<string, string> = {
 
 export default async function ActivityPage({ searchParams }: { searchParams: Promise<{ before?: string }> }) {
   const { user, workspace } = await requirePortal();
-  const before = Number((await searchParams).before);
-  const { events, nextBefore } = await listUserActivity({
-    workspaceId: workspace.id,
-    userId: user.id,
-    beforeSeq: Number.isInteger(before) && before > 0 ? before : undefined,
-  });
+  const before = parseSeqCursor((await searchParams).before);
+  const { events, nextBefore } = await listUserActivity({ workspaceId: workspace.id, userId: user.id, beforeSeq: before });
   return (
     <>
       <PageHeading title="Activity" description="Everything recorded about your account in this workspace, newest first." />

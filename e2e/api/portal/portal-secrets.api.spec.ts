@@ -318,3 +318,13 @@ test.describe("form posts of the Secrets and Agent access pages", () => {
     expect(await (await a.get("/settings/agent-access")).text()).toContain("No agent jobs are running for you right now.");
   });
 });
+
+test("the Activity page takes any before= cursor without a 5xx", async ({ playwright }) => {
+  const ctx = await portalClient(playwright, owner());
+  for (const before of ["2147483648", "1e300", "9007199254740993", "-1", "abc", "1"]) {
+    const res = await ctx.get(`/settings/activity?before=${encodeURIComponent(before)}`);
+    expect(res.status(), before).toBe(200);
+    expect(await res.text()).toContain("Activity");
+  }
+  await ctx.dispose();
+});
