@@ -32,3 +32,16 @@ describe("the per-user secret cap", () => {
     expect(await db.secret.count({ where: { workspaceId, userId: other.ownerUserId } })).toBe(0);
   });
 });
+
+describe("'Add' (onlyIfNew)", () => {
+  it("creates a name exactly once under 12 concurrent adds; the rest are conflicts and the first value stays", async () => {
+    const { workspaceId } = await makeWorkspace();
+    const { userId } = await makeMember(workspaceId);
+    const owner = { workspaceId, userId, actor: { type: "user" as const, id: userId } };
+    const results = await Promise.allSettled(Array.from({ length: 12 }, (_, k) => putSecret({ ...owner, name: "SAME", value: `v${k}`, onlyIfNew: true })));
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    expect(results.filter((r) => r.status === "rejected").map((r) => ((r as PromiseRejectedResult).reason as { code?: string }).code)).toEqual(Array(11).fill("conflict"));
+    expect(await db.secret.count({ where: { workspaceId, userId, name: "SAME" } })).toBe(1);
+    expect(await db.auditEvent.count({ where: { workspaceId, action: { in: ["secret.created", "secret.replaced"] } } })).toBe(1);
+  });
+});
