@@ -119,7 +119,7 @@ describe("POST /api/telegram/session", () => {
   it("replaces the browser's current portal session", async () => {
     const ws = await makeWorkspace();
     const first = sessionIdOf((await post({ initData: initDataFor(ws.ownerTelegramId) })).headers.get("set-cookie"));
-    const res = await post({ initData: initDataFor(ws.ownerTelegramId, { authDate: new Date(Date.now() - 1000) }) }, { cookie: `other=1; gh_session=${first}` });
+    const res = await post({ initData: initDataFor(ws.ownerTelegramId, { authDate: new Date(Date.now() - 60_000) }) }, { cookie: `other=1; gh_session=${first}` });
     expect(res.status).toBe(200);
     expect(await lib.getPortalSession(first)).toBeNull();
     expect(await lib.getPortalSession(sessionIdOf(res.headers.get("set-cookie")))).not.toBeNull();
