@@ -147,6 +147,68 @@ describe("audit group commit", () => {
     expect(await submit("k", 6)).toBe(6);
   });
 
+  it("gives every lane its share: a full lane refuses only its own callers, and a flooded lane never crowds out another", async () => {
+    let release: () => void = () => {};
+    const stuck = new Promise<void>((r) => (release = r));
+    const batches: string[][] = [];
+    let first = true;
+    const submit = createGroupCommit<string, string>(
+      async (conn, items) => {
+        await conn.script("SELECT 1");
+        if (first) {
+          first = false;
+          await stuck;
+        }
+        batches.push(items);
+        return items.map((i) => ({ ok: true as const, value: i }));
+      },
+      { deadlineMs: 10_000, maxWaiting: 300 },
+    );
+    const blocker = submit("k", "blocker", "flood"); // in flight until released: everything below queues
+    await new Promise((r) => setTimeout(r, 50));
+    const flood = Array.from({ length: 350 }, (_, i) => submit("k", `flood-${i}`, "flood").then(() => "ok", (e: AppError) => e.code));
+    const other = Array.from({ length: 30 }, (_, i) => submit("k", `other-${i}`, "w-other"));
+    const third = Array.from({ length: 5 }, (_, i) => submit("k", `third-${i}`, "w-third"));
+    release();
+    const floodOutcomes = await Promise.all(flood);
+    expect(floodOutcomes.filter((o) => o === "unavailable")).toHaveLength(50); // 300 wait, the rest of the flood is refused
+    expect(await Promise.all(other)).toEqual(other.map((_, i) => `other-${i}`)); // none refused although the flood filled its lane
+    expect(await Promise.all(third)).toHaveLength(5);
+    await blocker;
+    // The first batch after the blocker already holds every waiter of the small lanes; the flood's share is the rest.
+    const next = batches[1]!;
+    expect(next).toHaveLength(100);
+    expect(next.filter((i) => i.startsWith("other-"))).toHaveLength(30);
+    expect(next.filter((i) => i.startsWith("third-"))).toHaveLength(5);
+    expect(next.filter((i) => i.startsWith("flood-"))).toHaveLength(65);
+  });
+
+  it("round-robins busy lanes: with three full lanes each gets a third of every batch", async () => {
+    let release: () => void = () => {};
+    const stuck = new Promise<void>((r) => (release = r));
+    const batches: string[][] = [];
+    let first = true;
+    const submit = createGroupCommit<string, string>(async (conn, items) => {
+      await conn.script("SELECT 1");
+      if (first) {
+        first = false;
+        await stuck;
+      }
+      batches.push(items);
+      return items.map((i) => ({ ok: true as const, value: i }));
+    });
+    const blocker = submit("k", "blocker", "a");
+    await new Promise((r) => setTimeout(r, 50));
+    const all = ["a", "b", "c"].flatMap((lane) => Array.from({ length: 200 }, (_, i) => submit("k", `${lane}-${i}`, lane)));
+    release();
+    await Promise.all([blocker, ...all]);
+    for (const batch of batches.slice(1, 6)) {
+      const counts = ["a", "b", "c"].map((lane) => batch.filter((i) => i.startsWith(`${lane}-`)).length);
+      expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
+    }
+    expect(batches.slice(1).flat()).toHaveLength(600);
+  });
+
   it("turns a backend killed between two scripts into an infrastructure error, not a crash", async () => {
     const err = await sqlTransaction(async (conn) => {
       const [[row]] = (await conn.script("SELECT pg_backend_pid() AS pid")) as [[{ pid: number }]];

@@ -8,8 +8,9 @@ import { AppError } from "../errors";
 import { chainEvents, type AppendedEvent, type AuditEventInput, type ChainedRow } from "./append";
 
 const MAX_BATCH = 100;
-// Past these, callers get 503 rather than wait without end behind a stuck database.
-const MAX_WAITING = 2000;
+// Past these, callers get 503 rather than wait without end behind a stuck database. The cap is per lane, so a
+// lane that fills (a flood of unknown tokens, one workspace's storm) refuses only its own callers.
+const MAX_WAITING_PER_LANE = 1000;
 const DEADLINE_MS = 15_000;
 // Deadlock or serialisation failure: the whole batch rolled back, so it can simply run again.
 const RETRYABLE = new Set(["40P01", "40001"]);
@@ -20,22 +21,46 @@ export type Outcome<O> = { ok: true; value: O } | { ok: false; error: unknown };
 export type BatchRun<I, O> = (conn: SqlConnection, items: I[]) => Promise<Outcome<O>[]>;
 
 type Waiter<I, O> = { item: I; resolve: (value: O) => void; reject: (err: unknown) => void };
-type Queue<I, O> = { waiting: Waiter<I, O>[]; busy: boolean };
+/** Lanes in round-robin order; an emptied lane is dropped, so a new one joins at the back. */
+type Queue<I, O> = { lanes: Map<string, Waiter<I, O>[]>; busy: boolean };
+
+/** Round-robin, one waiter per lane per turn: n busy lanes each get at least ⌊MAX_BATCH / n⌋ of every batch. */
+function takeBatch<I, O>(queue: Queue<I, O>): Waiter<I, O>[] {
+  const batch: Waiter<I, O>[] = [];
+  const order = [...queue.lanes.keys()];
+  while (batch.length < MAX_BATCH && queue.lanes.size) {
+    for (const lane of order) {
+      const waiting = queue.lanes.get(lane);
+      if (!waiting) continue;
+      batch.push(waiting.shift()!);
+      if (!waiting.length) queue.lanes.delete(lane);
+      if (batch.length === MAX_BATCH) break;
+    }
+  }
+  // The lane served first this time goes to the back, so no lane is always at the head of the batch.
+  const first = order[0];
+  const rest = first === undefined ? undefined : queue.lanes.get(first);
+  if (first !== undefined && rest) {
+    queue.lanes.delete(first);
+    queue.lanes.set(first, rest);
+  }
+  return batch;
+}
 
 // One batch per key at a time: a second in flight only waits on the same locks, and measured slower (npm run bench).
 export function createGroupCommit<I, O>(
   run: BatchRun<I, O>,
-  { deadlineMs = DEADLINE_MS, maxWaiting = MAX_WAITING }: { deadlineMs?: number; maxWaiting?: number } = {},
-): (key: string, item: I) => Promise<O> {
+  { deadlineMs = DEADLINE_MS, maxWaiting = MAX_WAITING_PER_LANE }: { deadlineMs?: number; maxWaiting?: number } = {},
+): (key: string, item: I, lane?: string) => Promise<O> {
   const queues = new Map<string, Queue<I, O>>();
 
   async function drain(key: string, queue: Queue<I, O>) {
     queue.busy = true;
     try {
-      while (queue.waiting.length) await settle(queue.waiting.splice(0, MAX_BATCH));
+      while (queue.lanes.size) await settle(takeBatch(queue));
     } finally {
       queue.busy = false;
-      if (queue.waiting.length) void drain(key, queue);
+      if (queue.lanes.size) void drain(key, queue);
       else queues.delete(key);
     }
   }
@@ -61,21 +86,26 @@ export function createGroupCommit<I, O>(
     }
   }
 
-  return (key, item) =>
+  return (key, item, lane = "") =>
     new Promise<O>((resolve, reject) => {
       let queue = queues.get(key);
       if (!queue) {
-        queue = { waiting: [], busy: false };
+        queue = { lanes: new Map(), busy: false };
         queues.set(key, queue);
       }
-      if (queue.waiting.length >= maxWaiting) {
+      let waiting = queue.lanes.get(lane);
+      if (!waiting) {
+        waiting = [];
+        queue.lanes.set(lane, waiting);
+      }
+      if (waiting.length >= maxWaiting) {
         reject(new AppError("unavailable"));
         return;
       }
       // Past the deadline the caller gets 503; if its batch commits later, the record stays and nothing was served.
       const timer = setTimeout(() => reject(new AppError("unavailable")), deadlineMs);
       timer.unref?.();
-      queue.waiting.push({
+      waiting.push({
         item,
         resolve: (value) => {
           clearTimeout(timer);

@@ -4,7 +4,12 @@ import { makeJob, makeMember, makeWorkspace } from "@/test/factories";
 import { bearer, call } from "@/test/http/routes";
 import { db } from "../db/client";
 import { closeLazyClients } from "../lazy";
-import { withJobToken } from "./job-token";
+import { withJobToken, withUnverifiedJobToken } from "./job-token";
+import { randomBytes } from "node:crypto";
+import { onDbQuery } from "../db/client";
+import { getConfig } from "../config";
+import { UNKNOWN_LANE } from "../tokens/lanes";
+import { redis } from "../redis/client";
 
 afterAll(closeLazyClients);
 
@@ -49,5 +54,57 @@ describe("withJobToken", () => {
     for (const token of [a.token, `gh_job_${"A".repeat(43)}`, "gh_job_short"]) {
       expect(await call(route, "/x", { headers: bearer(token) })).toMatchObject({ status: 401, body: INVALID });
     }
+  });
+
+  it("budgets refused tokens per client address before any query: past the budget its unknown tokens get 429", async () => {
+    const { a } = await twoJobs();
+    const route = echo({ jobParam: null, requireRunning: true });
+    const ip = `10.9.${randomBytes(2).join(".")}`;
+    const from = (address: string, token: string) => ({ headers: { ...bearer(token), "x-forwarded-for": address } });
+    const limit = getConfig().rateLimits.refusedTokenPerMinute;
+    // Never straddle a minute boundary: the budget is a wall-clock window.
+    const left = 60_000 - (Date.now() % 60_000);
+    if (left < 5000) await new Promise((r) => setTimeout(r, left + 50));
+
+    const refused = await Promise.all(Array.from({ length: limit }, () => call(route, "/x", from(ip, `gh_job_${randomBytes(32).toString("base64url")}`))));
+    expect(refused.map((r) => r.status)).toEqual(refused.map(() => 401));
+
+    let queries = 0;
+    const stop = onDbQuery(() => queries++);
+    try {
+      const random = await Promise.all(Array.from({ length: 20 }, () => call(route, "/x", from(ip, `gh_job_${randomBytes(32).toString("base64url")}`))));
+      expect(random.map((r) => r.status)).toEqual(random.map(() => 429));
+      expect(random[0]).toMatchObject({ body: { error: { code: "rate_limited" } } });
+      expect(Number(random[0]!.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect(queries).toBe(0);
+    } finally {
+      stop();
+    }
+    // A token Gatehouse issued still reaches its workspace's lane from that address (a worker behind the same NAT),
+    // and another address's unknown tokens are still answered by the database.
+    expect(await call(route, "/x", from(ip, a.token))).toMatchObject({ status: 200, body: { jobId: a.jobId } });
+    expect((await call(route, "/x", from(`${ip}9`, `gh_job_${randomBytes(32).toString("base64url")}`))).status).toBe(401);
+  });
+
+  it("a valid token does not count against its address, and the lane of a job token is its workspace", async () => {
+    const { a } = await twoJobs();
+    const job = await db.job.findUniqueOrThrow({ where: { id: a.jobId }, select: { workspaceId: true } });
+    const lanes: string[] = [];
+    const route = withUnverifiedJobToken(async (_req, { lane }) => {
+      lanes.push(lane);
+      return new Response(null, { status: 204 });
+    });
+    const ip = `10.8.${randomBytes(2).join(".")}`;
+    const limit = getConfig().rateLimits.refusedTokenPerMinute;
+    for (let i = 0; i < limit + 5; i++) {
+      expect((await call(route, "/x", { headers: { ...bearer(a.token), "x-forwarded-for": ip } })).status).toBe(204);
+    }
+    await call(route, "/x", { headers: { ...bearer(`gh_job_${randomBytes(32).toString("base64url")}`), "x-forwarded-for": ip } });
+    expect(new Set(lanes)).toEqual(new Set([job.workspaceId, UNKNOWN_LANE]));
+    expect(lanes.at(-1)).toBe(UNKNOWN_LANE);
+    // A token whose hint is gone (Redis flushed) still works: the hint is fairness, not access.
+    await redis.del(`token:lane:{${(await import("../ratelimit/fixed-window")).subjectDigest(a.token)}}`);
+    expect((await call(route, "/x", { headers: { ...bearer(a.token), "x-forwarded-for": ip } })).status).toBe(204);
+    expect(lanes.at(-1)).toBe(UNKNOWN_LANE);
   });
 });

@@ -3,7 +3,7 @@ import { AppError } from "../errors";
 import { clientIp } from "../http/request";
 import { CREDENTIALS_DENIED_MESSAGE } from "../jobs/credentials-serve";
 import { findJobPrincipal, type JobPrincipal } from "../jobs/principal";
-import { budgetedBearer } from "./bearer";
+import { budgetedBearer, countingRefusals } from "./bearer";
 import { stringParams, withJsonErrors, type Params } from "./wrap";
 
 export type { JobPrincipal };
@@ -21,20 +21,26 @@ export function withJobToken(
   handler: (req: Request, ctx: { job: JobPrincipal; token: string; params: Params; ip: string }) => Promise<Response>,
 ) {
   return withJsonErrors(async (req, ctx) => {
-    const token = await budgetedBearer(req.headers, "job");
-    const job = await findJobPrincipal(token);
+    const ip = clientIp(req.headers);
+    const { token } = await budgetedBearer(req.headers, "job", ip);
     const params = await stringParams(ctx);
-    if (!job || (jobParam !== null && params[jobParam] !== job.jobId)) throw new AppError("invalid_token");
+    const job = await countingRefusals(ip, async () => {
+      const found = await findJobPrincipal(token);
+      if (!found || (jobParam !== null && params[jobParam] !== found.jobId)) throw new AppError("invalid_token");
+      return found;
+    });
     if (requireRunning && job.status !== "running") throw new AppError("forbidden", CREDENTIALS_DENIED_MESSAGE);
-    return handler(req, { job, token, params, ip: clientIp(req.headers) });
+    return countingRefusals(ip, () => handler(req, { job, token, params, ip }));
   }, { bearer: true });
 }
 
 // Credentials hot path only: the token is NOT yet authenticated. lib does it in the transaction that reads what
 // it protects, so check and use cannot drift apart, at no extra round trip.
-export function withUnverifiedJobToken(handler: (req: Request, ctx: { token: string; params: Params; ip: string }) => Promise<Response>) {
+export function withUnverifiedJobToken(handler: (req: Request, ctx: { token: string; lane: string; params: Params; ip: string }) => Promise<Response>) {
   return withJsonErrors(async (req, ctx) => {
-    const token = await budgetedBearer(req.headers, "job");
-    return handler(req, { token, params: await stringParams(ctx), ip: clientIp(req.headers) });
+    const ip = clientIp(req.headers);
+    const { token, lane } = await budgetedBearer(req.headers, "job", ip);
+    const params = await stringParams(ctx);
+    return countingRefusals(ip, () => handler(req, { token, lane, params, ip }));
   }, { bearer: true });
 }

@@ -1,7 +1,7 @@
 import "server-only";
 import { clientIp } from "../http/request";
 import { authenticateServiceToken, type ServicePrincipal } from "../tokens/registry";
-import { budgetedBearer } from "./bearer";
+import { budgetedBearer, countingRefusals } from "./bearer";
 import { stringParams, withJsonErrors, type Params } from "./wrap";
 
 export type { ServicePrincipal };
@@ -9,7 +9,9 @@ export type { ServicePrincipal };
 /** Orchestrator API: a live service token; its workspace is the only one the handler may touch. */
 export function withServiceToken(handler: (req: Request, ctx: { principal: ServicePrincipal; params: Params; ip: string }) => Promise<Response>) {
   return withJsonErrors(async (req, ctx) => {
-    const principal = await authenticateServiceToken(await budgetedBearer(req.headers, "service"));
-    return handler(req, { principal, params: await stringParams(ctx), ip: clientIp(req.headers) });
+    const ip = clientIp(req.headers);
+    const { token } = await budgetedBearer(req.headers, "service", ip);
+    const principal = await countingRefusals(ip, () => authenticateServiceToken(token));
+    return handler(req, { principal, params: await stringParams(ctx), ip });
   }, { bearer: true });
 }

@@ -10,6 +10,7 @@ import type { PlatformIdentityRef } from "../identity/platform";
 import { getMembership } from "../members/membership";
 import { SECRET_NAME_PATTERN } from "../secrets/names";
 import { lockSecretsByName } from "../secrets/store";
+import { rememberTokenLane } from "../tokens/lanes";
 import { insertJobToken, lockLiveServiceToken } from "../tokens/registry";
 import { checkGrantShapes, MAX_GRANTS, type GrantInput } from "./grants";
 
@@ -34,7 +35,7 @@ export async function createJob({
 }): Promise<{ jobId: string; token: string; expiresAt: Date }> {
   const ttl = ttlSeconds ?? getConfig().ttl.jobTokenSeconds;
   const { problems, tooMany } = checkGrantShapes(grants);
-  return db.$transaction(async (tx) => {
+  const created = await db.$transaction(async (tx) => {
     // A service token revoked while this request was under way must not still create a job.
     await lockLiveServiceToken(tx, serviceTokenId);
     const owner = await findUserByIdentity(tx, user);
@@ -101,4 +102,6 @@ export async function createJob({
     );
     return { jobId: job.id, token, expiresAt };
   });
+  await rememberTokenLane(created.token, workspaceId, created.expiresAt);
+  return created;
 }

@@ -7,6 +7,8 @@ import { db, onDbQuery } from "@/lib/db/client";
 import { AppError } from "@/lib/errors";
 import { closeLazyClients } from "@/lib/lazy";
 import { makeJob, makeMember, makeWorkspace } from "@/test/factories";
+import { randomBytes, randomUUID } from "node:crypto";
+import { UNKNOWN_LANE } from "@/lib/tokens/lanes";
 import { serveCredentials } from "./credentials-serve";
 
 afterAll(closeLazyClients);
@@ -60,5 +62,22 @@ describe("credentials in batches", () => {
     expect(await count(two.workspaceId, "credentials.denied")).toBe(N / kinds.length);
     expect(await verifyAuditChain(one)).toMatchObject({ ok: true, events: before.one + N / kinds.length });
     expect(await verifyAuditChain(two)).toMatchObject({ ok: true, events: before.two + (2 * N) / kinds.length });
+  });
+
+  it("serves another workspace's reads while 2,500 unknown tokens flood the queue: the flood is refused, they are not", async () => {
+    const { workspaceId } = await makeWorkspace();
+    const m = await makeMember(workspaceId, { K: "kept" });
+    const job = await makeJob(workspaceId, m.telegramId, [{ secret: "K", envVar: "K_VAR" }]);
+    const flood = Array.from({ length: 2500 }, () =>
+      outcome(serveCredentials({ token: `gh_job_${randomBytes(32).toString("base64url")}`, jobId: randomUUID(), lane: UNKNOWN_LANE })),
+    );
+    const real = Array.from({ length: 50 }, () => outcome(serveCredentials({ token: job.token, jobId: job.jobId, lane: workspaceId })));
+    const realResults = await Promise.all(real);
+    expect(realResults).toEqual(real.map(() => ({ ok: true, value: [{ env_var: "K_VAR", value: "kept" }] })));
+    const floodStatuses = (await Promise.all(flood)).map((r) => (r as { status: number }).status);
+    // The first goes straight into a batch and the unknown tokens' lane holds 1,000 more; the rest are turned away
+    // at once, and every one that waited got its 401.
+    expect(floodStatuses.filter((s) => s === 401)).toHaveLength(1001);
+    expect(floodStatuses.filter((s) => s === 503)).toHaveLength(1499);
   });
 });

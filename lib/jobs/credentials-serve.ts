@@ -7,6 +7,7 @@ import type { SqlConnection } from "../db/sql";
 import { AppError } from "../errors";
 import { recordSecretsUsed } from "../secrets/store";
 import { hashToken } from "../tokens/format";
+import { UNKNOWN_LANE } from "../tokens/lanes";
 import { needsTouch, touchToken } from "../tokens/registry";
 import { decide, type Credential, type CredentialRequest, type Decision } from "./credentials-decide";
 import { readCredentialRows, tokenHashHex } from "./credentials-sql";
@@ -30,9 +31,10 @@ async function serveBatch(conn: SqlConnection, requests: CredentialRequest[]): P
 const submit = createGroupCommit(serveBatch);
 
 /** 401 unless a live token of this job; one 403 for every reason to deny. */
-export async function serveCredentials({ token, jobId, ip }: { token: string; jobId: string; ip?: string | null }): Promise<Credential[]> {
+/** `lane` is the queue the request waits in (lib/tokens/lanes.ts): fairness only, the batch authenticates. */
+export async function serveCredentials({ token, jobId, ip, lane = UNKNOWN_LANE }: { token: string; jobId: string; ip?: string | null; lane?: string }): Promise<Credential[]> {
   if (!isJobId(jobId)) throw new AppError("invalid_token");
-  const decision = await submit("credentials", { hash: hashToken(token), jobId, ip });
+  const decision = await submit("credentials", { hash: hashToken(token), jobId, ip }, lane);
 
   const now = new Date();
   if (needsTouch(decision.row.token_last_used_at, now)) touchToken(decision.row.token_id, now);

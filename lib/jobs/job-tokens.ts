@@ -7,18 +7,21 @@ import { db } from "../db/client";
 import { AppError } from "../errors";
 import { findLiveJobToken, findTokenById, replaceJobToken, revokeJobTokens, revokeServiceToken, type RotatedToken } from "../tokens/registry";
 import { lockJob } from "../db/locks";
+import { rememberTokenLane } from "../tokens/lanes";
 import { isJobId } from "./ids";
 
 export async function rotateJobToken({ token, jobId, ip }: { token: string; jobId: string; ip?: string | null }): Promise<RotatedToken> {
   if (!isJobId(jobId)) throw new AppError("invalid_token");
-  return db.$transaction(async (tx) => {
+  const { rotated, workspaceId } = await db.$transaction(async (tx) => {
     const current = await findLiveJobToken(tx, token);
     if (!current || current.jobId !== jobId) throw new AppError("invalid_token");
     const job = await lockJob(tx, { workspaceId: current.workspaceId, jobId, mode: "share" });
     if (job?.status !== "running") throw new AppError("invalid_token");
     if (current.rotated) throw new AppError("already_rotated");
-    return replaceJobToken(tx, current, { ip });
+    return { rotated: await replaceJobToken(tx, current, { ip }), workspaceId: current.workspaceId };
   });
+  await rememberTokenLane(rotated.token, workspaceId, rotated.expiresAt);
+  return rotated;
 }
 
 /** A job token goes with every token of its job, so a stolen one cannot live on through a successor it minted. */

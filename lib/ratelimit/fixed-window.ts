@@ -5,32 +5,65 @@ import { AppError } from "../errors";
 import { redis } from "../redis/client";
 import { redisKeys } from "../redis/keys";
 
-// INCR and set the window's expiry in one step, so a crash can never leave a counter without a TTL.
+// INCR and set the window's expiry in one step, so a crash can never leave a counter without a TTL. A second key
+// (same Cluster slot, by its hash tag) is read in the same round trip, for a caller that needs one more fact.
 const HIT = `
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return {n, redis.call('PTTL', KEYS[1])}`;
+local extra = false
+if KEYS[2] then extra = redis.call('GET', KEYS[2]) end
+return {n, redis.call('PTTL', KEYS[1]), extra}`;
 const HIT_SHA = createHash("sha1").update(HIT).digest("hex");
 
-/** EVALSHA so each hit sends only its key; EVAL once after a script flush. */
-async function hit(key: string, windowMs: number): Promise<[number, number]> {
+/** EVALSHA so each hit sends only its keys; EVAL once after a script flush. */
+async function hit(keys: string[], windowMs: number): Promise<[number, number, string | null]> {
   try {
-    return (await redis.evalsha(HIT_SHA, 1, key, String(windowMs))) as [number, number];
+    return (await redis.evalsha(HIT_SHA, keys.length, ...keys, String(windowMs))) as [number, number, string | null];
   } catch (err) {
     if (!(err instanceof Error) || !err.message.startsWith("NOSCRIPT")) throw err;
-    return (await redis.eval(HIT, 1, key, String(windowMs))) as [number, number];
+    return (await redis.eval(HIT, keys.length, ...keys, String(windowMs))) as [number, number, string | null];
   }
 }
 
-/** Redis unreachable propagates (→ 503): we never serve unlimited. */
-export async function enforceRateLimit({ bucket, subject, limit, windowSeconds = 60 }: { bucket: string; subject: string; limit: number; windowSeconds?: number }) {
+type Window = { bucket: string; subject: string; windowSeconds?: number };
+
+function windowKey({ bucket, subject, windowSeconds = 60 }: Window) {
   const windowMs = windowSeconds * 1000;
-  const window = Math.floor(Date.now() / windowMs);
-  const key = redisKeys.rateLimit(bucket, sha256Hex(subject).slice(0, 32), window);
-  const [count] = await hit(key, windowMs);
-  if (count > limit) {
-    // The counter resets when the wall-clock window ends, whatever its key's TTL says.
-    const retryAfter = Math.max(1, Math.ceil((windowMs - (Date.now() % windowMs)) / 1000));
-    throw new AppError("rate_limited", undefined, { headers: { "Retry-After": String(retryAfter) } });
-  }
+  return { windowMs, key: redisKeys.rateLimit(bucket, subjectDigest(subject), Math.floor(Date.now() / windowMs)) };
+}
+
+/** The digest a subject is known by in Redis keys (the subject itself never reaches Redis). */
+export const subjectDigest = (subject: string) => sha256Hex(subject).slice(0, 32);
+
+function refuse(windowMs: number): never {
+  // The counter resets when the wall-clock window ends, whatever its key's TTL says.
+  const retryAfter = Math.max(1, Math.ceil((windowMs - (Date.now() % windowMs)) / 1000));
+  throw new AppError("rate_limited", undefined, { headers: { "Retry-After": String(retryAfter) } });
+}
+
+/**
+ * Counts one hit and refuses past `limit`. Redis unreachable propagates (→ 503): we never serve unlimited.
+ * `alsoRead`, a key in the subject's slot, comes back read in the same round trip.
+ */
+export async function enforceRateLimit({ limit, alsoRead, ...w }: Window & { limit: number; alsoRead?: string }): Promise<string | null> {
+  const { key, windowMs } = windowKey(w);
+  const [count, , extra] = await hit(alsoRead ? [key, alsoRead] : [key], windowMs);
+  if (count > limit) refuse(windowMs);
+  return extra ?? null;
+}
+
+/** This window's count so far, without counting; see countHit. */
+export async function countInWindow(w: Window): Promise<number> {
+  return Number((await redis.get(windowKey(w).key)) ?? 0);
+}
+
+/** The 429 of a window that is spent: Retry-After is the rest of the window. */
+export function rateLimited({ windowSeconds = 60 }: { windowSeconds?: number } = {}): never {
+  refuse(windowSeconds * 1000);
+}
+
+/** Counts a hit that countInWindow will see; for budgets of outcomes (e.g. refusals), not of attempts. */
+export async function countHit(w: Window): Promise<void> {
+  const { key, windowMs } = windowKey(w);
+  await hit([key], windowMs);
 }

@@ -5,6 +5,7 @@ export const redisKeys = {
   userPortalSessions: (workspaceId: string, userId: string) => `portal:user-sessions:{${workspaceId}:${userId}}`,
   oauthPending: (stateHash: string) => `oauth:pending:{${stateHash}}`,
   rateLimit: (bucket: string, subject: string, window: number) => `ratelimit:${bucket}:{${subject}}:${window}`,
+  tokenLane: (tokenDigest: string) => `token:lane:{${tokenDigest}}`,
   telegramReplay: (hash: string) => `replay:telegram:{${hash}}`,
   lock: (name: string) => `lock:{${name}}`,
 } as const;

@@ -4,8 +4,8 @@ import { json, noStore, otherMethods } from "@/lib/http/respond";
 import { serveCredentials } from "@/lib/jobs/credentials-serve";
 
 // serveCredentials authenticates the token in the same transaction that reads the secrets.
-export const GET = withUnverifiedJobToken(async (_req, { token, params, ip }) => {
-  const credentials = await serveCredentials({ token, jobId: params.jobId ?? "", ip });
+export const GET = withUnverifiedJobToken(async (_req, { token, lane, params, ip }) => {
+  const credentials = await serveCredentials({ token, jobId: params.jobId ?? "", ip, lane });
   return credentials.length ? json(credentials) : new Response(null, { status: 204, headers: noStore });
 });
 

@@ -1,0 +1,26 @@
+// Which queue a bearer token's request waits in (SPEC §11: one workspace's flood, or unknown tokens, never starve
+// another workspace). A fairness hint only: every request is still authenticated in the database; a missing or
+// lost hint just puts the token in the lane of unknown tokens.
+import "server-only";
+import { log } from "../log";
+import { subjectDigest } from "../ratelimit/fixed-window";
+import { redis } from "../redis/client";
+import { redisKeys } from "../redis/keys";
+
+export const UNKNOWN_LANE = "unknown";
+
+/** Same hash tag as the token's rate-limit key, so both are read in one script (lib/auth/bearer.ts). */
+export const tokenLaneKey = (token: string) => redisKeys.tokenLane(subjectDigest(token));
+
+/** After the token's transaction committed; a failure costs fairness, never access, so it is logged, not thrown. */
+export async function rememberTokenLane(token: string, workspaceId: string, expiresAt: Date): Promise<void> {
+  const ttlMs = expiresAt.getTime() - Date.now();
+  if (ttlMs <= 0) return;
+  try {
+    await redis.set(tokenLaneKey(token), workspaceId, "PX", ttlMs);
+  } catch (err) {
+    log.warn({ err: { message: (err as Error).message } }, "could not record a token's queue lane");
+  }
+}
+
+export const laneOf = (workspaceHint: string | null) => workspaceHint ?? UNKNOWN_LANE;
