@@ -1,4 +1,5 @@
 // npm run bench [-- --duration 10 --connections 10 --grants 5 --port 3300 --rounds 1 --skip-build --cpu-prof DIR --check --diagnose]
+// npm run bench -- --flood [--flood-connections 2500 --check]
 //
 // SPEC §11: the credentials endpoint against a trivial route handler of the same production build, in one run.
 // Builds, starts `next start` on a fresh database, seeds through the real library code and the real HTTP API,
@@ -7,6 +8,10 @@
 // have its `credentials.served` audit row in a chain that verifies; otherwise it fails loudly.
 // --diagnose adds runs that peel the credentials request apart (where the time goes): the trivial route with the
 // same Authorization header, the credentials route refused before any I/O, and refused after the Redis budget.
+// --flood (SPEC §11): another workspace's reads during floods of 2,500 concurrent connections, side by side in one
+// run: against the trivial route (the framework's own limit), with random tokens from one address and from a new
+// address per request, and with revoked tokens of a third workspace. The reads must all be 200, with p99 no worse
+// than under the trivial flood.
 //
 // Other runs may share this tree: wrap it in the build lock, e.g. `flock /tmp/gatehouse-e2e.lock npm run bench`.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -33,6 +38,8 @@ const { values: args } = parseArgs({
     "cpu-prof": { type: "string" },
     check: { type: "boolean", default: false },
     diagnose: { type: "boolean", default: false },
+    flood: { type: "boolean", default: false },
+    "flood-connections": { type: "string", default: "2500" },
   },
 });
 
@@ -243,6 +250,11 @@ async function main() {
     }
     let served = 1;
 
+    if (args.flood) {
+      await floodReport({ baseUrl, healthUrl, credentialsUrl, auth, server });
+      return;
+    }
+
     say(`warm-up ${WARMUP} s per route`);
     if (WARMUP > 0) {
       await load("warm-up trivial", { url: healthUrl, connections: CONNECTIONS, duration: WARMUP });
@@ -332,6 +344,102 @@ async function main() {
     await stop();
     if (!serverExited && server.exitCode === null) server.kill("SIGKILL");
   }
+}
+
+const FLOOD_CONNECTIONS = Number(args["flood-connections"]);
+const VICTIM_ADDRESS = "198.51.100.10";
+
+type FloodOptions = { kind: "trivial" | "random" | "tokens"; xff: "fixed" | "random"; url: string; tokens?: { token: string; jobId: string }[] };
+type FloodResult = { requests: number; statuses: Record<string, number>; errors: number; timeouts: number };
+
+/** The flood runs in its own process for the measured window plus a second either side. */
+function startFlood(opts: FloodOptions): Promise<FloodResult> {
+  const child = spawn(process.execPath, [path.join("scripts", "lib", "bench-flood.mjs"), JSON.stringify({ ...opts, connections: FLOOD_CONNECTIONS, duration: DURATION + 2 })], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.once("exit", (code) => {
+      if (code !== 0) return reject(new Error(`the flood process exited ${code}`));
+      resolve(JSON.parse(out.trim().split("\n").at(-1)!) as FloodResult);
+    });
+  });
+}
+
+async function floodReport({ baseUrl, healthUrl, credentialsUrl, auth, server }: { baseUrl: string; healthUrl: string; credentialsUrl: string; auth: Record<string, string>; server: ChildProcess }) {
+  // A third workspace's revoked job tokens: they have their workspace's lane, so they compete only with it.
+  const { createWorkspace } = await import("../lib/workspaces/workspace");
+  const { addMember } = await import("../lib/members/membership");
+  const { issueServiceToken } = await import("../lib/tokens/registry");
+  const { createJob } = await import("../lib/jobs/create");
+  const { completeJob } = await import("../lib/jobs/lifecycle");
+  const actor = { type: "system", id: "bench" } as const;
+  const other = await createWorkspace({ name: `bench-flood-${randomBytes(4).toString("hex")}`, owner: { platform: "telegram", externalId: String(randomInt(1e9, 2e9)) }, ownerName: "Flood Owner", actor });
+  const floodMember = String(randomInt(2e9, 3e9));
+  await addMember({ workspaceId: other.workspaceId, identity: { platform: "telegram", externalId: floodMember }, displayName: "Flood Member", role: "member", actor });
+  const service = await issueServiceToken({ workspaceId: other.workspaceId, name: "flood", actor });
+  const revoked: { token: string; jobId: string }[] = [];
+  for (let i = 0; i < 100; i++) {
+    const job = await createJob({ workspaceId: other.workspaceId, serviceTokenId: service.tokenId, user: { platform: "telegram", externalId: floodMember } });
+    await completeJob({ workspaceId: other.workspaceId, jobId: job.jobId, serviceTokenId: service.tokenId });
+    revoked.push({ token: job.token, jobId: job.jobId });
+  }
+
+  // The victim's connections are open before the flood starts (as a worker's keep-alive connections would be), and
+  // only its requests sent while the flood is at full strength are counted (it runs on long enough for the last of
+  // those to be answered).
+  const victim = { url: credentialsUrl, connections: CONNECTIONS, duration: DURATION + 8, headers: { ...auth, "x-forwarded-for": VICTIM_ADDRESS } };
+  const floods: { label: string; flood?: FloodOptions }[] = [
+    { label: "no flood" },
+    { label: "trivial route (framework limit)", flood: { kind: "trivial", xff: "fixed", url: healthUrl } },
+    { label: "random tokens, one address", flood: { kind: "random", xff: "fixed", url: baseUrl } },
+    { label: "random tokens, new address each", flood: { kind: "random", xff: "random", url: baseUrl } },
+    { label: "revoked tokens of a 3rd workspace", flood: { kind: "tokens", xff: "random", url: baseUrl, tokens: revoked } },
+    { label: "no flood, afterwards" },
+  ];
+  type Row = { label: string; reads: LoadResult; flood?: FloodResult };
+  const rows: Row[] = [];
+  for (const { label, flood } of floods) {
+    if (server.exitCode !== null) throw new Error("next start exited during the flood");
+    say(`victim reads, ${CONNECTIONS} connections, ${DURATION} s: ${label}${flood ? ` (${FLOOD_CONNECTIONS} flood connections)` : ""}`);
+    // Let the previous flood's connections drain and the per-minute budgets of its address matter, not its backlog.
+    await new Promise((r) => setTimeout(r, 2000));
+    let window = { from: Infinity, until: -Infinity };
+    const reading = load(label, victim, () => window);
+    await new Promise((r) => setTimeout(r, 1000));
+    const floodDone = flood ? startFlood(flood) : undefined;
+    // The flood process needs about a second to start and open its connections.
+    window = { from: Date.now() + 1500, until: Date.now() + 1500 + DURATION * 1000 };
+    const reads = await reading;
+    rows.push({ label, reads, flood: floodDone ? await floodDone : undefined });
+  }
+
+  const fmt = (st: Record<string, number>) => Object.entries(st).map(([c, n]) => `${c}×${n}`).join(" ");
+  process.stdout.write(`\nvictim: another workspace's credential reads (${CONNECTIONS} connections, ${DURATION} s) beside each flood\n`);
+  const header = ["flood", "reads", "p50 ms", "p99 ms", "max ms", "read statuses", "flood requests", "flood statuses"];
+  const body = rows.map((r) => [
+    r.label,
+    String(r.reads.requests),
+    ms(r.reads.p50),
+    ms(r.reads.p99),
+    ms(r.reads.max),
+    fmt(r.reads.statuses) + (r.reads.errors ? ` errors×${r.reads.errors}` : "") + (r.reads.timeouts ? ` timeouts×${r.reads.timeouts}` : ""),
+    r.flood ? String(r.flood.requests) : "-",
+    r.flood ? fmt(r.flood.statuses) + (r.flood.errors ? ` errors×${r.flood.errors}` : "") + (r.flood.timeouts ? ` timeouts×${r.flood.timeouts}` : "") : "-",
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === 5 || i === 7 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  process.stdout.write(`${line(header)}\n${widths.map((w) => "-".repeat(w)).join("  ")}\n${body.map(line).join("\n")}\n`);
+
+  const trivial = rows[1]!.reads.p99;
+  const failed = rows.filter((r) => r.reads.non2xx || r.reads.errors || r.reads.timeouts || !r.reads.requests);
+  const worse = rows.slice(2, 5).filter((r) => r.reads.p99 > trivial);
+  process.stdout.write(
+    `\ntargets: every victim read 200: ${failed.length ? `MISSED (${failed.map((r) => r.label).join(", ")})` : "met"}; ` +
+      `p99 under each token flood ≤ under the trivial flood (${ms(trivial)} ms): ${worse.length ? `MISSED (${worse.map((r) => `${r.label} ${ms(r.reads.p99)} ms`).join(", ")})` : "met"}\n`,
+  );
+  if (args.check && (failed.length || worse.length)) process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {

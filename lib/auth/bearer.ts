@@ -33,8 +33,10 @@ export async function budgetedBearer(headers: Headers, kind: TokenKind, ip: stri
     enforceRateLimit({ bucket: `token-${kind}`, subject: token, limit: tokenPerMinute, alsoRead: tokenLaneKey(token) }),
     countInWindow({ bucket: REFUSED, subject: ip }),
   ]);
+  const lane = laneOf(hint);
+  if (lane === null) throw new AppError("invalid_token");
   if (hint === null && refused >= refusedTokenPerMinute) rateLimited();
-  return { token, lane: laneOf(hint) };
+  return { token, lane };
 }
 
 /** Every well-formed token the database refuses counts against the client address (see budgetedBearer). */

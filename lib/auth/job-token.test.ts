@@ -107,4 +107,32 @@ describe("withJobToken", () => {
     expect((await call(route, "/x", { headers: { ...bearer(a.token), "x-forwarded-for": ip } })).status).toBe(204);
     expect(lanes.at(-1)).toBe(UNKNOWN_LANE);
   });
+
+  it("refuses a dead token from Redis after the database refused it once, and never marks a live one", async () => {
+    const { GET } = await import("@/app/api/v1/worker/jobs/[jobId]/credentials/route");
+    const { workspaceId } = await makeWorkspace();
+    const m = await makeMember(workspaceId, { K: "v" });
+    const live = await makeJob(workspaceId, m.telegramId, [{ secret: "K", envVar: "K_VAR" }]);
+    const other = await makeJob(workspaceId, m.telegramId);
+    const revoked = await makeJob(workspaceId, m.telegramId);
+    await db.token.updateMany({ where: { jobId: revoked.jobId }, data: { revokedAt: new Date() } });
+    const read = (token: string, jobId: string) =>
+      call(GET, `/api/v1/worker/jobs/${jobId}/credentials`, { headers: { ...bearer(token), "x-forwarded-for": `10.7.${randomBytes(2).join(".")}` }, params: { jobId } });
+
+    const first = await read(revoked.token, revoked.jobId);
+    expect(first).toMatchObject({ status: 401, body: INVALID });
+    let queries = 0;
+    const stop = onDbQuery(() => queries++);
+    try {
+      const again = await read(revoked.token, revoked.jobId);
+      expect(again).toMatchObject({ status: 401, body: INVALID });
+      expect(again.headers.get("www-authenticate")).toBe(first.headers.get("www-authenticate"));
+      expect(queries).toBe(0);
+    } finally {
+      stop();
+    }
+    // A live token on another job's path is refused, but stays live.
+    expect(await read(live.token, other.jobId)).toMatchObject({ status: 401, body: INVALID });
+    expect(await read(live.token, live.jobId)).toMatchObject({ status: 200, body: [{ env_var: "K_VAR", value: "v" }] });
+  });
 });

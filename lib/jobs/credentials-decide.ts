@@ -32,16 +32,11 @@ function denyReason(row: CredentialRow, now: Date): DenyReason | null {
 
 export function decide(request: CredentialRequest, row: CredentialRow | undefined, keys: MasterKey[], now: Date): Decided {
   const { hash, jobId, ip } = request;
-  if (
-    !row ||
-    row.kind !== "job" ||
-    !hashMatches(row.hash, hash) ||
-    !isTokenLive({ expiresAt: row.token_expires_at, revokedAt: row.revoked_at, graceUntil: row.grace_until }, now) ||
-    row.token_job_id !== jobId ||
-    row.job_id !== jobId
-  ) {
-    return { outcome: { ok: false, error: new AppError("invalid_token") } };
+  // A token that is not live never becomes live again; one on another job's path is live, and says only "not here".
+  if (!row || row.kind !== "job" || !hashMatches(row.hash, hash) || !isTokenLive({ expiresAt: row.token_expires_at, revokedAt: row.revoked_at, graceUntil: row.grace_until }, now)) {
+    return { outcome: { ok: false, error: new AppError("invalid_token", undefined, { reason: "token_dead" }) } };
   }
+  if (row.token_job_id !== jobId || row.job_id !== jobId) return { outcome: { ok: false, error: new AppError("invalid_token") } };
 
   let denied: DenyReason | null = denyReason(row, now);
   let served: Credential[] = [];

@@ -7,7 +7,7 @@ import type { SqlConnection } from "../db/sql";
 import { AppError } from "../errors";
 import { recordSecretsUsed } from "../secrets/store";
 import { hashToken } from "../tokens/format";
-import { UNKNOWN_LANE } from "../tokens/lanes";
+import { rememberDeadToken, UNKNOWN_LANE } from "../tokens/lanes";
 import { needsTouch, touchToken } from "../tokens/registry";
 import { decide, type Credential, type CredentialRequest, type Decision } from "./credentials-decide";
 import { readCredentialRows, tokenHashHex } from "./credentials-sql";
@@ -34,7 +34,10 @@ const submit = createGroupCommit(serveBatch);
 /** `lane` is the queue the request waits in (lib/tokens/lanes.ts): fairness only, the batch authenticates. */
 export async function serveCredentials({ token, jobId, ip, lane = UNKNOWN_LANE }: { token: string; jobId: string; ip?: string | null; lane?: string }): Promise<Credential[]> {
   if (!isJobId(jobId)) throw new AppError("invalid_token");
-  const decision = await submit("credentials", { hash: hashToken(token), jobId, ip }, lane);
+  const decision = await submit("credentials", { hash: hashToken(token), jobId, ip }, lane).catch(async (err: unknown) => {
+    if (err instanceof AppError && err.reason === "token_dead") await rememberDeadToken(token);
+    throw err;
+  });
 
   const now = new Date();
   if (needsTouch(decision.row.token_last_used_at, now)) touchToken(decision.row.token_id, now);

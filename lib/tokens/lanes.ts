@@ -23,4 +23,17 @@ export async function rememberTokenLane(token: string, workspaceId: string, expi
   }
 }
 
-export const laneOf = (workspaceHint: string | null) => workspaceHint ?? UNKNOWN_LANE;
+// Written over the lane once the database found no live token with that hash: its next uses are refused from
+// Redis, before any queue. A denial only (fail closed), and true for good: a token that is not live never revives.
+const DEAD = "dead";
+const DEAD_TTL_MS = 3600_000;
+
+export async function rememberDeadToken(token: string): Promise<void> {
+  await redis.set(tokenLaneKey(token), DEAD, "PX", DEAD_TTL_MS).catch(() => undefined);
+}
+
+/** The lane for a hint read from tokenLaneKey, or null when the token is known dead. */
+export function laneOf(hint: string | null): string | null {
+  if (hint === DEAD) return null;
+  return hint ?? UNKNOWN_LANE;
+}

@@ -45,15 +45,36 @@ function percentile(sorted: number[], p: number) {
   return sorted[rank]!;
 }
 
-export async function load(label: string, opts: AutocannonOptions): Promise<LoadResult> {
+/**
+ * `window` (epoch ms, from a function so it can be set once the run is under way) keeps only the responses to
+ * requests sent inside it; the statuses, counts and rate are then of those alone.
+ */
+export async function load(label: string, opts: AutocannonOptions, window?: () => { from: number; until: number }): Promise<LoadResult> {
   const latencies: number[] = [];
+  const kept: Record<string, number> = {};
   const instance = autocannon(opts);
-  instance.on("response", (_client, _status, _bytes, responseTime) => {
+  instance.on("response", (_client, status, _bytes, responseTime) => {
+    if (window) {
+      const sent = Date.now() - responseTime;
+      const { from, until } = window();
+      if (sent < from || sent > until) return;
+      kept[status] = (kept[status] ?? 0) + 1;
+    }
     latencies.push(responseTime);
   });
   const result = await instance;
   latencies.sort((a, b) => a - b);
-  const statuses = Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count]));
+  const statuses = window ? kept : Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count]));
+  const requests = latencies.length;
+  if (window) {
+    const { from, until } = window();
+    const non2xx = Object.entries(kept).filter(([c]) => !c.startsWith("2")).reduce((a, [, n]) => a + n, 0);
+    return { ...summary(label, latencies, statuses, result), seconds: (until - from) / 1000, reqPerSec: requests / ((until - from) / 1000), non2xx };
+  }
+  return summary(label, latencies, statuses, result);
+}
+
+function summary(label: string, latencies: number[], statuses: Record<string, number>, result: AutocannonResult): LoadResult {
   const requests = latencies.length;
   return {
     label,
