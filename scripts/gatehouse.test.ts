@@ -69,6 +69,39 @@ describe("gatehouse CLI", () => {
     expect(r.json.error.message).toContain(message);
   });
 
+  it("answers --help with the usage on stdout and exit 0, and no arguments with the usage on stderr and exit 2", async () => {
+    for (const args of [["--help"], ["-h"], ["token", "issue", "--help"]]) {
+      const r = await runCli(args);
+      expect(r, args.join(" ")).toMatchObject({ code: 0, stderr: "" });
+      expect(r.stdout).toContain("Usage: npm run -s gatehouse -- <command>");
+      expect(r.stdout).toContain("audit verify");
+    }
+    const bare = await runCli([]);
+    expect(bare).toMatchObject({ code: 2, stdout: "" });
+    expect(bare.stderr).toContain("Usage:");
+  });
+
+  it("loads no package for --help: the bundle is split, so a command pays only for what it uses", async () => {
+    const { readFileSync } = await import("node:fs");
+    const path = await import("node:path");
+    const dir = path.join(process.cwd(), ".gatehouse/cli", readFileSync(path.join(process.cwd(), ".gatehouse/cli/current"), "utf8").trim());
+    const entry = readFileSync(path.join(dir, "gatehouse.mjs"), "utf8");
+    // Static imports of the entry (and of what it statically imports) are only node: built-ins and its own chunks.
+    const seen = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = readFileSync(path.join(dir, file), "utf8");
+      for (const m of text.matchAll(/^import\s[^"']*["']([^"']+)["']/gm)) {
+        const spec = m[1]!;
+        if (spec.startsWith("./")) visit(spec.slice(2));
+        else expect(spec, `${file} imports ${spec} at load`).toMatch(/^node:/);
+      }
+    };
+    expect(entry.length).toBeGreaterThan(0);
+    visit("gatehouse.mjs");
+  });
+
   it("prints a one-time settings link for a member, and refuses non-members", async () => {
     const ownerId = randomTelegramId();
     const ws = await cli("workspace", "create", "--name", randomName(), "--owner-platform", "telegram", "--owner-id", ownerId);

@@ -1,6 +1,7 @@
 // The operator CLI (SPEC §9): npm run -s gatehouse -- <command> [--json]
+// Only node: modules at the top: the bundle is code-split (scripts/cli.mjs), so --help and usage errors load no
+// package, and each command loads just what it uses.
 import { parseArgs } from "node:util";
-import { ConfigError, parseConfig } from "../lib/config";
 import { loadLocalEnv } from "./lib/env";
 
 const USAGE = `Usage: npm run -s gatehouse -- <command> [options] [--json]
@@ -158,11 +159,16 @@ async function main(argv: string[]): Promise<number> {
     return exit;
   };
 
+  // Asked for, the usage is the answer (stdout, 0); given instead of an answer, it is an error (stderr, 2).
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   const words = argv.filter((a) => !a.startsWith("-")).slice(0, 2).join(" ");
   const command = commands.find((c) => c.name === words);
   if (!command) {
-    if (!asJson || argv.includes("--help")) process.stderr.write(`${USAGE}\n`);
-    return argv.length === 0 || argv.includes("--help") ? 2 : fail("usage", `unknown command "${words}"; see --help`, 2);
+    if (!asJson) process.stderr.write(`${USAGE}\n`);
+    return argv.length === 0 ? 2 : fail("usage", `unknown command "${words}"; see --help`, 2);
   }
   let values: Options;
   try {
@@ -179,6 +185,7 @@ async function main(argv: string[]): Promise<number> {
     return fail("usage", `${command.name}: ${(err as Error).message}`, 2);
   }
 
+  const { ConfigError, parseConfig } = await import("../lib/config");
   try {
     loadLocalEnv();
     parseConfig(process.env);
