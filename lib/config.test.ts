@@ -54,6 +54,23 @@ describe("parseConfig", () => {
     expect(parseConfig({ ...prod, TRUST_PROXY_HOPS: "0" }).trustProxyHops).toBe(0);
   });
 
+  it("names every bad variable of a production start at once, the rules between variables included", () => {
+    const found = problems({
+      NODE_ENV: "production",
+      PORT: "http",
+      GATEHOUSE_PUBLIC_URL: "http://gate.example.com",
+      GATEHOUSE_MASTER_KEYS: "not-a-key",
+      PORTAL_IDLE_TIMEOUT_SECONDS: "9000",
+      PORTAL_ABSOLUTE_TIMEOUT_SECONDS: "3600",
+      SETTINGS_OAUTH_ISSUER: "https://idp.example",
+    });
+    const names = found.map((p) => p.split(":")[0]);
+    for (const name of ["AUTH_SECRET", "TRUST_PROXY_HOPS", "PORT", "GATEHOUSE_MASTER_KEYS", "GATEHOUSE_PUBLIC_URL", "PORTAL_IDLE_TIMEOUT_SECONDS", "SETTINGS_OAUTH_CLIENT_ID"]) {
+      expect(names, found.join("\n")).toContain(name);
+    }
+    expect(found.join("\n")).toMatch(/^GATEHOUSE_PUBLIC_URL: must be https/m);
+  });
+
   it("requires an https public URL in production unless it is loopback", () => {
     expect(problems({ ...prod, GATEHOUSE_PUBLIC_URL: "http://gate.example.com" }).join("\n")).toMatch(/^GATEHOUSE_PUBLIC_URL: must be https/m);
     expect(parseConfig({ ...prod, GATEHOUSE_PUBLIC_URL: "http://localhost:3100" }).secureCookies).toBe(false);

@@ -113,14 +113,26 @@ const schema = z.object({
 
 type Env = Record<string, string | undefined>;
 
-function parseEnv(env: Env) {
+function cleanEnv(env: Env): Env {
   // Empty strings mean "not set" so `FOO=` in an env file behaves like an absent variable.
   const cleaned: Env = {};
   for (const key of Object.keys(schema.shape)) {
     const value = env[key];
     if (value !== undefined && value.trim() !== "") cleaned[key] = value;
   }
-  return schema.safeParse(cleaned);
+  return cleaned;
+}
+
+type Parsed = z.infer<typeof schema>;
+
+/** Each variable on its own, so the rules between variables still run when another one is broken. */
+function fieldsThatParse(cleaned: Env): Partial<Parsed> {
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(schema.shape)) {
+    const r = (field as z.ZodType).safeParse(cleaned[key]);
+    if (r.success) out[key] = r.data;
+  }
+  return out as Partial<Parsed>;
 }
 
 function requiredSecrets(env: Env): string[] {
@@ -139,59 +151,59 @@ function requiredSecrets(env: Env): string[] {
 
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
-export function parseConfig(env: Env) {
-  const parsed = parseEnv(env);
-  if (!parsed.success) {
-    throw new ConfigError([
-      ...requiredSecrets(env),
-      ...parsed.error.issues.map((i) => `${i.path.join(".") || "environment"}: ${i.message}`),
-    ]);
+/** The rules between variables, on whichever of them parsed. */
+function crossFieldProblems(e: Partial<Parsed>): string[] {
+  const problems: string[] = [];
+  if (e.NODE_ENV === "production" && e.GATEHOUSE_PUBLIC_URL) {
+    const url = new URL(e.GATEHOUSE_PUBLIC_URL);
+    if (url.protocol !== "https:" && !LOOPBACK.has(url.hostname)) {
+      problems.push("GATEHOUSE_PUBLIC_URL: must be https in production (cookies are only Secure on https)");
+    }
   }
-  const e = parsed.data;
-  const production = e.NODE_ENV === "production";
-  const problems: string[] = requiredSecrets(env);
-  const publicUrlParsed = new URL(e.GATEHOUSE_PUBLIC_URL);
-  if (production && publicUrlParsed.protocol !== "https:" && !LOOPBACK.has(publicUrlParsed.hostname)) {
-    problems.push("GATEHOUSE_PUBLIC_URL: must be https in production (cookies are only Secure on https)");
-  }
-
-  const oauthKeys = Object.keys(e).filter((k) => k.startsWith("SETTINGS_OAUTH_") && e[k as keyof typeof e] !== undefined);
+  const oauthKeys = Object.keys(e).filter((k) => k.startsWith("SETTINGS_OAUTH_") && e[k as keyof Parsed] !== undefined);
   const explicit = [e.SETTINGS_OAUTH_AUTH_URL, e.SETTINGS_OAUTH_TOKEN_URL, e.SETTINGS_OAUTH_USERINFO_URL];
-  let settingsOAuth: null | {
-    issuer?: string;
-    authorizationUrl?: string;
-    tokenUrl?: string;
-    userinfoUrl?: string;
-    clientId: string;
-    clientSecret?: string;
-    scopes: string;
-    providerName: string;
-  } = null;
   if (oauthKeys.length > 0) {
     if (!e.SETTINGS_OAUTH_CLIENT_ID) problems.push("SETTINGS_OAUTH_CLIENT_ID: is required when SETTINGS_OAUTH_* is configured");
     if (e.SETTINGS_OAUTH_ISSUER && explicit.some(Boolean)) {
       problems.push("SETTINGS_OAUTH_ISSUER: set either the issuer (OIDC discovery) or the explicit endpoints, not both");
     } else if (!e.SETTINGS_OAUTH_ISSUER && !explicit.every(Boolean)) {
-      const missing = ["SETTINGS_OAUTH_AUTH_URL", "SETTINGS_OAUTH_TOKEN_URL", "SETTINGS_OAUTH_USERINFO_URL"].filter(
-        (_, i) => !explicit[i],
-      );
+      const missing = ["SETTINGS_OAUTH_AUTH_URL", "SETTINGS_OAUTH_TOKEN_URL", "SETTINGS_OAUTH_USERINFO_URL"].filter((_, i) => !explicit[i]);
       problems.push(`${missing[0]}: set SETTINGS_OAUTH_ISSUER, or all of ${missing.join(", ")}`);
     }
-    settingsOAuth = {
-      issuer: e.SETTINGS_OAUTH_ISSUER,
-      authorizationUrl: e.SETTINGS_OAUTH_AUTH_URL,
-      tokenUrl: e.SETTINGS_OAUTH_TOKEN_URL,
-      userinfoUrl: e.SETTINGS_OAUTH_USERINFO_URL,
-      clientId: e.SETTINGS_OAUTH_CLIENT_ID ?? "",
-      clientSecret: e.SETTINGS_OAUTH_CLIENT_SECRET,
-      scopes: e.SETTINGS_OAUTH_SCOPES ?? "openid email profile",
-      providerName: e.SETTINGS_OAUTH_PROVIDER_NAME ?? "your identity provider",
-    };
   }
-  if (e.PORTAL_IDLE_TIMEOUT_SECONDS > e.PORTAL_ABSOLUTE_TIMEOUT_SECONDS) {
+  if (e.PORTAL_IDLE_TIMEOUT_SECONDS !== undefined && e.PORTAL_ABSOLUTE_TIMEOUT_SECONDS !== undefined && e.PORTAL_IDLE_TIMEOUT_SECONDS > e.PORTAL_ABSOLUTE_TIMEOUT_SECONDS) {
     problems.push("PORTAL_IDLE_TIMEOUT_SECONDS: must not exceed PORTAL_ABSOLUTE_TIMEOUT_SECONDS");
   }
-  if (problems.length) throw new ConfigError(problems);
+  return problems;
+}
+
+/** Every problem at once: a bad value never hides another, nor a rule between variables. */
+export function parseConfig(env: Env) {
+  const cleaned = cleanEnv(env);
+  const parsed = schema.safeParse(cleaned);
+  const problems = [
+    ...requiredSecrets(env),
+    ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join(".") || "environment"}: ${i.message}`)),
+    ...crossFieldProblems(parsed.success ? parsed.data : fieldsThatParse(cleaned)),
+  ];
+  if (problems.length || !parsed.success) throw new ConfigError(problems);
+  const e = parsed.data;
+  const production = e.NODE_ENV === "production";
+  const publicUrlParsed = new URL(e.GATEHOUSE_PUBLIC_URL);
+  const oauthKeys = Object.keys(e).filter((k) => k.startsWith("SETTINGS_OAUTH_") && e[k as keyof typeof e] !== undefined);
+  const settingsOAuth = oauthKeys.length
+    ? {
+        issuer: e.SETTINGS_OAUTH_ISSUER,
+        authorizationUrl: e.SETTINGS_OAUTH_AUTH_URL,
+        tokenUrl: e.SETTINGS_OAUTH_TOKEN_URL,
+        userinfoUrl: e.SETTINGS_OAUTH_USERINFO_URL,
+        clientId: e.SETTINGS_OAUTH_CLIENT_ID ?? "",
+        clientSecret: e.SETTINGS_OAUTH_CLIENT_SECRET,
+        scopes: e.SETTINGS_OAUTH_SCOPES ?? "openid email profile",
+        providerName: e.SETTINGS_OAUTH_PROVIDER_NAME ?? "your identity provider",
+      }
+    : null;
+
 
   const publicUrl = publicUrlParsed;
   return {
