@@ -15,6 +15,8 @@ Commands:
   token revoke     --id TOKEN_ID
   keys rotate
   audit verify     [--workspace W]
+  batch            one command per line on stdin, as a JSON array of its arguments; one JSON line
+                   {"exit":N,"output":{…}} per command on stdout (for scripts: one process, one connection)
 
 With --json, exactly one JSON object is printed on stdout (an {"error":…} object on failure).`;
 
@@ -147,27 +149,31 @@ function humanize(result: Record<string, unknown>) {
     .join("\n");
 }
 
-async function main(argv: string[]): Promise<number> {
+type Io = { out: (text: string) => void; err: (text: string) => void };
+const stdio: Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
+
+/** One command; the caller closes the clients. */
+async function runCommand(argv: string[], io: Io): Promise<number> {
   const asJson = argv.includes("--json");
-  const emit = (obj: Record<string, unknown>, human: string, stream: NodeJS.WriteStream = process.stdout) => {
-    if (asJson) process.stdout.write(`${JSON.stringify(obj)}\n`);
-    else stream.write(`${human}\n`);
+  const emit = (obj: Record<string, unknown>, human: string, stream: keyof Io = "out") => {
+    if (asJson) io.out(`${JSON.stringify(obj)}\n`);
+    else io[stream](`${human}\n`);
   };
   const fail = (code: string, message: string, exit: number) => {
-    emit({ error: { code, message } }, `error: ${message}`, process.stderr);
-    if (asJson) process.stderr.write(`error: ${message}\n`);
+    emit({ error: { code, message } }, `error: ${message}`, "err");
+    if (asJson) io.err(`error: ${message}\n`);
     return exit;
   };
 
   // Asked for, the usage is the answer (stdout, 0); given instead of an answer, it is an error (stderr, 2).
   if (argv.includes("--help") || argv.includes("-h")) {
-    process.stdout.write(`${USAGE}\n`);
+    io.out(`${USAGE}\n`);
     return 0;
   }
   const words = argv.filter((a) => !a.startsWith("-")).slice(0, 2).join(" ");
   const command = commands.find((c) => c.name === words);
   if (!command) {
-    if (!asJson) process.stderr.write(`${USAGE}\n`);
+    if (!asJson) io.err(`${USAGE}\n`);
     return argv.length === 0 ? 2 : fail("usage", `unknown command "${words}"; see --help`, 2);
   }
   let values: Options;
@@ -181,11 +187,12 @@ async function main(argv: string[]): Promise<number> {
     const missing = command.required.filter((r) => values[r] === undefined || values[r] === "");
     if (missing.length) throw new UsageError(`missing ${missing.map((m) => `--${m}`).join(", ")}`);
   } catch (err) {
-    if (!asJson) process.stderr.write(`${USAGE}\n\n`);
+    if (!asJson) io.err(`${USAGE}\n\n`);
     return fail("usage", `${command.name}: ${(err as Error).message}`, 2);
   }
 
   const { ConfigError, parseConfig } = await import("../lib/config");
+  process.exitCode = undefined;
   try {
     loadLocalEnv();
     parseConfig(process.env);
@@ -201,6 +208,35 @@ async function main(argv: string[]): Promise<number> {
     if (isInfrastructureError(err)) return fail("unavailable", "cannot reach the database or Redis; check DATABASE_URL and REDIS_URL", 1);
     const { redact } = await import("../lib/log");
     return fail("internal_error", `unexpected error: ${redact(String((err as Error).message))}`, 1);
+  }
+}
+
+/** `batch`: commands from stdin, one at a time, on the same database and Redis connections. */
+async function batch(): Promise<number> {
+  const { createInterface } = await import("node:readline");
+  for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+    if (!line.trim()) continue;
+    let args: unknown;
+    try {
+      args = JSON.parse(line);
+    } catch {
+      args = null;
+    }
+    if (!Array.isArray(args) || !args.every((a) => typeof a === "string") || args.includes("batch")) {
+      const message = "each line must be a JSON array of a command's arguments, e.g. [\"audit\",\"verify\"]";
+      process.stdout.write(`${JSON.stringify({ exit: 2, output: { error: { code: "usage", message } } })}\n`);
+      continue;
+    }
+    let out = "";
+    const exit = await runCommand([...args.filter((a) => a !== "--json"), "--json"], { out: (t) => (out += t), err: stdio.err });
+    process.stdout.write(`${JSON.stringify({ exit, output: JSON.parse(out.trim() || "{}") })}\n`);
+  }
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    return argv[0] === "batch" && !argv.includes("--help") ? await batch() : await runCommand(argv, stdio);
   } finally {
     const { closeLazyClients } = await import("../lib/lazy");
     await closeLazyClients();

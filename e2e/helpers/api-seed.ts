@@ -1,12 +1,11 @@
 // Seeding helpers for the HTTP API specs, done the way real callers do it: workspaces, members, service
-// tokens and links through the real CLI (run concurrently), portal sessions by opening a link on the server
+// tokens and links through the real CLI (one long-lived `gatehouse batch` per worker, e2e/helpers/cli.ts), portal sessions by opening a link on the server
 // without an identity provider, secrets through the portal API, jobs through the orchestrator API. Direct SQL
 // is used only to simulate time passing (a token's expiry or grace window moved into the past).
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import type { APIRequestContext, APIResponse, PlaywrightWorkerArgs } from "@playwright/test";
 import pg from "pg";
-import { randomName, randomTelegramId } from "./cli";
+import { gatehouseAsync, randomName, randomTelegramId } from "./cli";
 import { E2E_BASE_URL, E2E_ENV, E2E_PLAIN_BASE_URL } from "./env";
 import { expect, randomIp } from "./fixtures";
 
@@ -30,51 +29,7 @@ export const JOB_TOKEN = /^gh_job_[A-Za-z0-9_-]{43}$/;
 
 export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
-/** Runs at most `max` tasks at once; a finished task hands its slot straight to the next one waiting. */
-export function limiter(max: number) {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  return async <T>(task: () => Promise<T>): Promise<T> => {
-    if (active < max) active++;
-    else await new Promise<void>((resolve) => waiting.push(resolve));
-    try {
-      return await task();
-    } finally {
-      const next = waiting.shift();
-      if (next) next();
-      else active--;
-    }
-  };
-}
-
-// The CLI is CPU-bound (tsx start-up) and the test machine has few cores.
-const cliSlot = limiter(3);
-
-/** The operator CLI, like `gatehouse()` in cli.ts but without blocking, so independent calls run side by side. */
-export function gatehouseAsync<T = Record<string, unknown>>(...args: string[]): Promise<T> {
-  return cliSlot(
-    () =>
-      new Promise<T>((resolve, reject) => {
-        const child = spawn(process.execPath, ["scripts/cli.mjs", ...args, "--json"], {
-          env: { ...process.env, ...E2E_ENV },
-          stdio: ["ignore", "pipe", "pipe"],
-        });
-        let out = "";
-        let err = "";
-        child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
-        child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
-        child.on("error", reject);
-        child.on("close", (code) => {
-          if (code !== 0) return reject(new Error(`gatehouse ${args.join(" ")} failed (${code}): ${out.trim()} ${err}`));
-          try {
-            resolve(JSON.parse(out.trim()) as T);
-          } catch (e) {
-            reject(e instanceof Error ? e : new Error(String(e)));
-          }
-        });
-      }),
-  );
-}
+export { gatehouseAsync };
 
 export type Workspace = { workspaceId: string; ownerUserId: string; ownerTelegramId: string };
 
