@@ -197,7 +197,8 @@ const signed = { authorization: 'Signed keyId="orchestrator",signature="c2lnbmF0
 const randomToken = (kind: "svc" | "job") => `gh_${kind}_${randomBytes(32).toString("base64url")}`;
 
 async function send(op: Operation, c: Case): Promise<Response> {
-  const headers = typeof c.headers === "function" ? c.headers() : (c.headers ?? {});
+  // Each request from its own address, so one case's refused tokens never spend another's budget (lib/auth/bearer.ts).
+  const headers = { "x-forwarded-for": `10.${randomBytes(3).join(".")}`, ...(typeof c.headers === "function" ? c.headers() : (c.headers ?? {})) };
   const handler = routes.get(op.path)?.[op.method];
   return call(handler, fill(op.path, c.jobId), {
     method: op.method,

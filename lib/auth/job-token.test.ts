@@ -102,10 +102,17 @@ describe("withJobToken", () => {
     await call(route, "/x", { headers: { ...bearer(`gh_job_${randomBytes(32).toString("base64url")}`), "x-forwarded-for": ip } });
     expect(new Set(lanes)).toEqual(new Set([job.workspaceId, UNKNOWN_LANE]));
     expect(lanes.at(-1)).toBe(UNKNOWN_LANE);
-    // A token whose hint is gone (Redis flushed) still works: the hint is fairness, not access.
-    await redis.del(`token:lane:{${(await import("../ratelimit/fixed-window")).subjectDigest(a.token)}}`);
-    expect((await call(route, "/x", { headers: { ...bearer(a.token), "x-forwarded-for": ip } })).status).toBe(204);
-    expect(lanes.at(-1)).toBe(UNKNOWN_LANE);
+    // A token whose hint is gone (Redis flushed) still works: the hint is fairness, not access. Once the database
+    // found it live, its lane is written again.
+    const laneKey = `token:lane:{${(await import("../ratelimit/fixed-window")).subjectDigest(a.token)}}`;
+    await redis.del(laneKey);
+    const { GET } = await import("@/app/api/v1/worker/jobs/[jobId]/credentials/route");
+    const served = await call(GET, `/api/v1/worker/jobs/${a.jobId}/credentials`, { headers: { ...bearer(a.token), "x-forwarded-for": ip }, params: { jobId: a.jobId } });
+    expect(served.status).toBe(204);
+    expect(await redis.get(laneKey)).toBe(job.workspaceId);
+    const pttl = await redis.pttl(laneKey);
+    expect(pttl).toBeGreaterThan(0);
+    expect(pttl).toBeLessThanOrEqual(86_400_000);
   });
 
   it("refuses a dead token from Redis after the database refused it once, and never marks a live one", async () => {

@@ -2,6 +2,7 @@ import "server-only";
 import { AppError } from "../errors";
 import { clientIp } from "../http/request";
 import { CREDENTIALS_DENIED_MESSAGE } from "../jobs/credentials-serve";
+import { healTokenLane } from "../tokens/lanes";
 import { findJobPrincipal, type JobPrincipal } from "../jobs/principal";
 import { budgetedBearer, countingRefusals } from "./bearer";
 import { stringParams, withJsonErrors, type Params } from "./wrap";
@@ -22,13 +23,14 @@ export function withJobToken(
 ) {
   return withJsonErrors(async (req, ctx) => {
     const ip = clientIp(req.headers);
-    const { token } = await budgetedBearer(req.headers, "job", ip);
+    const { token, lane } = await budgetedBearer(req.headers, "job", ip);
     const params = await stringParams(ctx);
     const job = await countingRefusals(ip, async () => {
       const found = await findJobPrincipal(token);
       if (!found || (jobParam !== null && params[jobParam] !== found.jobId)) throw new AppError("invalid_token");
       return found;
     });
+    await healTokenLane(token, lane, job.workspaceId, job.expiresAt);
     if (requireRunning && job.status !== "running") throw new AppError("forbidden", CREDENTIALS_DENIED_MESSAGE);
     return countingRefusals(ip, () => handler(req, { job, token, params, ip }));
   }, { bearer: true });

@@ -7,7 +7,7 @@ import type { SqlConnection } from "../db/sql";
 import { AppError } from "../errors";
 import { recordSecretsUsed } from "../secrets/store";
 import { hashToken } from "../tokens/format";
-import { rememberDeadToken, UNKNOWN_LANE } from "../tokens/lanes";
+import { healTokenLane, rememberDeadToken, UNKNOWN_LANE } from "../tokens/lanes";
 import { needsTouch, touchToken } from "../tokens/registry";
 import { decide, type Credential, type CredentialRequest, type Decision } from "./credentials-decide";
 import { readCredentialRows, tokenHashHex } from "./credentials-sql";
@@ -39,6 +39,7 @@ export async function serveCredentials({ token, jobId, ip, lane = UNKNOWN_LANE }
     throw err;
   });
 
+  await healTokenLane(token, lane, decision.row.workspace_id, decision.row.token_expires_at);
   const now = new Date();
   if (needsTouch(decision.row.token_last_used_at, now)) touchToken(decision.row.token_id, now);
   if ("denied" in decision) throw new AppError("forbidden", CREDENTIALS_DENIED_MESSAGE);

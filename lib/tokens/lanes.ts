@@ -23,6 +23,12 @@ export async function rememberTokenLane(token: string, workspaceId: string, expi
   }
 }
 
+/** A live token found without a lane (issued before lanes, or Redis lost it) gets one, for a day at most. */
+export async function healTokenLane(token: string, lane: string, workspaceId: string, expiresAt: Date): Promise<void> {
+  if (lane !== UNKNOWN_LANE) return;
+  await rememberTokenLane(token, workspaceId, new Date(Math.min(expiresAt.getTime(), Date.now() + 86_400_000)));
+}
+
 // Written over the lane once the database found no live token with that hash: its next uses are refused from
 // Redis, before any queue. A denial only (fail closed), and true for good: a token that is not live never revives.
 const DEAD = "dead";

@@ -1,6 +1,7 @@
 // Tokens are stored only as SHA-256 and checked in the database on every request, so a revocation holds at once
 // on every instance (SPEC §6).
 import "server-only";
+import { rememberTokenLane } from "./lanes";
 import type { AuditActor } from "../audit";
 import { appendAuditEvent } from "../audit";
 import { getConfig } from "../config";
@@ -45,7 +46,7 @@ export async function issueServiceToken({
     throw new AppError("validation_failed", `The token lifetime must be 60..${MAX_SERVICE_TTL_SECONDS} seconds.`);
   }
   const cleanName = name?.trim().slice(0, 100) || null;
-  return db.$transaction(async (tx) => {
+  const issued = await db.$transaction(async (tx) => {
     if (!(await workspaceExists(tx, workspaceId))) throw new AppError("not_found", "No such workspace.");
     const token = generateToken("service");
     const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
@@ -59,6 +60,8 @@ export async function issueServiceToken({
     );
     return { tokenId: row.id, token, expiresAt };
   });
+  await rememberTokenLane(issued.token, workspaceId, issued.expiresAt);
+  return issued;
 }
 
 export async function insertJobToken(tx: Tx, { workspaceId, jobId, expiresAt }: { workspaceId: string; jobId: string; expiresAt: Date }) {
