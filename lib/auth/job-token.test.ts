@@ -138,6 +138,11 @@ describe("withJobToken", () => {
     } finally {
       stop();
     }
+    // An unknown token is refused by the database each time and leaves no key behind (no key per random token).
+    const random = `gh_job_${randomBytes(32).toString("base64url")}`;
+    expect(await read(random, live.jobId)).toMatchObject({ status: 401, body: INVALID });
+    const { subjectDigest } = await import("../ratelimit/fixed-window");
+    expect(await redis.exists(`token:lane:{${subjectDigest(random)}}`)).toBe(0);
     // A live token on another job's path is refused, but stays live.
     expect(await read(live.token, other.jobId)).toMatchObject({ status: 401, body: INVALID });
     expect(await read(live.token, live.jobId)).toMatchObject({ status: 200, body: [{ env_var: "K_VAR", value: "v" }] });

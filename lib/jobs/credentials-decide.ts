@@ -32,8 +32,11 @@ function denyReason(row: CredentialRow, now: Date): DenyReason | null {
 
 export function decide(request: CredentialRequest, row: CredentialRow | undefined, keys: MasterKey[], now: Date): Decided {
   const { hash, jobId, ip } = request;
-  // A token that is not live never becomes live again; one on another job's path is live, and says only "not here".
-  if (!row || row.kind !== "job" || !hashMatches(row.hash, hash) || !isTokenLive({ expiresAt: row.token_expires_at, revokedAt: row.revoked_at, graceUntil: row.grace_until }, now)) {
+  // One 401 for all; lib alone learns `token_dead`: a token Gatehouse issued that is no longer live (it never
+  // becomes live again). Unknown hashes are not marked: they do not repeat, and marking them would let anyone
+  // make Redis keep a key per random token. A live token on another job's path says only "not here".
+  if (!row || row.kind !== "job" || !hashMatches(row.hash, hash)) return { outcome: { ok: false, error: new AppError("invalid_token") } };
+  if (!isTokenLive({ expiresAt: row.token_expires_at, revokedAt: row.revoked_at, graceUntil: row.grace_until }, now)) {
     return { outcome: { ok: false, error: new AppError("invalid_token", undefined, { reason: "token_dead" }) } };
   }
   if (row.token_job_id !== jobId || row.job_id !== jobId) return { outcome: { ok: false, error: new AppError("invalid_token") } };
