@@ -108,7 +108,7 @@ const schema = z.object({
   RATE_LIMIT_LINK_PER_MINUTE: positiveInt(30),
   RATE_LIMIT_TELEGRAM_PER_MINUTE: positiveInt(30),
   RATE_LIMIT_TOKEN_PER_MINUTE: positiveInt(1200),
-  RATE_LIMIT_REFUSED_TOKEN_PER_MINUTE: positiveInt(60),
+  RATE_LIMIT_UNKNOWN_TOKEN_PER_MINUTE: positiveInt(60),
 });
 
 type Env = Record<string, string | undefined>;
@@ -232,7 +232,7 @@ export function parseConfig(env: Env) {
       linkPerMinute: e.RATE_LIMIT_LINK_PER_MINUTE,
       telegramPerMinute: e.RATE_LIMIT_TELEGRAM_PER_MINUTE,
       tokenPerMinute: e.RATE_LIMIT_TOKEN_PER_MINUTE,
-      refusedTokenPerMinute: e.RATE_LIMIT_REFUSED_TOKEN_PER_MINUTE,
+      unknownTokenPerMinute: e.RATE_LIMIT_UNKNOWN_TOKEN_PER_MINUTE,
     },
   };
 }

@@ -37,6 +37,15 @@ describe("isInfrastructureError / toResponse", () => {
     }
   });
 
+  it("maps Redis replies of a server that cannot serve now (failover, loading, cluster down, full) to 503", async () => {
+    const { ReplyError } = await import("ioredis");
+    for (const message of ["READONLY You can't write against a read only replica.", "LOADING Redis is loading the dataset in memory", "CLUSTERDOWN The cluster is down", "TRYAGAIN Multiple keys request during rehashing of slot", "OOM command not allowed when used memory > 'maxmemory'.", "MASTERDOWN Link with MASTER is down"]) {
+      expect(isInfrastructureError(new ReplyError(message)), message).toBe(true);
+    }
+    expect(isInfrastructureError(new ReplyError("ERR wrong number of arguments for 'get' command"))).toBe(false);
+    expect(isInfrastructureError(new ReplyError("WRONGTYPE Operation against a key holding the wrong kind of value"))).toBe(false);
+  });
+
   it("keeps query errors as 500 with no detail in the body", async () => {
     for (const fn of [() => db.$queryRawUnsafe("SELECT * FROM no_such_table"), () => db.$queryRaw`SELECT 'x'::int`]) {
       const err = await caught(fn);

@@ -77,6 +77,8 @@ export function isInfrastructureError(err: unknown, depth = 0): boolean {
   if (typeof e.kind === "string" && ADAPTER_UNAVAILABLE.has(e.kind)) return true;
   if (e.name === "MaxRetriesPerRequestError") return true;
   const message = typeof e.message === "string" ? e.message : "";
+  // Redis replies of a server that cannot serve right now (failover, loading, cluster reconfiguring, full).
+  if (/^(READONLY|LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|OOM|BUSY|NOREPLICAS)\b/.test(message)) return true;
   if (/Connection is closed|Command timed out|Stream isn't writeable|timeout exceeded when trying to connect|Connection terminated|not queryable|Query read timeout/i.test(message)) return true;
   const meta = e.meta as { driverAdapterError?: unknown } | undefined;
   if (meta?.driverAdapterError && isInfrastructureError(meta.driverAdapterError, depth + 1)) return true;

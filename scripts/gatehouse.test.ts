@@ -81,6 +81,29 @@ describe("gatehouse CLI", () => {
     expect(bare.stderr).toContain("Usage:");
   });
 
+  it("batch answers each line with one JSON line, bad lines and --help included, on one process", async () => {
+    const { spawn } = await import("node:child_process");
+    const child = spawn(process.execPath, ["scripts/cli.mjs", "batch"], { env: process.env, stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    const lines = [
+      JSON.stringify(["workspace", "create", "--name", randomName(), "--owner-platform", "telegram", "--owner-id", randomTelegramId()]),
+      "not json",
+      JSON.stringify(["token", "issue", "--help"]),
+      JSON.stringify(["batch"]),
+      JSON.stringify(["member", "frobnicate"]),
+      JSON.stringify(["audit", "verify", "--workspace", "00000000-0000-4000-8000-000000000000"]),
+    ];
+    child.stdin.end(`${lines.join("\n")}\n`);
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(code).toBe(0);
+    const answers = out.trim().split("\n").map((l) => JSON.parse(l) as { exit: number; output: CliJson });
+    expect(answers.map((a) => a.exit)).toEqual([0, 2, 2, 2, 2, 1]);
+    expect(answers[0]!.output.workspaceId).toEqual(expect.any(String));
+    expect(answers.slice(1, 5).map((a) => a.output.error.code)).toEqual(["usage", "usage", "usage", "usage"]);
+    expect(answers[5]!.output.error.code).toBe("not_found");
+  });
+
   it("loads no package for --help: the bundle is split, so a command pays only for what it uses", async () => {
     const { readFileSync } = await import("node:fs");
     const path = await import("node:path");
@@ -145,7 +168,7 @@ describe("gatehouse CLI", () => {
     const issued = await cli("token", "issue", "--workspace", ws.json.workspaceId, "--kind", "service", "--name", "orchestrator", "--ttl", "600");
     expect(issued).toMatchObject({ code: 0, json: { tokenId: expect.any(String), token: expect.stringMatching(/^gh_svc_[A-Za-z0-9_-]{43}$/), expiresAt: expect.any(String) } });
     const { authenticateServiceToken } = await import("@/lib/tokens/registry");
-    expect(await authenticateServiceToken(issued.json.token as string)).toEqual({ tokenId: issued.json.tokenId, workspaceId: ws.json.workspaceId });
+    expect(await authenticateServiceToken(issued.json.token as string)).toEqual({ tokenId: issued.json.tokenId, workspaceId: ws.json.workspaceId, expiresAt: new Date(issued.json.expiresAt as string) });
     expect(await cli("token", "revoke", "--id", issued.json.tokenId as string)).toMatchObject({ code: 0, json: { revoked: true } });
     await expect(authenticateServiceToken(issued.json.token as string)).rejects.toMatchObject({ code: "invalid_token" });
     const audit = await db.auditEvent.findMany({ where: { workspaceId: ws.json.workspaceId }, select: { action: true, data: true } });

@@ -222,14 +222,24 @@ async function batch(): Promise<number> {
     } catch {
       args = null;
     }
+    const usage = (message: string) => process.stdout.write(`${JSON.stringify({ exit: 2, output: { error: { code: "usage", message } } })}\n`);
     if (!Array.isArray(args) || !args.every((a) => typeof a === "string") || args.includes("batch")) {
-      const message = "each line must be a JSON array of a command's arguments, e.g. [\"audit\",\"verify\"]";
-      process.stdout.write(`${JSON.stringify({ exit: 2, output: { error: { code: "usage", message } } })}\n`);
+      usage("each line must be a JSON array of a command's arguments, e.g. [\"audit\",\"verify\"]");
+      continue;
+    }
+    if (args.includes("--help") || args.includes("-h")) {
+      usage("--help is not a command; run `gatehouse --help`");
       continue;
     }
     let out = "";
     const exit = await runCommand([...args.filter((a) => a !== "--json"), "--json"], { out: (t) => (out += t), err: stdio.err });
-    process.stdout.write(`${JSON.stringify({ exit, output: JSON.parse(out.trim() || "{}") })}\n`);
+    let output: unknown;
+    try {
+      output = JSON.parse(out.trim() || "{}");
+    } catch {
+      output = { error: { code: "internal_error", message: "the command printed something other than one JSON object" } };
+    }
+    process.stdout.write(`${JSON.stringify({ exit, output })}\n`);
   }
   return 0;
 }

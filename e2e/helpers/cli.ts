@@ -23,12 +23,16 @@ child.stdout.setEncoding("utf8").on("data", (d) => {
   }
 });
 child.stderr.setEncoding("utf8").on("data", (d) => (stderr = (stderr + d).slice(-4000)));
+let exited = null;
+const gone = () => JSON.stringify({ exit: -1, output: { error: { code: "batch_exited", message: "gatehouse batch exited (" + exited + "): " + stderr } } });
 child.on("exit", (code) => {
-  const line = JSON.stringify({ exit: -1, output: { error: { code: "batch_exited", message: "gatehouse batch exited (" + code + "): " + stderr } } });
-  for (const answer of pending.splice(0)) answer(line);
+  exited = String(code);
+  for (const answer of pending.splice(0)) answer(gone());
 });
+// Writing to a process that is gone: every caller is answered at exit, so the error itself can be dropped.
+child.stdin.on("error", () => {});
 parentPort.on("message", ({ id, args, shared }) => {
-  pending.push((line) => {
+  const answer = (line) => {
     if (!shared) return parentPort.postMessage({ id, line });
     const bytes = Buffer.from(line, "utf8");
     const state = new Int32Array(shared, 0, 2);
@@ -36,7 +40,9 @@ parentPort.on("message", ({ id, args, shared }) => {
     Atomics.store(state, 1, bytes.length);
     Atomics.store(state, 0, 1);
     Atomics.notify(state, 0);
-  });
+  };
+  if (exited !== null) return answer(gone());
+  pending.push(answer);
   child.stdin.write(JSON.stringify(args) + "\\n");
 });
 `;

@@ -1,5 +1,5 @@
 import "server-only";
-import { assertSameOrigin, clientIp, userAgent } from "../http/request";
+import { assertSameOrigin, clientIp, rateLimitSubject, userAgent } from "../http/request";
 import { enforceRateLimit } from "../ratelimit/fixed-window";
 import { portalCookie } from "./cookies";
 import { withJsonErrors } from "./wrap";
@@ -16,7 +16,7 @@ type Budget = { bucket: string; limit: () => number };
 export async function authorizeBrowser(req: Request, { bucket, limit }: Budget): Promise<BrowserCaller> {
   const ip = clientIp(req.headers);
   if (req.method !== "GET" && req.method !== "HEAD") assertSameOrigin(req.headers);
-  await enforceRateLimit({ bucket, subject: ip, limit: limit() });
+  await enforceRateLimit({ bucket, subject: rateLimitSubject(ip) ?? ip, limit: limit() });
   return { ip, userAgent: userAgent(req.headers), currentSession: portalCookie.read(req.headers) };
 }
 

@@ -56,18 +56,19 @@ describe("withJobToken", () => {
     }
   });
 
-  it("budgets refused tokens per client address before any query: past the budget its unknown tokens get 429", async () => {
+  it("budgets unknown tokens per client address before any query, atomically: a wave of 3× the budget lets exactly the budget through", async () => {
     const { a } = await twoJobs();
     const route = echo({ jobParam: null, requireRunning: true });
     const ip = `10.9.${randomBytes(2).join(".")}`;
     const from = (address: string, token: string) => ({ headers: { ...bearer(token), "x-forwarded-for": address } });
-    const limit = getConfig().rateLimits.refusedTokenPerMinute;
+    const limit = getConfig().rateLimits.unknownTokenPerMinute;
     // Never straddle a minute boundary: the budget is a wall-clock window.
     const left = 60_000 - (Date.now() % 60_000);
     if (left < 5000) await new Promise((r) => setTimeout(r, left + 50));
 
-    const refused = await Promise.all(Array.from({ length: limit }, () => call(route, "/x", from(ip, `gh_job_${randomBytes(32).toString("base64url")}`))));
-    expect(refused.map((r) => r.status)).toEqual(refused.map(() => 401));
+    const wave = await Promise.all(Array.from({ length: 3 * limit }, () => call(route, "/x", from(ip, `gh_job_${randomBytes(32).toString("base64url")}`))));
+    expect(wave.filter((r) => r.status === 401)).toHaveLength(limit);
+    expect(wave.filter((r) => r.status === 429)).toHaveLength(2 * limit);
 
     let queries = 0;
     const stop = onDbQuery(() => queries++);
@@ -95,7 +96,7 @@ describe("withJobToken", () => {
       return new Response(null, { status: 204 });
     });
     const ip = `10.8.${randomBytes(2).join(".")}`;
-    const limit = getConfig().rateLimits.refusedTokenPerMinute;
+    const limit = getConfig().rateLimits.unknownTokenPerMinute;
     for (let i = 0; i < limit + 5; i++) {
       expect((await call(route, "/x", { headers: { ...bearer(a.token), "x-forwarded-for": ip } })).status).toBe(204);
     }
@@ -146,5 +147,43 @@ describe("withJobToken", () => {
     // A live token on another job's path is refused, but stays live.
     expect(await read(live.token, other.jobId)).toMatchObject({ status: 401, body: INVALID });
     expect(await read(live.token, live.jobId)).toMatchObject({ status: 200, body: [{ env_var: "K_VAR", value: "v" }] });
+  });
+
+  it("a revoked job's tokens are refused from Redis from the next request on, on every path", async () => {
+    const { completeJob } = await import("../jobs/lifecycle");
+    const { GET } = await import("@/app/api/v1/worker/jobs/[jobId]/credentials/route");
+    const { workspaceId } = await makeWorkspace();
+    const m = await makeMember(workspaceId);
+    const job = await makeJob(workspaceId, m.telegramId);
+    await completeJob({ workspaceId, jobId: job.jobId, serviceTokenId: job.serviceTokenId });
+    let queries = 0;
+    const stop = onDbQuery(() => queries++);
+    try {
+      const headers = { ...bearer(job.token), "x-forwarded-for": `10.5.${randomBytes(2).join(".")}` };
+      expect(await call(GET, `/x/${job.jobId}/credentials`, { headers, params: { jobId: job.jobId } })).toMatchObject({ status: 401, body: INVALID });
+      expect(await call(echo({ jobParam: null, requireRunning: false }), "/x", { headers })).toMatchObject({ status: 401, body: INVALID });
+      expect(queries).toBe(0);
+    } finally {
+      stop();
+    }
+  });
+
+  it("writes every live token's lane again when Redis lost them, and never over a dead mark", async () => {
+    const { rebuildLanesIfLost, markRevokedTokensDead } = await import("../tokens/lanes");
+    const { subjectDigest } = await import("../ratelimit/fixed-window");
+    const { workspaceId } = await makeWorkspace();
+    const m = await makeMember(workspaceId);
+    const live = await makeJob(workspaceId, m.telegramId);
+    const revoked = await makeJob(workspaceId, m.telegramId);
+    await db.token.updateMany({ where: { jobId: revoked.jobId }, data: { revokedAt: new Date() } });
+    await markRevokedTokensDead({ jobId: revoked.jobId });
+    const key = (t: string) => `token:lane:{${subjectDigest(t)}}`;
+    await redis.del(key(live.token), key(live.serviceToken), "token:lane-epoch");
+    const r = await rebuildLanesIfLost();
+    expect(r.rebuilt).toBe(true);
+    expect(await redis.get(key(live.token))).toBe(workspaceId);
+    expect(await redis.get(key(live.serviceToken))).toBe(workspaceId);
+    expect(await redis.get(key(revoked.token))).toBe("dead");
+    expect(await rebuildLanesIfLost()).toEqual({ rebuilt: false, tokens: 0 }); // the epoch is back
   });
 });

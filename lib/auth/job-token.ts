@@ -4,7 +4,7 @@ import { clientIp } from "../http/request";
 import { CREDENTIALS_DENIED_MESSAGE } from "../jobs/credentials-serve";
 import { healTokenLane } from "../tokens/lanes";
 import { findJobPrincipal, type JobPrincipal } from "../jobs/principal";
-import { budgetedBearer, countingRefusals } from "./bearer";
+import { budgetedBearer } from "./bearer";
 import { stringParams, withJsonErrors, type Params } from "./wrap";
 
 export type { JobPrincipal };
@@ -25,14 +25,11 @@ export function withJobToken(
     const ip = clientIp(req.headers);
     const { token, lane } = await budgetedBearer(req.headers, "job", ip);
     const params = await stringParams(ctx);
-    const job = await countingRefusals(ip, async () => {
-      const found = await findJobPrincipal(token);
-      if (!found || (jobParam !== null && params[jobParam] !== found.jobId)) throw new AppError("invalid_token");
-      return found;
-    });
+    const job = await findJobPrincipal(token);
+    if (!job || (jobParam !== null && params[jobParam] !== job.jobId)) throw new AppError("invalid_token");
     await healTokenLane(token, lane, job.workspaceId, job.expiresAt);
     if (requireRunning && job.status !== "running") throw new AppError("forbidden", CREDENTIALS_DENIED_MESSAGE);
-    return countingRefusals(ip, () => handler(req, { job, token, params, ip }));
+    return handler(req, { job, token, params, ip });
   }, { bearer: true });
 }
 
@@ -43,6 +40,6 @@ export function withUnverifiedJobToken(handler: (req: Request, ctx: { token: str
     const ip = clientIp(req.headers);
     const { token, lane } = await budgetedBearer(req.headers, "job", ip);
     const params = await stringParams(ctx);
-    return countingRefusals(ip, () => handler(req, { token, lane, params, ip }));
+    return handler(req, { token, lane, params, ip });
   }, { bearer: true });
 }

@@ -21,7 +21,7 @@ describe("withServiceToken", () => {
     const ip = `10.6.${randomBytes(2).join(".")}`;
     const from = (t: string) => ({ headers: { ...bearer(t), "x-forwarded-for": ip } });
     const random = () => `gh_svc_${randomBytes(32).toString("base64url")}`;
-    for (let i = 0; i < getConfig().rateLimits.refusedTokenPerMinute; i++) expect((await call(route, "/x", from(random()))).status).toBe(401);
+    for (let i = 0; i < getConfig().rateLimits.unknownTokenPerMinute; i++) expect((await call(route, "/x", from(random()))).status).toBe(401);
     expect((await call(route, "/x", from(random()))).status).toBe(429);
     expect(await call(route, "/x", from(token))).toMatchObject({ status: 200, body: { workspaceId } });
   });

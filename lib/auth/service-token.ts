@@ -2,21 +2,18 @@ import "server-only";
 import { clientIp } from "../http/request";
 import { healTokenLane } from "../tokens/lanes";
 import { authenticateServiceToken, type ServicePrincipal } from "../tokens/registry";
-import { budgetedBearer, countingRefusals } from "./bearer";
+import { budgetedBearer } from "./bearer";
 import { stringParams, withJsonErrors, type Params } from "./wrap";
 
 export type { ServicePrincipal };
-
-// The principal carries no expiry; healTokenLane caps a healed lane at a day anyway.
-const FOREVER = new Date(8.64e15);
 
 /** Orchestrator API: a live service token; its workspace is the only one the handler may touch. */
 export function withServiceToken(handler: (req: Request, ctx: { principal: ServicePrincipal; params: Params; ip: string }) => Promise<Response>) {
   return withJsonErrors(async (req, ctx) => {
     const ip = clientIp(req.headers);
     const { token, lane } = await budgetedBearer(req.headers, "service", ip);
-    const principal = await countingRefusals(ip, () => authenticateServiceToken(token));
-    await healTokenLane(token, lane, principal.workspaceId, FOREVER);
+    const principal = await authenticateServiceToken(token);
+    await healTokenLane(token, lane, principal.workspaceId, principal.expiresAt);
     return handler(req, { principal, params: await stringParams(ctx), ip });
   }, { bearer: true });
 }

@@ -51,3 +51,17 @@ describe("clientIp", () => {
     expect(clientIp(h({ "x-forwarded-for": "10.0.0.2" }))).toBe("unknown");
   });
 });
+
+describe("rateLimitSubject", () => {
+  it("counts an IPv6 address as its /64, an IPv4 address as itself, and trusts no placeholder", async () => {
+    const { rateLimitSubject } = await import("./request");
+    expect(rateLimitSubject("203.0.113.7")).toBe("203.0.113.7");
+    expect(rateLimitSubject("2001:db8:1:2:aaaa:bbbb:cccc:dddd")).toBe("2001:db8:1:2::/64");
+    expect(rateLimitSubject("2001:DB8:1:2::1")).toBe("2001:db8:1:2::/64");
+    expect(rateLimitSubject("2001:db8::1")).toBe("2001:db8:0:0::/64");
+    expect(rateLimitSubject("::1")).toBe("0:0:0:0::/64");
+    expect(rateLimitSubject("direct")).toBeNull();
+    expect(rateLimitSubject("unknown")).toBeNull();
+    expect(rateLimitSubject("not:an:address")).toBe("not:an:address");
+  });
+});

@@ -12,6 +12,21 @@ export function clientIp(headers: Headers): string {
   return ip.replace(/^::ffff:/, "").slice(0, 64);
 }
 
+/**
+ * What a per-address budget counts against, or null when no address can be trusted ("direct": TRUST_PROXY_HOPS=0;
+ * "unknown": fewer X-Forwarded-For entries than hops). An IPv6 address counts as its /64, which one holder gets.
+ */
+export function rateLimitSubject(ip: string): string | null {
+  if (ip === "direct" || ip === "unknown") return null;
+  if (!ip.includes(":")) return ip;
+  const [head = "", tail = ""] = ip.toLowerCase().split("::", 2);
+  const left = head ? head.split(":") : [];
+  const right = ip.includes("::") ? (tail ? tail.split(":") : []) : [];
+  const groups = ip.includes("::") ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right] : left;
+  if (groups.length !== 8 || !groups.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return ip;
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, "")).join(":")}::/64`;
+}
+
 // Same origin only (SPEC §4). no-referrer pages (the link pages) send `Origin: null` on same-origin posts; then the
 // browser-set, unforgeable Sec-Fetch-Site must vouch.
 export function assertSameOrigin(headers: Headers) {

@@ -30,6 +30,15 @@ function denyReason(row: CredentialRow, now: Date): DenyReason | null {
   return null;
 }
 
+// Marked dead for every instance only when no clock error could be why: revoked, or ended minutes ago.
+const DEAD_MARGIN_MS = 5 * 60_000;
+
+function isDeadForGood(row: CredentialRow, now: Date): boolean {
+  if (row.revoked_at !== null) return true;
+  const end = Math.min(row.token_expires_at.getTime(), row.grace_until?.getTime() ?? Infinity);
+  return end < now.getTime() - DEAD_MARGIN_MS;
+}
+
 export function decide(request: CredentialRequest, row: CredentialRow | undefined, keys: MasterKey[], now: Date): Decided {
   const { hash, jobId, ip } = request;
   // One 401 for all; lib alone learns `token_dead`: a token Gatehouse issued that is no longer live (it never
@@ -37,7 +46,7 @@ export function decide(request: CredentialRequest, row: CredentialRow | undefine
   // make Redis keep a key per random token. A live token on another job's path says only "not here".
   if (!row || row.kind !== "job" || !hashMatches(row.hash, hash)) return { outcome: { ok: false, error: new AppError("invalid_token") } };
   if (!isTokenLive({ expiresAt: row.token_expires_at, revokedAt: row.revoked_at, graceUntil: row.grace_until }, now)) {
-    return { outcome: { ok: false, error: new AppError("invalid_token", undefined, { reason: "token_dead" }) } };
+    return { outcome: { ok: false, error: new AppError("invalid_token", undefined, isDeadForGood(row, now) ? { reason: "token_dead" } : {}) } };
   }
   if (row.token_job_id !== jobId || row.job_id !== jobId) return { outcome: { ok: false, error: new AppError("invalid_token") } };
 

@@ -7,7 +7,7 @@ import { db } from "../db/client";
 import { AppError } from "../errors";
 import { findLiveJobToken, findTokenById, replaceJobToken, revokeJobTokens, revokeServiceToken, type RotatedToken } from "../tokens/registry";
 import { lockJob } from "../db/locks";
-import { rememberTokenLane } from "../tokens/lanes";
+import { markRevokedTokensDead, rememberTokenLane } from "../tokens/lanes";
 import { isJobId } from "./ids";
 
 export async function rotateJobToken({ token, jobId, ip }: { token: string; jobId: string; ip?: string | null }): Promise<RotatedToken> {
@@ -26,7 +26,7 @@ export async function rotateJobToken({ token, jobId, ip }: { token: string; jobI
 
 /** A job token goes with every token of its job, so a stolen one cannot live on through a successor it minted. */
 export async function revokeToken({ tokenId, actor }: { tokenId: string; actor: AuditActor }): Promise<{ revoked: true }> {
-  await db.$transaction(async (tx) => {
+  const jobId = await db.$transaction(async (tx) => {
     const row = await findTokenById(tx, tokenId);
     if (!row) throw new AppError("not_found", "No token has that id.");
     const now = new Date();
@@ -43,6 +43,8 @@ export async function revokeToken({ tokenId, actor }: { tokenId: string; actor: 
         tx,
       );
     }
+    return row.jobId;
   });
+  await markRevokedTokensDead(jobId ? { jobId } : { id: tokenId });
   return { revoked: true };
 }

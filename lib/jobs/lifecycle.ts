@@ -5,6 +5,7 @@ import { appendAuditEvent } from "../audit";
 import { db, type Tx } from "../db/client";
 import { lockJob } from "../db/locks";
 import { AppError } from "../errors";
+import { markRevokedTokensDead } from "../tokens/lanes";
 import { lockLiveServiceToken, revokeJobTokens } from "../tokens/registry";
 import { isJobId } from "./ids";
 
@@ -102,7 +103,7 @@ async function endJob({
   ip?: string | null;
 }): Promise<JobView> {
   if (!isJobId(jobId)) throw new AppError("not_found", "No such job.");
-  return db.$transaction(async (tx) => {
+  const ended = await db.$transaction(async (tx) => {
     if (serviceTokenId) await lockLiveServiceToken(tx, serviceTokenId);
     // The job row lock serialises this with token rotation, so no token minted meanwhile escapes revocation.
     if (!(await lockJob(tx, { workspaceId, jobId, mode: "exclusive" }))) throw new AppError("not_found", "No such job.");
@@ -116,6 +117,8 @@ async function endJob({
     await appendAuditEvent({ workspaceId, actor, action, target: `job:${jobId}`, ip, data: { tokensRevoked: revoked } }, tx);
     return view({ ...job, status: "completed", endedAt: now });
   });
+  await markRevokedTokensDead({ jobId });
+  return ended;
 }
 
 export function completeJob(args: { workspaceId: string; jobId: string; serviceTokenId: string; ip?: string | null }) {

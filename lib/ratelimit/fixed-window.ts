@@ -51,19 +51,3 @@ export async function enforceRateLimit({ limit, alsoRead, ...w }: Window & { lim
   if (count > limit) refuse(windowMs);
   return extra ?? null;
 }
-
-/** This window's count so far, without counting; see countHit. */
-export async function countInWindow(w: Window): Promise<number> {
-  return Number((await redis.get(windowKey(w).key)) ?? 0);
-}
-
-/** The 429 of a window that is spent: Retry-After is the rest of the window. */
-export function rateLimited({ windowSeconds = 60 }: { windowSeconds?: number } = {}): never {
-  refuse(windowSeconds * 1000);
-}
-
-/** Counts a hit that countInWindow will see; for budgets of outcomes (e.g. refusals), not of attempts. */
-export async function countHit(w: Window): Promise<void> {
-  const { key, windowMs } = windowKey(w);
-  await hit([key], windowMs);
-}

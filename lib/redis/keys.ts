@@ -6,6 +6,7 @@ export const redisKeys = {
   oauthPending: (stateHash: string) => `oauth:pending:{${stateHash}}`,
   rateLimit: (bucket: string, subject: string, window: number) => `ratelimit:${bucket}:{${subject}}:${window}`,
   tokenLane: (tokenDigest: string) => `token:lane:{${tokenDigest}}`,
+  tokenLaneEpoch: () => `token:lane-epoch`,
   telegramReplay: (hash: string) => `replay:telegram:{${hash}}`,
   lock: (name: string) => `lock:{${name}}`,
 } as const;

@@ -36,7 +36,7 @@ describe("token registry", () => {
     expect(Buffer.from(row.hash).equals(Buffer.from(hashToken(issued.token)))).toBe(true);
     const dump = JSON.stringify(await db.$queryRaw`SELECT * FROM tokens WHERE id = ${issued.tokenId}::uuid`);
     expect(dump).not.toContain(issued.token.slice(7));
-    expect(await authenticateServiceToken(issued.token)).toEqual({ tokenId: issued.tokenId, workspaceId });
+    expect(await authenticateServiceToken(issued.token)).toEqual({ tokenId: issued.tokenId, workspaceId, expiresAt: issued.expiresAt });
   });
 
   it("refuses revoked, expired, unknown and job tokens with the same invalid_token", async () => {

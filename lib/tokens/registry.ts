@@ -70,7 +70,7 @@ export async function insertJobToken(tx: Tx, { workspaceId, jobId, expiresAt }: 
   return { tokenId: row.id, token };
 }
 
-export type ServicePrincipal = { tokenId: string; workspaceId: string };
+export type ServicePrincipal = { tokenId: string; workspaceId: string; expiresAt: Date };
 
 export async function findLiveToken(tx: Tx, token: string, kind: TokenKind) {
   const hash = hashToken(token);
@@ -88,7 +88,7 @@ export async function authenticateServiceToken(token: string): Promise<ServicePr
   if (!row) throw new AppError("invalid_token");
   const now = new Date();
   if (needsTouch(row.lastUsedAt, now)) touchToken(row.id, now);
-  return { tokenId: row.id, workspaceId: row.workspaceId };
+  return { tokenId: row.id, workspaceId: row.workspaceId, expiresAt: row.expiresAt };
 }
 
 /** FOR SHARE until commit, so a revocation waits: a request authenticated just before it cannot still act. */
