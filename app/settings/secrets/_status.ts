@@ -7,7 +7,7 @@ export const SECRET_ERRORS = {
   empty_value: "Enter the value to store. It must not be empty.",
   value_too_large: `The value must be at most ${MAX_SECRET_BYTES / 1024} KiB.`,
   invalid_value: "The value must be valid text.",
-  exists: "You already have a secret with this name. To change its value, use “Replace value” on it below.",
+  exists: "You already have a secret with this name. To change its value, use “Replace value” on it in Your secrets above.",
   not_found: "That secret no longer exists, so nothing was changed.",
 } as const;
 
