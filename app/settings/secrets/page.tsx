@@ -295,15 +295,9 @@ function EnvVars({ names }: { names: string[] }) {
 function ValueField({ id, label, help, invalid, errorId }: { id: string; label: React.ReactNode; help: string; invalid: boolean; errorId: string }) {
   return (
     <div className="secret-field">
-      <div className="flex flex-wrap items-baseline justify-between gap-x-4 gap-y-1">
-        <label htmlFor={id} className="block text-sm font-medium">
-          {label}
-        </label>
-        <label className="inline-flex cursor-pointer items-center gap-1.5 text-sm text-slate-700">
-          <input type="checkbox" className="secret-reveal size-4 accent-indigo-700" aria-controls={id} autoComplete="off" />
-          Show value
-        </label>
-      </div>
+      <label htmlFor={id} className="block text-sm font-medium">
+        {label}
+      </label>
       <textarea
         id={id}
         {...valueFieldProps}
@@ -311,9 +305,15 @@ function ValueField({ id, label, help, invalid, errorId }: { id: string; label: 
         aria-describedby={`${id}-help${invalid ? ` ${errorId}` : ""}`}
         className={`${fieldStyles} secret-value font-mono`}
       />
-      <p id={`${id}-help`} className="mt-1 text-xs text-slate-600">
-        {help}
-      </p>
+      <div className="mt-1 flex flex-wrap items-start justify-between gap-x-4 gap-y-1">
+        <p id={`${id}-help`} className="min-w-0 flex-1 basis-60 text-xs text-slate-600">
+          {help}
+        </p>
+        <label className="inline-flex shrink-0 cursor-pointer items-center gap-1.5 text-sm text-slate-700">
+          <input type="checkbox" className="secret-reveal size-4 accent-indigo-700" aria-controls={id} autoComplete="off" />
+          Show value
+        </label>
+      </div>
     </div>
   );
 }
