@@ -12,7 +12,7 @@ export default async function SettingsLayout({ children }: { children: React.Rea
       {/* The first thing Tab reaches: past the header and the section tabs, straight to the page. */}
       <a
         href="#main"
-        className="sr-only rounded-lg bg-white px-4 py-2 text-sm font-semibold text-indigo-800 shadow-lg focus:not-sr-only focus:fixed focus:top-3 focus:left-3 focus:z-50">
+        className="sr-only rounded-lg bg-white text-sm font-semibold text-indigo-800 shadow-lg focus:not-sr-only focus:fixed focus:top-3 focus:left-3 focus:z-50 focus:px-4 focus:py-2">
         Skip to content
       </a>
       <header className="border-b border-slate-200 bg-white">

@@ -13,15 +13,15 @@ const SECTIONS = [
 
 const ROLES = { owner: "Owner", admin: "Admin", member: "Member" } as const;
 const PLATFORMS: Record<string, string> = { telegram: "Telegram", slack: "Slack" };
-const SIGN_IN_METHODS: Record<string, string> = { link: "settings link", oauth: "settings link and sign-in", telegram: "Telegram" };
+const SIGN_IN_METHODS: Record<string, string> = { link: "with a settings link", oauth: "with a settings link and your sign-in account", telegram: "from Telegram" };
 
 export default async function SettingsHome() {
   const { user, workspace, session } = await requirePortal();
   const o = await getPortalOverview({ workspaceId: workspace.id, userId: user.id, session });
   const stats = [
-    { href: "/settings/secrets", value: o.counts.secrets, label: o.counts.secrets === 1 ? "secret" : "secrets", action: "Manage secrets", id: "secrets" },
-    { href: "/settings/agent-access", value: o.counts.runningJobs, label: o.counts.runningJobs === 1 ? "running job" : "running jobs", action: "See agent access", id: "running-jobs" },
-    { href: "/settings/sessions", value: o.counts.sessions, label: o.counts.sessions === 1 ? "active session" : "active sessions", action: "See sessions", id: "sessions" },
+    { href: "/settings/secrets", value: o.counts.secrets, label: o.counts.secrets === 1 ? "secret" : "secrets", id: "secrets" },
+    { href: "/settings/agent-access", value: o.counts.runningJobs, label: o.counts.runningJobs === 1 ? "running job" : "running jobs", id: "running-jobs" },
+    { href: "/settings/sessions", value: o.counts.sessions, label: o.counts.sessions === 1 ? "active session" : "active sessions", id: "sessions" },
   ];
   const account = o.settingsAccount;
   return (
@@ -32,18 +32,18 @@ export default async function SettingsHome() {
         <h2 id="at-a-glance" className="sr-only">
           At a glance
         </h2>
-        <ul className="grid gap-4 sm:grid-cols-3">
+        {/* Three across at every width: each is a number and a word or two, and the whole card is the link. */}
+        <ul className="grid grid-cols-3 gap-2 sm:gap-4">
           {stats.map((s) => (
             <li key={s.id}>
-              <Card className="h-full">
-                <p className="text-3xl font-bold tabular-nums" data-testid={`count-${s.id}`}>
+              <Link
+                href={s.href}
+                className="group block h-full rounded-xl border border-slate-200 bg-white p-3 shadow-sm hover:border-indigo-300 sm:p-5">
+                <span className="block text-2xl font-bold tabular-nums sm:text-3xl" data-testid={`count-${s.id}`}>
                   {s.value}
-                </p>
-                <p className="text-sm text-slate-600">{s.label}</p>
-                <Link href={s.href} className="mt-2 inline-block text-sm font-medium text-indigo-700 underline-offset-2 hover:underline">
-                  {s.action}
-                </Link>
-              </Card>
+                </span>
+                <span className="block text-xs text-slate-600 group-hover:text-indigo-800 group-hover:underline sm:text-sm">{s.label}</span>
+              </Link>
             </li>
           ))}
         </ul>
@@ -83,14 +83,14 @@ export default async function SettingsHome() {
           </dd>
           <dt className="text-slate-600">Signed in</dt>
           <dd data-testid="overview-this-sign-in">
-            <Time value={o.thisSignIn.at} relative /> with {SIGN_IN_METHODS[o.thisSignIn.method] ?? o.thisSignIn.method}
+            <Time value={o.thisSignIn.at} relative /> {SIGN_IN_METHODS[o.thisSignIn.method] ?? ""}
           </dd>
           <dt className="text-slate-600">Previous sign-in</dt>
           <dd data-testid="overview-previous-sign-in">
             {o.previousSignIn ? (
               <>
                 <Time value={o.previousSignIn.at} relative />
-                {o.previousSignIn.method && SIGN_IN_METHODS[o.previousSignIn.method] ? ` with ${SIGN_IN_METHODS[o.previousSignIn.method]}` : ""}
+                {o.previousSignIn.method && SIGN_IN_METHODS[o.previousSignIn.method] ? ` ${SIGN_IN_METHODS[o.previousSignIn.method]}` : ""}
                 {o.previousSignIn.ip ? ` from IP ${o.previousSignIn.ip}` : ""}
               </>
             ) : (
@@ -100,7 +100,7 @@ export default async function SettingsHome() {
         </dl>
       </Card>
 
-      <nav aria-labelledby="sections">
+      <section aria-labelledby="sections">
         <h2 id="sections" className="mb-3 text-lg font-semibold">
           Your settings
         </h2>
@@ -118,7 +118,7 @@ export default async function SettingsHome() {
             </li>
           ))}
         </ul>
-      </nav>
+      </section>
     </>
   );
 }

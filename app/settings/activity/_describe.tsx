@@ -83,7 +83,8 @@ function actorLabel(e: ActivityEvent, userId: string): string | undefined {
     case "service":
       return "your agent's orchestrator";
     case "job":
-      return "the job";
+      // The sentence names the job.
+      return undefined;
     case "system":
       return e.actorId === "cli" ? "an operator" : "Gatehouse";
     default:

@@ -26,8 +26,8 @@ export default async function ActivityPage({ searchParams }: { searchParams: Pro
             {events.map((e) => {
               const { text, by } = describeEvent(e, user.id);
               return (
-                <li key={e.seq} className="flex flex-wrap justify-between gap-x-4 gap-y-1 p-4" data-testid="activity-row" data-action={e.action}>
-                  <div className="min-w-0">
+                <li key={e.seq} className="flex flex-col gap-x-4 gap-y-1 p-4 sm:flex-row sm:justify-between" data-testid="activity-row" data-action={e.action}>
+                  <div className="min-w-0 flex-1">
                     <p className="font-medium break-words">{text}</p>
                     {by || e.ip ? (
                       <p className="text-xs text-slate-500">
@@ -37,7 +37,7 @@ export default async function ActivityPage({ searchParams }: { searchParams: Pro
                       </p>
                     ) : null}
                   </div>
-                  <time className="text-sm whitespace-nowrap text-slate-600" dateTime={e.createdAt.toISOString()}>
+                  <time className="shrink-0 text-sm whitespace-nowrap text-slate-600 sm:text-right" dateTime={e.createdAt.toISOString()}>
                     {formatTime(e.createdAt)}
                   </time>
                 </li>

@@ -125,7 +125,7 @@ test("validation errors are shown next to the form, and nothing typed comes back
   await page.getByLabel("Value", { exact: true }).fill(value);
   await page.getByRole("button", { name: "Save secret" }).click();
   const alert = main(page).getByRole("alert");
-  await expect(alert).toHaveText("A secret name starts with a letter and has at most 64 letters, digits, '_', '.' or '-'.");
+  await expect(alert).toHaveText("A secret name starts with a letter and has at most 64 characters: letters, digits, underscores, dots or hyphens.");
   await expect(page.getByLabel("Name", { exact: true })).toHaveAttribute("aria-invalid", "true");
   await expect(page.getByLabel("Name", { exact: true })).toHaveAccessibleDescription(/Starts with a letter.*A secret name starts with a letter/);
   // The Name field keeps what was typed, so it can be corrected; the URL never carries it, and the value is gone.

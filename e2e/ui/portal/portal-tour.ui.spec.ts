@@ -43,7 +43,7 @@ test("a tour of every portal page with a secret, two jobs and their activity", a
   await expect(page.getByTestId("overview-role")).toHaveText("Owner");
   await expect(page.getByTestId("overview-chat-account")).toHaveText(`Telegram ${ws.ownerTelegramId}`);
   await expect(page.getByTestId("overview-sign-in-account")).toContainText("None needed");
-  await expect(page.getByTestId("overview-this-sign-in")).toContainText("with settings link");
+  await expect(page.getByTestId("overview-this-sign-in")).toContainText("with a settings link");
   await expect(page.getByTestId("overview-previous-sign-in")).toContainText(/ago|just now/);
   await snapWidths(page, testInfo, "01-overview");
 
