@@ -16,9 +16,10 @@ type Options = {
   maxBytes?: number;
   /**
    * Where to send the person back to when the form (or the handler) fails with this error, so the page can
-   * say what was wrong; null falls through to the standalone error pages. Never put submitted values in it.
+   * say what was wrong (and cookies to set on the way); null falls through to the standalone error pages.
+   * Never put submitted values in the URL.
    */
-  errorRedirect?: (err: AppError, form: URLSearchParams | null) => string | null;
+  errorRedirect?: (err: AppError, form: URLSearchParams | null) => Next | null;
 };
 
 const seeOther = (next: Next) => {

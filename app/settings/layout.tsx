@@ -9,6 +9,12 @@ export default async function SettingsLayout({ children }: { children: React.Rea
   const { user, workspace } = await requirePortal();
   return (
     <div className="min-h-screen">
+      {/* The first thing Tab reaches: past the header and the section tabs, straight to the page. */}
+      <a
+        href="#main"
+        className="sr-only rounded-lg bg-white text-sm font-semibold text-indigo-800 shadow-lg focus:not-sr-only focus:fixed focus:top-3 focus:left-3 focus:z-50 focus:px-4 focus:py-2">
+        Skip to content
+      </a>
       <header className="border-b border-slate-200 bg-white">
         <div className="mx-auto flex max-w-5xl flex-wrap items-center justify-between gap-3 px-4 py-4 sm:px-6">
           <div>
@@ -29,7 +35,9 @@ export default async function SettingsLayout({ children }: { children: React.Rea
       </header>
       <div className="mx-auto grid max-w-5xl gap-6 px-4 py-6 sm:grid-cols-[12rem_1fr] sm:px-6">
         <PortalNav />
-        <main id="main" className="min-w-0">{children}</main>
+        <main id="main" tabIndex={-1} className="min-w-0 scroll-mt-4 focus:outline-none">
+          {children}
+        </main>
       </div>
     </div>
   );

@@ -15,7 +15,8 @@ const ITEMS = [
 export function PortalNav() {
   const pathname = usePathname();
   return (
-    <nav aria-label="Settings" className="-mx-1 flex gap-1 overflow-x-auto pb-1 sm:flex-col sm:overflow-visible">
+    // Below sm the tabs wrap into a grid, so every one of them is in view (no hidden overflow to discover).
+    <nav aria-label="Settings" className="grid grid-cols-2 gap-1 min-[360px]:grid-cols-3 sm:flex sm:flex-col">
       {ITEMS.map((item) => {
         const current = item.href === "/settings" ? pathname === "/settings" : pathname.startsWith(item.href);
         return (
@@ -23,8 +24,8 @@ export function PortalNav() {
             key={item.href}
             href={item.href}
             aria-current={current ? "page" : undefined}
-            className={`rounded-lg px-3 py-2 text-sm font-medium whitespace-nowrap ${
-              current ? "bg-indigo-50 text-indigo-800" : "text-slate-700 hover:bg-slate-100 hover:text-slate-900"
+            className={`rounded-lg px-2 py-2 text-center text-sm font-medium sm:px-3 sm:text-left ${
+              current ? "bg-indigo-50 text-indigo-800 ring-1 ring-indigo-200 sm:ring-0" : "text-slate-700 hover:bg-slate-100 hover:text-slate-900"
             }`}
           >
             {item.label}

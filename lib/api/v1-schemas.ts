@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { ErrorCode } from "../errors";
 import type { Credential } from "../jobs/credentials-decide";
 import type { JobView } from "../jobs/lifecycle";
+import { JOB_STATUSES } from "../jobs/status";
 
 const id = z.string().min(1).max(128);
 
@@ -35,7 +36,7 @@ export const createdJobResponse = z.strictObject({
 
 export const jobResponse = z.strictObject({
   jobId: z.uuid(),
-  status: z.enum(["running", "completed", "expired"]),
+  status: z.enum(JOB_STATUSES).describe("revoked: its owner ended it in the portal; completed: ended by this API; expired: its expiry passed first"),
   ownerUserId: z.uuid(),
   createdAt: instant,
   expiresAt: instant,

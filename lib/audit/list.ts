@@ -1,5 +1,7 @@
 import "server-only";
+import type { ActorType } from "@/generated/prisma/client";
 import { db } from "../db/client";
+import { isUuid } from "../db/sql";
 
 export const ACTIVITY_PAGE_SIZE = 20;
 // audit_events.seq is a Postgres int4: a cursor beyond it is no cursor (Prisma would fail the query).
@@ -12,18 +14,64 @@ export function parseSeqCursor(raw: unknown): number | undefined {
   return n <= MAX_SEQ ? n : undefined;
 }
 
-/** A user's own audit events in one workspace (by them or about them), newest first, keyset-paginated. */
-export async function listUserActivity({ workspaceId, userId, beforeSeq }: { workspaceId: string; userId: string; beforeSeq?: number }) {
-  const rows = await db.auditEvent.findMany({
-    where: {
-      workspaceId,
-      OR: [{ actorType: "user", actorId: userId }, { target: `user:${userId}` }],
-      ...(beforeSeq !== undefined && Number.isSafeInteger(beforeSeq) && beforeSeq > 0 && beforeSeq <= MAX_SEQ ? { seq: { lt: beforeSeq } } : {}),
-    },
-    orderBy: { seq: "desc" },
-    take: ACTIVITY_PAGE_SIZE + 1,
-    select: { seq: true, createdAt: true, action: true, actorType: true, ip: true, data: true },
-  });
+export type ActivityEvent = {
+  seq: number;
+  createdAt: Date;
+  action: string;
+  actorType: ActorType;
+  actorId: string | null;
+  target: string | null;
+  ip: string | null;
+  data: Record<string, unknown>;
+};
+
+/**
+ * A user's own audit events in one workspace, newest first, keyset-paginated: what they did, what was done to
+ * them (`user:<id>` targets), what names them as owner (their secrets, their jobs' creation), and everything about
+ * `jobIds`, the jobs they own (its end, its credentials reads, its token rotations and revocations). The caller
+ * gets the job ids from the jobs domain; every match is also limited to this workspace.
+ */
+export async function listUserActivity({
+  workspaceId,
+  userId,
+  jobIds = [],
+  beforeSeq,
+}: {
+  workspaceId: string;
+  userId: string;
+  jobIds?: string[];
+  beforeSeq?: number;
+}): Promise<{ events: ActivityEvent[]; nextBefore: number | null }> {
+  if (!isUuid(workspaceId) || !isUuid(userId)) return { events: [], nextBefore: null };
+  const jobs = jobIds.filter(isUuid);
+  const before = beforeSeq !== undefined && Number.isSafeInteger(beforeSeq) && beforeSeq > 0 && beforeSeq <= MAX_SEQ ? beforeSeq : MAX_SEQ + 1;
+  const rows = await db.$queryRaw<ActivityEvent[]>`
+    SELECT seq, created_at AS "createdAt", action, actor_type::text AS "actorType", actor_id AS "actorId", target, ip, data
+    FROM audit_events
+    WHERE workspace_id = ${workspaceId}::uuid AND seq < ${before}::bigint
+      AND ((actor_type = 'user' AND actor_id = ${userId})
+        OR target = ${`user:${userId}`}
+        OR data->>'owner' = ${userId}
+        OR target = ANY(${jobs.map((id) => `job:${id}`)}::text[])
+        OR (actor_type = 'job' AND actor_id = ANY(${jobs}::text[]))
+        OR (action LIKE 'token.%' AND data->>'jobId' = ANY(${jobs}::text[])))
+    ORDER BY seq DESC
+    LIMIT ${ACTIVITY_PAGE_SIZE + 1}`;
   const events = rows.slice(0, ACTIVITY_PAGE_SIZE);
   return { events, nextBefore: rows.length > ACTIVITY_PAGE_SIZE ? events[events.length - 1]!.seq : null };
+}
+
+/** The user's portal sign-ins in this workspace (every method records one), newest first, at most `limit`. */
+export async function listSignIns({ workspaceId, userId, limit = 2 }: { workspaceId: string; userId: string; limit?: number }) {
+  const rows = await db.auditEvent.findMany({
+    where: { workspaceId, target: `user:${userId}`, action: "portal.session.created" },
+    orderBy: { seq: "desc" },
+    take: limit,
+    select: { createdAt: true, ip: true, data: true },
+  });
+  const text = (v: unknown) => (typeof v === "string" ? v : null);
+  return rows.map((r) => {
+    const data = r.data as Record<string, unknown>;
+    return { at: r.createdAt, ip: r.ip, method: text(data.method), session: text(data.session) };
+  });
 }

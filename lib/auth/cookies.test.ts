@@ -53,3 +53,28 @@ describe("cookie reading and the pending cookie", () => {
     expect(plain.clear()).toEqual(["gh_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"]);
   });
 });
+
+describe("the typed-name cookie (what Add's Name held when a save failed)", () => {
+  const req = (cookie: string) => new Headers({ cookie });
+
+  it("is scoped to the Secrets pages, short-lived and HttpOnly; __Secure- and Secure on https", async () => {
+    const plain = (await cookieModule("http://localhost:3000")).typedNameCookie;
+    expect(plain.serialize("my key")).toBe("gh_typed_name=my%20key; Path=/settings/secrets; HttpOnly; SameSite=Lax; Max-Age=300");
+    expect(plain.clear()).toMatch(/^gh_typed_name=; Path=\/settings\/secrets; HttpOnly; SameSite=Lax; Max-Age=0; Expires=/);
+    const secure = (await cookieModule("https://gate.example.com")).typedNameCookie;
+    expect(secure.serialize("k")).toBe("__Secure-gh_typed_name=k; Path=/settings/secrets; HttpOnly; SameSite=Lax; Max-Age=300; Secure");
+  });
+
+  it("reads back exactly what was typed, and nothing that is malformed, doubled or too long", async () => {
+    const { typedNameCookie } = await cookieModule("http://localhost:3000");
+    const typed = "1 bad; name=\"é\" ✓";
+    const set = typedNameCookie.serialize(typed);
+    const value = /^gh_typed_name=([^;]*);/.exec(set)![1];
+    expect(typedNameCookie.read(req(`gh_typed_name=${value}`))).toBe(typed);
+    expect(typedNameCookie.read(req("gh_typed_name=%E0%A4%A"))).toBeUndefined();
+    expect(typedNameCookie.read(req("gh_typed_name=a; gh_typed_name=b"))).toBeUndefined();
+    expect(typedNameCookie.read(req(`gh_typed_name=${"x".repeat(201)}`))).toBeUndefined();
+    expect(typedNameCookie.serialize("x".repeat(201))).toBe(typedNameCookie.clear());
+    expect(typedNameCookie.serialize("")).toBe(typedNameCookie.clear());
+  });
+});

@@ -35,3 +35,30 @@ export const pendingCookie = {
   serialize: (value: string, maxAge: number) => serializeCookie(pendingName(), value, pendingAttributes(maxAge)),
   clear: () => serializeCookie(pendingName(), "", pendingAttributes(0)),
 };
+
+// What a person typed into the Secrets page's "Add" Name, carried across the 303 of a failed save so the field
+// keeps it. Not the URL: a name field sometimes receives a pasted value, and URLs end up in history and logs.
+// Scoped to the Secrets pages and short-lived; `__Secure-` (unlike `__Host-`) allows a path.
+const typedName = () => (getConfig().secureCookies ? "__Secure-gh_typed_name" : "gh_typed_name");
+const TYPED_NAME_PATH = "/settings/secrets";
+const TYPED_NAME_MAX_CHARS = 200;
+const typedNameAttributes = (maxAge: number): CookieAttributes => ({ path: TYPED_NAME_PATH, maxAge, secure: getConfig().secureCookies, sameSite: "Lax" });
+
+export const typedNameCookie = {
+  read: (headers: Headers): string | undefined => {
+    const raw = readCookie(headers, typedName());
+    if (!raw) return undefined;
+    try {
+      const value = decodeURIComponent(raw);
+      return value.length <= TYPED_NAME_MAX_CHARS ? value : undefined;
+    } catch {
+      return undefined;
+    }
+  },
+  /** Nothing to keep (too long to be a name anyway) clears it. */
+  serialize: (value: string): string =>
+    value && value.length <= TYPED_NAME_MAX_CHARS
+      ? serializeCookie(typedName(), encodeURIComponent(value), typedNameAttributes(300))
+      : typedNameCookie.clear(),
+  clear: (): string => serializeCookie(typedName(), "", typedNameAttributes(0)),
+};

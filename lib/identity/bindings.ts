@@ -60,3 +60,13 @@ export async function bindOrVerifyIdentity({
   }
   return "bound";
 }
+
+export type SettingsAccount = { configured: false } | { configured: true; providerName: string; boundAt: Date | null };
+
+/** Which sign-in account (of the configured identity provider) is bound to the user, and since when. */
+export async function getSettingsAccount(userId: string): Promise<SettingsAccount> {
+  const oauth = getConfig().settingsOAuth;
+  if (!oauth) return { configured: false };
+  const binding = await db.oAuthBinding.findUnique({ where: { userId_provider: { userId, provider: settingsProviderKey() } }, select: { createdAt: true } });
+  return { configured: true, providerName: oauth.providerName, boundAt: binding?.createdAt ?? null };
+}

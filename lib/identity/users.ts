@@ -42,3 +42,8 @@ export async function getUserSummary(userId: string): Promise<{ id: string; name
   });
   return user ? { id: user.id, name: displayNameOf(user) } : null;
 }
+
+/** The user's chat accounts (telegram:<id>, slack:<team>:<user>), oldest first. */
+export async function listPlatformIdentities(userId: string): Promise<{ platform: string; externalId: string }[]> {
+  return db.platformIdentity.findMany({ where: { userId }, orderBy: { createdAt: "asc" }, select: { platform: true, externalId: true } });
+}

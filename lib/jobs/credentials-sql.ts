@@ -3,6 +3,7 @@
 import "server-only";
 import { lockChainsSql, chainEnds, type ChainEnds } from "../audit/group-commit";
 import type { SqlConnection } from "../db/sql";
+import type { JobStatus } from "./status";
 
 export type CredentialRow = {
   token_id: string;
@@ -15,7 +16,7 @@ export type CredentialRow = {
   token_last_used_at: Date | null;
   workspace_id: string;
   job_id: string | null;
-  job_status: "running" | "completed" | "expired" | null;
+  job_status: JobStatus | null;
   job_expires_at: Date | null;
   owner_user_id: string | null;
   owner_exists: boolean;

@@ -8,10 +8,11 @@ import { AppError } from "../errors";
 import { markRevokedTokensDead } from "../tokens/lanes";
 import { lockLiveServiceToken, revokeJobTokens } from "../tokens/registry";
 import { isJobId } from "./ids";
+import type { JobStatus } from "./status";
 
 export type JobView = {
   jobId: string;
-  status: "running" | "completed" | "expired";
+  status: JobStatus;
   ownerUserId: string;
   createdAt: string;
   expiresAt: string;
@@ -84,7 +85,10 @@ export async function getJob({ workspaceId, jobId }: { workspaceId: string; jobI
   });
 }
 
-/** Idempotent; only the first call is audited. */
+// The orchestrator's "complete" is a normal finish; the owner's "revoke" must stay distinguishable from it.
+const ENDED_BY = { "job.completed": "completed", "job.revoked": "revoked" } as const satisfies Record<string, JobStatus>;
+
+/** Idempotent; only the first call is audited. A job that already ended keeps the status it ended with. */
 async function endJob({
   workspaceId,
   jobId,
@@ -98,7 +102,7 @@ async function endJob({
   jobId: string;
   ownerUserId?: string;
   serviceTokenId?: string;
-  action: "job.completed" | "job.revoked";
+  action: keyof typeof ENDED_BY;
   actor: AuditActor;
   ip?: string | null;
 }): Promise<JobView> {
@@ -113,9 +117,10 @@ async function endJob({
     const revoked = await revokeJobTokens(tx, { workspaceId, jobId, now });
     const job = await settleExpiry(tx, found, now);
     if (job.status !== "running") return view(job);
-    await tx.job.updateMany({ where: { id: jobId, workspaceId, status: "running" }, data: { status: "completed", endedAt: now } });
+    const status = ENDED_BY[action];
+    await tx.job.updateMany({ where: { id: jobId, workspaceId, status: "running" }, data: { status, endedAt: now } });
     await appendAuditEvent({ workspaceId, actor, action, target: `job:${jobId}`, ip, data: { tokensRevoked: revoked } }, tx);
-    return view({ ...job, status: "completed", endedAt: now });
+    return view({ ...job, status, endedAt: now });
   });
   await markRevokedTokensDead({ jobId });
   return ended;
@@ -159,20 +164,37 @@ export async function listActiveJobs({ workspaceId, userId }: { workspaceId: str
   }));
 }
 
-export async function listSecretGrants({ workspaceId, userId }: { workspaceId: string; userId: string }): Promise<Map<string, { jobId: string; envVar: string; expiresAt: Date }[]>> {
+/** A running job that holds one of the owner's secrets, under every env var it was granted that secret as. */
+export type SecretHolder = { jobId: string; envVars: string[]; expiresAt: Date };
+
+/** By secret name: each running job at most once, however many env vars it maps the secret to. */
+export async function listSecretGrants({ workspaceId, userId }: { workspaceId: string; userId: string }): Promise<Map<string, SecretHolder[]>> {
   const jobs = await db.job.findMany({
     where: { workspaceId, ownerUserId: userId, status: "running", expiresAt: { gt: new Date() } },
-    select: { id: true, expiresAt: true, grants: { where: { secretId: { not: null } }, select: { envVar: true, secretName: true } } },
+    select: { id: true, expiresAt: true, grants: { where: { secretId: { not: null } }, select: { envVar: true, secretName: true }, orderBy: { envVar: "asc" } } },
     orderBy: { createdAt: "asc" },
     take: 500,
   });
-  const bySecret = new Map<string, { jobId: string; envVar: string; expiresAt: Date }[]>();
+  const bySecret = new Map<string, SecretHolder[]>();
   for (const job of jobs) {
+    const mine = new Map<string, SecretHolder>();
     for (const g of job.grants) {
-      const list = bySecret.get(g.secretName) ?? [];
-      list.push({ jobId: job.id, envVar: g.envVar, expiresAt: job.expiresAt });
-      bySecret.set(g.secretName, list);
+      const holder = mine.get(g.secretName) ?? { jobId: job.id, envVars: [], expiresAt: job.expiresAt };
+      holder.envVars.push(g.envVar);
+      mine.set(g.secretName, holder);
     }
+    for (const [name, holder] of mine) bySecret.set(name, [...(bySecret.get(name) ?? []), holder]);
   }
   return bySecret;
+}
+
+/** How many of the owner's jobs are running now (not ended, not past their expiry). */
+export function countRunningJobs({ workspaceId, userId }: { workspaceId: string; userId: string }): Promise<number> {
+  return db.job.count({ where: { workspaceId, ownerUserId: userId, status: "running", expiresAt: { gt: new Date() } } });
+}
+
+/** Every job the user owns in this workspace, ended or not, newest first: what their activity is about. */
+export async function listJobIdsOfOwner({ workspaceId, userId }: { workspaceId: string; userId: string }): Promise<string[]> {
+  const jobs = await db.job.findMany({ where: { workspaceId, ownerUserId: userId }, select: { id: true }, orderBy: { createdAt: "desc" } });
+  return jobs.map((j) => j.id);
 }

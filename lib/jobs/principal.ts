@@ -2,6 +2,7 @@ import "server-only";
 import { db } from "../db/client";
 import { findLiveToken, needsTouch, touchToken } from "../tokens/registry";
 import type { Delivery } from "./create";
+import type { JobStatus } from "./status";
 
 /** Who a live job token speaks for: its job, with the owner and delivery context recorded at creation. */
 export type JobPrincipal = {
@@ -9,7 +10,7 @@ export type JobPrincipal = {
   jobId: string;
   workspaceId: string;
   ownerUserId: string;
-  status: "running" | "completed" | "expired";
+  status: JobStatus;
   expiresAt: Date;
   delivery: Delivery | null;
 };

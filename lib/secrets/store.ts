@@ -46,6 +46,10 @@ export async function listSecrets({ workspaceId, userId }: SecretOwnerRef): Prom
   });
 }
 
+export function countSecrets({ workspaceId, userId }: SecretOwnerRef): Promise<number> {
+  return db.secret.count({ where: { workspaceId, userId } });
+}
+
 export async function putSecret({
   workspaceId,
   userId,

@@ -69,7 +69,8 @@ function JobCard({ job }: { job: ActiveJob }) {
   return (
     <li data-testid="job-row" data-job-id={job.jobId}>
       <Card>
-        <div className="flex flex-wrap items-start justify-between gap-3">
+        {/* Revoke opens its confirmation below the heading row, like Delete on the Secrets page (globals.css). */}
+        <div className="disclosure-row flex flex-wrap items-start justify-between gap-3">
           <div className="min-w-0">
             <h3 className="font-semibold">
               Job <code title={job.jobId}>{short}</code>
@@ -79,12 +80,26 @@ function JobCard({ job }: { job: ActiveJob }) {
               {job.jobId}
             </p>
           </div>
-          <form method="post" action="/settings/agent-access/revoke">
-            <input type="hidden" name="jobId" value={job.jobId} />
-            <button type="submit" className={buttonStyles.danger}>
+          <details>
+            <summary className={`list-none [&::-webkit-details-marker]:hidden ${buttonStyles.danger}`}>
               Revoke access<span className="sr-only"> of job {short}</span>
-            </button>
-          </form>
+            </summary>
+            <form
+              method="post"
+              action="/settings/agent-access/revoke"
+              className="rounded-lg border border-red-200 bg-red-50 p-4 text-sm text-red-950"
+              data-testid="revoke-confirm">
+              <input type="hidden" name="jobId" value={job.jobId} />
+              <p>
+                Revoke access of job <code className="font-semibold">{short}</code>? Its token stops working at once and it can no longer
+                fetch {job.grants.length ? "the secrets granted to it" : "any of your secrets"}. The agent sees the job as revoked. This
+                cannot be undone.
+              </p>
+              <button type="submit" className={`mt-3 ${buttonStyles.dangerSolid}`}>
+                Yes, revoke access of job {short}
+              </button>
+            </form>
+          </details>
         </div>
 
         <dl className="mt-3 grid gap-x-6 gap-y-1 text-sm sm:grid-cols-[auto_1fr]">

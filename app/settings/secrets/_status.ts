@@ -3,11 +3,11 @@
 import { MAX_SECRET_BYTES, SECRET_NAME_PATTERN } from "@/lib/secrets/names";
 
 export const SECRET_ERRORS = {
-  invalid_name: "A secret name starts with a letter and has at most 64 letters, digits, '_', '.' or '-'.",
+  invalid_name: "A secret name starts with a letter and has at most 64 characters: letters, digits, underscores, dots or hyphens.",
   empty_value: "Enter the value to store. It must not be empty.",
   value_too_large: `The value must be at most ${MAX_SECRET_BYTES / 1024} KiB.`,
   invalid_value: "The value must be valid text.",
-  exists: "You already have a secret with this name. To change its value, use “Replace value” on it below.",
+  exists: "You already have a secret with this name. To change its value, use “Replace value” on it in Your secrets above.",
   not_found: "That secret no longer exists, so nothing was changed.",
 } as const;
 

@@ -1,5 +1,7 @@
 import type { Metadata } from "next";
-import { listSecretGrants } from "@/lib/jobs/lifecycle";
+import { headers } from "next/headers";
+import { typedNameCookie } from "@/lib/auth/cookies";
+import { listSecretGrants, type SecretHolder } from "@/lib/jobs/lifecycle";
 import { listSecrets } from "@/lib/secrets/store";
 import { requirePortal } from "../_portal";
 import { buttonStyles, Card, formatTime, PageHeading, shortJobId, StatusMessage, Time } from "../_ui";
@@ -7,7 +9,6 @@ import { isSecretErrorCode, SECRET_ERRORS, secretAnchor, validSecretName, type S
 
 export const metadata: Metadata = { title: "Secrets" };
 
-type Grant = { jobId: string; envVar: string; expiresAt: Date };
 type SearchParams = Record<string, string | string[] | undefined>;
 
 const one = (v: string | string[] | undefined) => (typeof v === "string" ? v : undefined);
@@ -16,7 +17,7 @@ const fieldStyles =
   "mt-1 block w-full rounded-lg border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm aria-invalid:border-red-500 aria-invalid:ring-1 aria-invalid:ring-red-500";
 const summaryStyles = "list-none [&::-webkit-details-marker]:hidden";
 
-/** Value fields: write-only, and kept away from autofill, form restore and spell-check services. */
+/** Value fields: write-only, masked until "Show value", and kept away from autofill, form restore and spell-check services. */
 const valueFieldProps = {
   name: "value",
   required: true,
@@ -32,7 +33,7 @@ const valueFieldProps = {
 export default async function SecretsPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const { user, workspace } = await requirePortal();
   const owner = { workspaceId: workspace.id, userId: user.id };
-  const [secrets, grants, params] = await Promise.all([listSecrets(owner), listSecretGrants(owner), searchParams]);
+  const [secrets, grants, params, requestHeaders] = await Promise.all([listSecrets(owner), listSecretGrants(owner), searchParams, headers()]);
 
   const saved = validSecretName(one(params.saved));
   const deleted = validSecretName(one(params.deleted));
@@ -42,6 +43,9 @@ export default async function SecretsPage({ searchParams }: { searchParams: Prom
   const errorName = validSecretName(one(params.name));
   const createError = error && errorForm === "create" && error !== "not_found" ? error : null;
   const pageError = error === "not_found" ? error : null;
+  // What was typed into Add's Name comes back through a short-lived cookie, never the URL (it may be a pasted value).
+  const typedName = createError ? (typedNameCookie.read(requestHeaders) ?? "") : "";
+  const nameInvalid = createError === "invalid_name" || createError === "exists";
 
   return (
     <>
@@ -124,9 +128,9 @@ export default async function SecretsPage({ searchParams }: { searchParams: Prom
                 autoComplete="off"
                 autoCapitalize="off"
                 spellCheck={false}
-                defaultValue={createError === "exists" ? (errorName ?? "") : ""}
-                aria-invalid={createError === "invalid_name" || createError === "exists" ? true : undefined}
-                aria-describedby={`new-secret-name-help${createError === "invalid_name" || createError === "exists" ? " add-error" : ""}`}
+                defaultValue={typedName}
+                aria-invalid={nameInvalid ? true : undefined}
+                aria-describedby={`new-secret-name-help${nameInvalid ? " add-error" : ""}`}
                 className={`${fieldStyles} font-mono sm:max-w-sm`}
               />
               <p id="new-secret-name-help" className="mt-1 text-xs text-slate-600">
@@ -134,21 +138,13 @@ export default async function SecretsPage({ searchParams }: { searchParams: Prom
                 <code>github-token</code>.
               </p>
             </div>
-            <div>
-              <label htmlFor="new-secret-value" className="block text-sm font-medium">
-                Value
-              </label>
-              <textarea
-                id="new-secret-value"
-                {...valueFieldProps}
-                aria-invalid={createError && createError !== "invalid_name" && createError !== "exists" ? true : undefined}
-                aria-describedby={`new-secret-value-help${createError && createError !== "invalid_name" && createError !== "exists" ? " add-error" : ""}`}
-                className={`${fieldStyles} font-mono`}
-              />
-              <p id="new-secret-value-help" className="mt-1 text-xs text-slate-600">
-                Up to 16 KiB. It is encrypted when saved and cannot be viewed afterwards.
-              </p>
-            </div>
+            <ValueField
+              id="new-secret-value"
+              label="Value"
+              help="Up to 16 KiB. It is encrypted when saved and cannot be viewed afterwards."
+              invalid={createError !== null && !nameInvalid}
+              errorId="add-error"
+            />
             <div>
               <button type="submit" className={buttonStyles.primary}>
                 Save secret
@@ -167,7 +163,7 @@ function SecretRow({
   error,
 }: {
   secret: { name: string; createdAt: Date; updatedAt: Date; lastUsedAt: Date | null };
-  grants: Grant[];
+  grants: SecretHolder[];
   error: SecretErrorCode | null;
 }) {
   const { name } = secret;
@@ -203,9 +199,9 @@ function SecretRow({
           </p>
           <ul className="mt-1 space-y-1">
             {grants.map((g) => (
-              <li key={`${g.jobId}-${g.envVar}`}>
-                as <code className="font-semibold">{g.envVar}</code> in job <code title={g.jobId}>{shortJobId(g.jobId)}</code>, access
-                ends <Time value={g.expiresAt} relative />
+              <li key={g.jobId}>
+                as <EnvVars names={g.envVars} /> in job <code title={g.jobId}>{shortJobId(g.jobId)}</code>, access ends{" "}
+                <Time value={g.expiresAt} relative />
               </li>
             ))}
           </ul>
@@ -214,8 +210,9 @@ function SecretRow({
         <p className="mt-2 text-sm text-slate-500">No running job holds it.</p>
       )}
 
-      <div className="mt-3 flex flex-wrap items-start gap-2">
-        <details className="group open:basis-full" open={error !== null}>
+      {/* The disclosures' panels open below the row of buttons, which stays where it is (globals.css). */}
+      <div className="disclosure-row mt-3 flex flex-wrap items-start gap-2">
+        <details name={`${anchor}-actions`} open={error !== null}>
           <summary className={`${summaryStyles} ${buttonStyles.secondary}`}>
             Replace value<span className="sr-only"> of {name}</span>
           </summary>
@@ -227,21 +224,17 @@ function SecretRow({
                 {SECRET_ERRORS[error]}
               </StatusMessage>
             ) : null}
-            <div>
-              <label htmlFor={`${anchor}-value`} className="block text-sm font-medium">
-                New value for <span className="font-mono">{name}</span>
-              </label>
-              <textarea
-                id={`${anchor}-value`}
-                {...valueFieldProps}
-                aria-invalid={error ? true : undefined}
-                aria-describedby={`${anchor}-value-help${error ? ` ${anchor}-error` : ""}`}
-                className={`${fieldStyles} font-mono`}
-              />
-              <p id={`${anchor}-value-help`} className="mt-1 text-xs text-slate-600">
-                The current value is not shown. Saving replaces it; running jobs get the new value the next time they fetch it.
-              </p>
-            </div>
+            <ValueField
+              id={`${anchor}-value`}
+              label={
+                <>
+                  New value for <span className="font-mono">{name}</span>
+                </>
+              }
+              help="The current value is not shown. Saving replaces it; running jobs get the new value the next time they fetch it."
+              invalid={error !== null}
+              errorId={`${anchor}-error`}
+            />
             <div>
               <button type="submit" className={buttonStyles.primary}>
                 Save new value<span className="sr-only"> for {name}</span>
@@ -250,7 +243,7 @@ function SecretRow({
           </form>
         </details>
 
-        <details className="group open:basis-full">
+        <details name={`${anchor}-actions`}>
           <summary className={`${summaryStyles} ${buttonStyles.danger}`}>
             Delete<span className="sr-only"> {name}</span>
           </summary>
@@ -263,7 +256,7 @@ function SecretRow({
             {grants.length ? (
               <p className="mt-2 font-medium" data-testid="delete-warning">
                 {grants.length === 1 ? "1 running job holds" : `${grants.length} running jobs hold`} this secret and will lose access at
-                once: {grants.map((g) => `${g.envVar} in job ${shortJobId(g.jobId)} (until ${formatTime(g.expiresAt)})`).join("; ")}.
+                once: {grants.map((g) => `${listFormat.format(g.envVars)} in job ${shortJobId(g.jobId)} (until ${formatTime(g.expiresAt)})`).join("; ")}.
               </p>
             ) : null}
             <button type="submit" className={`mt-3 ${buttonStyles.dangerSolid}`}>
@@ -273,5 +266,54 @@ function SecretRow({
         </details>
       </div>
     </li>
+  );
+}
+
+const listFormat = new Intl.ListFormat("en", { style: "long", type: "conjunction" });
+
+/** "A", "A and B", "A, B, and C", each name in code. */
+function EnvVars({ names }: { names: string[] }) {
+  return (
+    <>
+      {listFormat.formatToParts(names).map((part, i) =>
+        part.type === "element" ? (
+          <code key={i} className="font-semibold">
+            {part.value}
+          </code>
+        ) : (
+          part.value
+        ),
+      )}
+    </>
+  );
+}
+
+/**
+ * A secret's value box: masked while typed, with a "Show value" checkbox that reveals it. Both are plain CSS
+ * (globals.css), so it works before and without any script, like the rest of the portal.
+ */
+function ValueField({ id, label, help, invalid, errorId }: { id: string; label: React.ReactNode; help: string; invalid: boolean; errorId: string }) {
+  return (
+    <div className="secret-field">
+      <label htmlFor={id} className="block text-sm font-medium">
+        {label}
+      </label>
+      <textarea
+        id={id}
+        {...valueFieldProps}
+        aria-invalid={invalid ? true : undefined}
+        aria-describedby={`${id}-help${invalid ? ` ${errorId}` : ""}`}
+        className={`${fieldStyles} secret-value font-mono`}
+      />
+      <div className="mt-1 flex flex-wrap items-start justify-between gap-x-4 gap-y-1">
+        <p id={`${id}-help`} className="min-w-0 flex-1 basis-60 text-xs text-slate-600">
+          {help}
+        </p>
+        <label className="inline-flex shrink-0 cursor-pointer items-center gap-1.5 text-sm text-slate-700">
+          <input type="checkbox" className="secret-reveal size-4 accent-indigo-700" aria-controls={id} autoComplete="off" />
+          Show value
+        </label>
+      </div>
+    </div>
   );
 }

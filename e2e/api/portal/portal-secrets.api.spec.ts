@@ -232,20 +232,32 @@ test.describe("form posts of the Secrets and Agent access pages", () => {
     expect(saved.status()).toBe(303);
     expect(saved.headers()["location"]).toBe(`/settings/secrets?saved=${name}`);
     expect(saved.headers()["cache-control"]).toBe("no-store");
+    expect(saved.headers()["set-cookie"]).toMatch(/^gh_typed_name=; Path=\/settings\/secrets; HttpOnly; SameSite=Lax; Max-Age=0/);
 
-    const cases: { form: Record<string, string>; location: string }[] = [
-      { form: { intent: "create", name, value }, location: `/settings/secrets?name=${name}&error=exists&form=create#add` },
+    const cases: { form: Record<string, string>; location: string; unread?: true }[] = [
+      { form: { intent: "create", name, value }, location: "/settings/secrets?error=exists&form=create#add" },
       { form: { intent: "create", name: value.replace("sk-test-", "9"), value }, location: "/settings/secrets?error=invalid_name&form=create#add" },
       { form: { intent: "create", name: `${value}!`, value }, location: "/settings/secrets?error=invalid_name&form=create#add" },
       { form: { intent: "create", name: secretName(), value: "" }, location: "/settings/secrets?error=empty_value&form=create#add" },
       { form: { intent: "create", name: secretName(), value: "y".repeat(16 * 1024 + 1) }, location: "/settings/secrets?error=value_too_large&form=create#add" },
-      { form: { intent: "create", name: secretName(), value: "\u{1F512}".repeat(20_000) }, location: "/settings/secrets?error=value_too_large&form=create#add" },
+      // Too large a body is refused unread, so there is no name to keep.
+      { form: { intent: "create", name: secretName(), value: "\u{1F512}".repeat(20_000) }, location: "/settings/secrets?error=value_too_large&form=create#add", unread: true },
       { form: { intent: "replace", name, value: "" }, location: `/settings/secrets?name=${name}&error=empty_value&form=replace#secret-${name}` },
     ];
     for (const c of cases) {
       const res = await post(ctx, "/settings/secrets/save", c.form);
       expect(res.status(), JSON.stringify(c.form).slice(0, 80)).toBe(303);
       expect(res.headers()["location"]).toBe(c.location);
+      // What was typed into Add's Name travels back in a short-lived cookie for the Secrets pages only, never the value.
+      const setCookie = res.headers()["set-cookie"] ?? "";
+      if (c.form.value && !c.form.name!.includes(c.form.value)) expect(setCookie).not.toContain(encodeURIComponent(c.form.value).slice(0, 24));
+      if (c.unread) {
+        expect(setCookie).toMatch(/^gh_typed_name=; Path=\/settings\/secrets; HttpOnly; SameSite=Lax; Max-Age=0/);
+      } else if (c.form.intent === "create") {
+        expect(setCookie).toContain(`gh_typed_name=${encodeURIComponent(c.form.name!)}; Path=/settings/secrets; HttpOnly; SameSite=Lax; Max-Age=300`);
+      } else {
+        expect(setCookie).toBe("");
+      }
     }
     expect((await list(ctx)).map((s) => s.name)).toEqual([name]);
 

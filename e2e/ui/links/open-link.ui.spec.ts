@@ -44,6 +44,10 @@ test("open a link → interstitial → Continue → portal; reloading the link s
 
   await page.goto(`${E2E_PLAIN_BASE_URL}/settings`);
   await page.getByRole("button", { name: "Sign out", exact: true }).click();
+  await expect(page.getByRole("heading", { name: "You are signed out" })).toBeVisible();
+  await snap(page, testInfo, "signed-out");
+  const after = await page.goto(`${E2E_PLAIN_BASE_URL}/settings`);
+  expect(after?.status()).toBe(401);
   await expect(page.getByRole("heading", { name: "Open the settings link from your chat" })).toBeVisible();
   await snap(page, testInfo, "signed-out-401");
 });

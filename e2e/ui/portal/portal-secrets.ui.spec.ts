@@ -20,7 +20,7 @@ async function goTo(page: Page, section: "Secrets" | "Agent access") {
   await expect(page.getByRole("heading", { level: 1, name: section })).toBeVisible();
 }
 
-/** Neither the rendered page nor the HTML the server sent contains any of these values, in any form. */
+/** Neither the URL, the rendered page nor the HTML the server sent contains any of these values, and every value box is empty. */
 async function expectNowhere(page: Page, ...values: string[]) {
   const served = await (await page.request.get(page.url())).text();
   const rendered = await page.content();
@@ -29,7 +29,7 @@ async function expectNowhere(page: Page, ...values: string[]) {
     expect(served).not.toContain(value);
     expect(rendered).not.toContain(value);
   }
-  expect(await page.locator("textarea, input:not([type=hidden])").evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value).join(""))).toBe("");
+  expect(await page.locator("textarea").evaluateAll((els) => els.map((e) => (e as HTMLTextAreaElement).value).join(""))).toBe("");
 }
 
 // Scoped to the page's content: Next's route announcer is an (empty) alert region of its own.
@@ -86,7 +86,8 @@ test("add, replace, see a job holding it, revoke the job, then delete the secret
   await expect(card.getByTestId("job-grant")).toHaveText(`${name} →as environment variable OPENAI_API_KEY`);
   await expect(card).toContainText(/Access ends\s*in 1 hour/);
   await snap(page, testInfo, "agent-access-running");
-  await card.getByRole("button", { name: `Revoke access of job ${job.jobId.slice(0, 8)}` }).click();
+  await card.locator("summary", { hasText: "Revoke access" }).click();
+  await card.getByRole("button", { name: `Yes, revoke access of job ${job.jobId.slice(0, 8)}` }).click();
   await expect(main(page).getByRole("status")).toContainText(`Access revoked for job ${job.jobId.slice(0, 8)}.`);
   await expect(page.getByText("No agent jobs are running for you right now.")).toBeVisible();
   await snap(page, testInfo, "agent-access-revoked");
@@ -124,10 +125,13 @@ test("validation errors are shown next to the form, and nothing typed comes back
   await page.getByLabel("Value", { exact: true }).fill(value);
   await page.getByRole("button", { name: "Save secret" }).click();
   const alert = main(page).getByRole("alert");
-  await expect(alert).toHaveText("A secret name starts with a letter and has at most 64 letters, digits, '_', '.' or '-'.");
+  await expect(alert).toHaveText("A secret name starts with a letter and has at most 64 characters: letters, digits, underscores, dots or hyphens.");
   await expect(page.getByLabel("Name", { exact: true })).toHaveAttribute("aria-invalid", "true");
   await expect(page.getByLabel("Name", { exact: true })).toHaveAccessibleDescription(/Starts with a letter.*A secret name starts with a letter/);
-  await expectNowhere(page, value, badName, value.slice(0, 12));
+  // The Name field keeps what was typed, so it can be corrected; the URL never carries it, and the value is gone.
+  await expect(page.getByLabel("Name", { exact: true })).toHaveValue(badName);
+  expect(page.url()).not.toContain(value.slice(0, 12));
+  await expectNowhere(page, value);
   await snap(page, testInfo, "secrets-invalid-name");
 
   const name = secretName("github-token");
@@ -135,12 +139,15 @@ test("validation errors are shown next to the form, and nothing typed comes back
   await page.getByLabel("Value", { exact: true }).fill(value);
   await page.getByRole("button", { name: "Save secret" }).click();
   await expect(main(page).getByRole("status")).toContainText(`Saved ${name}.`);
+  await expect(page.getByLabel("Name", { exact: true })).toHaveValue("");
 
   // Adding the same name again never overwrites it silently.
   await page.getByLabel("Name", { exact: true }).fill(name);
   await page.getByLabel("Value", { exact: true }).fill("another value");
   await page.getByRole("button", { name: "Save secret" }).click();
   await expect(main(page).getByRole("alert")).toContainText("You already have a secret with this name.");
+  await expect(main(page).getByRole("alert")).toContainText("on it in Your secrets above");
+  await expect(page.getByLabel("Name", { exact: true })).toHaveValue(name);
 
   // Too large a replacement: the error shows inside that secret's open "Replace value" form.
   const row = secretRow(page, name);
@@ -173,6 +180,9 @@ test("adding a secret and opening its confirmation steps work with the keyboard 
   await page.keyboard.press("Tab");
   expect(await focused()).toBe("new-secret-value");
   await page.keyboard.type(value);
+  // Next comes the value box's "Show value" switch, then Save.
+  await page.keyboard.press("Tab");
+  await expect(page.locator("#add ~ form").getByRole("checkbox", { name: "Show value" })).toBeFocused();
   await page.keyboard.press("Tab");
   await expect(page.getByRole("button", { name: "Save secret" })).toBeFocused();
   await snap(page, testInfo, "keyboard-save-focused");

@@ -1,5 +1,6 @@
 // POST /settings/secrets/save (form: name, value, intent=create|replace) – store a secret's value, write-only.
 // Every outcome is a 303 back to the Secrets page with a fixed flag; the value never travels back.
+import { typedNameCookie } from "@/lib/auth/cookies";
 import type { AppError } from "@/lib/errors";
 import { MAX_SECRET_BYTES, putSecret } from "@/lib/secrets/store";
 import { withPortalForm } from "../../../_lib/portal-form";
@@ -31,7 +32,7 @@ export const POST = withPortalForm(
     const name = form.get("name") ?? "";
     // "Add" never overwrites: replacing is the explicit, separate action on an existing secret.
     await putSecret({ ...owner, name, value: formValue(form), actor: { type: "user", id: owner.userId }, ip, onlyIfNew: intentOf(form) === "create" });
-    return secretsPageUrl({ saved: name });
+    return { location: secretsPageUrl({ saved: name }), setCookies: [typedNameCookie.clear()] };
   },
   {
     maxBytes: MAX_FORM_BYTES,
@@ -39,9 +40,9 @@ export const POST = withPortalForm(
       const error = errorCode(err, form);
       if (!error) return null;
       const intent = intentOf(form);
-      // A name typed into "Add" may be a pasted value, so it is echoed only when it names an existing secret.
-      const name = intent === "replace" || error === "exists" ? form?.get("name") : null;
-      return secretsPageUrl({ error, form: intent, name });
+      if (intent === "replace") return secretsPageUrl({ error, form: intent, name: form?.get("name") });
+      // A name typed into "Add" may be a pasted value: it comes back in a short-lived cookie, never in the URL.
+      return { location: secretsPageUrl({ error, form: intent }), setCookies: [typedNameCookie.serialize(form?.get("name") ?? "")] };
     },
   },
 );
