@@ -19,7 +19,7 @@ type Options = {
    * say what was wrong (and cookies to set on the way); null falls through to the standalone error pages.
    * Never put submitted values in the URL.
    */
-  errorRedirect?: (err: AppError, form: URLSearchParams | null) => Next | null;
+  errorRedirect?: (err: AppError, form: URLSearchParams | null, headers: Headers) => Next | null;
 };
 
 const seeOther = (next: Next) => {
@@ -29,8 +29,8 @@ const seeOther = (next: Next) => {
 };
 
 export function withPortalForm(handler: Handler, { maxBytes, errorRedirect }: Options = {}) {
-  const recover = (err: unknown, form: URLSearchParams | null) =>
-    errorRedirect && isAppError(err) && err.code !== "cross_origin" && err.code !== "unauthorized" ? errorRedirect(err, form) : null;
+  const recover = (err: unknown, form: URLSearchParams | null, headers: Headers) =>
+    errorRedirect && isAppError(err) && err.code !== "cross_origin" && err.code !== "unauthorized" ? errorRedirect(err, form, headers) : null;
   return withErrorPage(async (req) => {
     assertSameOrigin(req.headers);
     let form: URLSearchParams | null = null;
@@ -40,7 +40,7 @@ export function withPortalForm(handler: Handler, { maxBytes, errorRedirect }: Op
       if (!portal) throw new AppError("unauthorized", undefined, { reason: "no_portal_session" });
       return seeOther(await handler({ form, portal, ip: clientIp(req.headers), cookie: portalCookie.read(req.headers) ?? "" }));
     } catch (err) {
-      const location = recover(err, form);
+      const location = recover(err, form, req.headers);
       if (location) return seeOther(location);
       throw err;
     }

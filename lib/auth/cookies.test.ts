@@ -56,25 +56,32 @@ describe("cookie reading and the pending cookie", () => {
 
 describe("the typed-name cookie (what Add's Name held when a save failed)", () => {
   const req = (cookie: string) => new Headers({ cookie });
+  const SESSION = "gh_session=session-one";
 
-  it("is scoped to the Secrets pages, short-lived and HttpOnly; __Secure- and Secure on https", async () => {
+  it("is scoped to the Secrets pages, short-lived and HttpOnly; __Secure- and Secure on https; never without a session", async () => {
     const plain = (await cookieModule("http://localhost:3000")).typedNameCookie;
-    expect(plain.serialize("my key")).toBe("gh_typed_name=my%20key; Path=/settings/secrets; HttpOnly; SameSite=Lax; Max-Age=300");
+    expect(plain.serialize("my key", req(SESSION))).toMatch(/^gh_typed_name=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}; Path=\/settings\/secrets; HttpOnly; SameSite=Lax; Max-Age=300$/);
     expect(plain.clear()).toMatch(/^gh_typed_name=; Path=\/settings\/secrets; HttpOnly; SameSite=Lax; Max-Age=0; Expires=/);
+    expect(plain.serialize("my key", req(""))).toBe(plain.clear());
     const secure = (await cookieModule("https://gate.example.com")).typedNameCookie;
-    expect(secure.serialize("k")).toBe("__Secure-gh_typed_name=k; Path=/settings/secrets; HttpOnly; SameSite=Lax; Max-Age=300; Secure");
+    expect(secure.serialize("k", req("__Host-gh_session=s"))).toMatch(/^__Secure-gh_typed_name=[^;]+; Path=\/settings\/secrets; HttpOnly; SameSite=Lax; Max-Age=300; Secure$/);
   });
 
-  it("reads back exactly what was typed, and nothing that is malformed, doubled or too long", async () => {
+  it("reads back exactly what was typed in the same session only, and nothing malformed, doubled, forged or too long", async () => {
     const { typedNameCookie } = await cookieModule("http://localhost:3000");
     const typed = "1 bad; name=\"é\" ✓";
-    const set = typedNameCookie.serialize(typed);
-    const value = /^gh_typed_name=([^;]*);/.exec(set)![1];
-    expect(typedNameCookie.read(req(`gh_typed_name=${value}`))).toBe(typed);
-    expect(typedNameCookie.read(req("gh_typed_name=%E0%A4%A"))).toBeUndefined();
-    expect(typedNameCookie.read(req("gh_typed_name=a; gh_typed_name=b"))).toBeUndefined();
-    expect(typedNameCookie.read(req(`gh_typed_name=${"x".repeat(201)}`))).toBeUndefined();
-    expect(typedNameCookie.serialize("x".repeat(201))).toBe(typedNameCookie.clear());
-    expect(typedNameCookie.serialize("")).toBe(typedNameCookie.clear());
+    const set = typedNameCookie.serialize(typed, req(SESSION));
+    const value = /^gh_typed_name=([^;]*);/.exec(set)![1]!;
+    expect(typedNameCookie.read(req(`${SESSION}; gh_typed_name=${value}`))).toBe(typed);
+    // Another session (a shared browser after sign-out, another person's link) reads nothing.
+    expect(typedNameCookie.read(req(`gh_session=session-two; gh_typed_name=${value}`))).toBeUndefined();
+    expect(typedNameCookie.read(req(`gh_typed_name=${value}`))).toBeUndefined();
+    // A cookie planted from a sibling domain cannot carry a valid MAC.
+    const planted = `${Buffer.from("Call +1 555 0100 for support").toString("base64url")}.${"A".repeat(43)}`;
+    expect(typedNameCookie.read(req(`${SESSION}; gh_typed_name=${planted}`))).toBeUndefined();
+    expect(typedNameCookie.read(req(`${SESSION}; gh_typed_name=%E0%A4%A`))).toBeUndefined();
+    expect(typedNameCookie.read(req(`${SESSION}; gh_typed_name=a; gh_typed_name=b`))).toBeUndefined();
+    expect(typedNameCookie.serialize("x".repeat(201), req(SESSION))).toBe(typedNameCookie.clear());
+    expect(typedNameCookie.serialize("", req(SESSION))).toBe(typedNameCookie.clear());
   });
 });

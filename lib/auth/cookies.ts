@@ -1,4 +1,5 @@
 import "server-only";
+import { createHmac, timingSafeEqual } from "node:crypto";
 import { getConfig } from "../config";
 import { readCookie, serializeCookie, type CookieAttributes } from "../http/cookies";
 
@@ -38,27 +39,40 @@ export const pendingCookie = {
 
 // What a person typed into the Secrets page's "Add" Name, carried across the 303 of a failed save so the field
 // keeps it. Not the URL: a name field sometimes receives a pasted value, and URLs end up in history and logs.
-// Scoped to the Secrets pages and short-lived; `__Secure-` (unlike `__Host-`) allows a path.
+// Bound to the portal session by an HMAC (another session, on a shared browser after sign-out, or a cookie
+// planted from a sibling domain, reads nothing), short-lived, and scoped to the Secrets pages.
 const typedName = () => (getConfig().secureCookies ? "__Secure-gh_typed_name" : "gh_typed_name");
 const TYPED_NAME_PATH = "/settings/secrets";
 const TYPED_NAME_MAX_CHARS = 200;
 const typedNameAttributes = (maxAge: number): CookieAttributes => ({ path: TYPED_NAME_PATH, maxAge, secure: getConfig().secureCookies, sameSite: "Lax" });
 
+function typedNameMac(session: string, value: string): string {
+  return createHmac("sha256", getConfig().authSecret).update(`gatehouse typed name\0${session}\0${value}`).digest("base64url");
+}
+
 export const typedNameCookie = {
+  /** The name, if this cookie was written for the session these headers carry. */
   read: (headers: Headers): string | undefined => {
     const raw = readCookie(headers, typedName());
-    if (!raw) return undefined;
+    const session = portalCookie.read(headers);
+    if (!raw || !session) return undefined;
+    const dot = raw.lastIndexOf(".");
+    if (dot < 0) return undefined;
     try {
-      const value = decodeURIComponent(raw);
-      return value.length <= TYPED_NAME_MAX_CHARS ? value : undefined;
+      const value = Buffer.from(raw.slice(0, dot), "base64url").toString("utf8");
+      const mac = Buffer.from(raw.slice(dot + 1));
+      const expected = Buffer.from(typedNameMac(session, value));
+      if (value.length > TYPED_NAME_MAX_CHARS || mac.length !== expected.length || !timingSafeEqual(mac, expected)) return undefined;
+      return value;
     } catch {
       return undefined;
     }
   },
-  /** Nothing to keep (too long to be a name anyway) clears it. */
-  serialize: (value: string): string =>
-    value && value.length <= TYPED_NAME_MAX_CHARS
-      ? serializeCookie(typedName(), encodeURIComponent(value), typedNameAttributes(300))
-      : typedNameCookie.clear(),
+  /** For the session of these request headers; nothing to keep (or too long to be a name) clears it. */
+  serialize: (value: string, headers: Headers): string => {
+    const session = portalCookie.read(headers);
+    if (!session || !value || value.length > TYPED_NAME_MAX_CHARS) return typedNameCookie.clear();
+    return serializeCookie(typedName(), `${Buffer.from(value, "utf8").toString("base64url")}.${typedNameMac(session, value)}`, typedNameAttributes(300));
+  },
   clear: (): string => serializeCookie(typedName(), "", typedNameAttributes(0)),
 };

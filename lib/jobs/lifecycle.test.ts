@@ -4,7 +4,7 @@ import { db } from "@/lib/db/client";
 import { closeLazyClients } from "@/lib/lazy";
 import { makeJob, makeMember, makeWorkspace } from "@/test/factories";
 import { serveCredentials } from "./credentials-serve";
-import { completeJob, countRunningJobs, getJob, listJobIdsOfOwner, listSecretGrants, revokeJobAccess } from "./lifecycle";
+import { ACTIVITY_JOBS, completeJob, countRunningJobs, getJob, listJobIdsOfOwner, listSecretGrants, revokeJobAccess } from "./lifecycle";
 
 afterAll(closeLazyClients);
 
@@ -78,5 +78,18 @@ describe("the portal's reads of running jobs", () => {
     expect(await listSecretGrants(mine)).toEqual(new Map());
     expect(await countRunningJobs(mine)).toBe(0);
     expect(await listJobIdsOfOwner(mine)).toEqual([]);
+  });
+
+  it("lists at most the newest ACTIVITY_JOBS job ids of an owner, however many jobs they had", async () => {
+    const { workspaceId } = await makeWorkspace();
+    const m = await makeMember(workspaceId);
+    const old = Date.now() - 86_400_000;
+    await db.job.createMany({
+      data: Array.from({ length: ACTIVITY_JOBS + 20 }, (_, i) => ({ workspaceId, ownerUserId: m.userId, expiresAt: new Date(old + 3600_000), createdAt: new Date(old + i * 1000) })),
+    });
+    const newest = await makeJob(workspaceId, m.telegramId);
+    const ids = await listJobIdsOfOwner({ workspaceId, userId: m.userId });
+    expect(ids).toHaveLength(ACTIVITY_JOBS);
+    expect(ids[0]).toBe(newest.jobId);
   });
 });

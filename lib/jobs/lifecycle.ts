@@ -194,7 +194,10 @@ export function countRunningJobs({ workspaceId, userId }: { workspaceId: string;
 }
 
 /** Every job the user owns in this workspace, ended or not, newest first: what their activity is about. */
+/** The newest ACTIVITY_JOBS jobs: the Activity page's query stays bounded however many jobs a user ever had. */
+export const ACTIVITY_JOBS = 500;
+
 export async function listJobIdsOfOwner({ workspaceId, userId }: { workspaceId: string; userId: string }): Promise<string[]> {
-  const jobs = await db.job.findMany({ where: { workspaceId, ownerUserId: userId }, select: { id: true }, orderBy: { createdAt: "desc" } });
+  const jobs = await db.job.findMany({ where: { workspaceId, ownerUserId: userId }, select: { id: true }, orderBy: { createdAt: "desc" }, take: ACTIVITY_JOBS });
   return jobs.map((j) => j.id);
 }

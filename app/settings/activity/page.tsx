@@ -25,15 +25,17 @@ export default async function ActivityPage({ searchParams }: { searchParams: Pro
           <ol className="divide-y divide-slate-200" aria-label="Activity">
             {events.map((e) => {
               const { text, by } = describeEvent(e, user.id);
+              // Only the user's own addresses: the orchestrator's and the job sandboxes' are not theirs to see.
+              const ip = e.actorType === "user" && e.actorId === user.id ? e.ip : null;
               return (
                 <li key={e.seq} className="flex flex-col gap-x-4 gap-y-1 p-4 sm:flex-row sm:justify-between" data-testid="activity-row" data-action={e.action}>
                   <div className="min-w-0 flex-1">
                     <p className="font-medium break-words">{text}</p>
-                    {by || e.ip ? (
+                    {by || ip ? (
                       <p className="text-xs text-slate-500">
                         {by ? `By ${by}` : ""}
-                        {by && e.ip ? " · " : ""}
-                        {e.ip ? `IP ${e.ip}` : ""}
+                        {by && ip ? " · " : ""}
+                        {ip ? `IP ${ip}` : ""}
                       </p>
                     ) : null}
                   </div>

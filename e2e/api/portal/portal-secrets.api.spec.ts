@@ -340,3 +340,17 @@ test("the Activity page takes any before= cursor without a 5xx", async ({ playwr
   }
   await ctx.dispose();
 });
+
+test("Activity shows the user's own addresses only, never the orchestrator's or a job sandbox's", async ({ playwright, request, clientIp }) => {
+  const member = owner();
+  const ctx = await portalClient(playwright, member);
+  const name = secretName();
+  expect((await put(ctx, name, { value: secretValue() })).status()).toBe(201);
+  const job = await startJob(request, member, [{ secret: name, envVar: "KEY" }]);
+  expect((await fetchCredentials(request, job)).status).toBe(200);
+  const html = await (await ctx.get("/settings/activity")).text();
+  expect(html).toContain(job.jobId.slice(0, 8)); // the job's events are there
+  expect(html).not.toContain(clientIp); // ...but not the address the orchestrator and the worker called from
+  expect(html).toMatch(/IP \d+\.\d+\.\d+\.\d+/); // the user's own change keeps its address
+  await ctx.dispose();
+});

@@ -36,13 +36,13 @@ export const POST = withPortalForm(
   },
   {
     maxBytes: MAX_FORM_BYTES,
-    errorRedirect: (err, form) => {
+    errorRedirect: (err, form, headers) => {
       const error = errorCode(err, form);
       if (!error) return null;
       const intent = intentOf(form);
       if (intent === "replace") return secretsPageUrl({ error, form: intent, name: form?.get("name") });
       // A name typed into "Add" may be a pasted value: it comes back in a short-lived cookie, never in the URL.
-      return { location: secretsPageUrl({ error, form: intent }), setCookies: [typedNameCookie.serialize(form?.get("name") ?? "")] };
+      return { location: secretsPageUrl({ error, form: intent }), setCookies: [typedNameCookie.serialize(form?.get("name") ?? "", headers)] };
     },
   },
 );
