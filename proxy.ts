@@ -2,6 +2,7 @@
 // scripts), and `/settings?s=<id>` routed to the link interstitial handler.
 import { randomBytes } from "node:crypto";
 import { NextResponse, type NextRequest } from "next/server";
+import { withoutBadCallbackCookie } from "@/lib/auth/next-auth-input";
 import { getConfig } from "@/lib/config";
 import { LINK_ID_HEADER } from "@/lib/http/request";
 import { contentSecurityPolicy, STATIC_SECURITY_HEADERS, strictTransportSecurity } from "@/lib/http/security-headers";
@@ -28,6 +29,9 @@ export function proxy(req: NextRequest) {
   const requestHeaders = new Headers(req.headers);
   requestHeaders.set("content-security-policy", csp);
   requestHeaders.set("x-nonce", nonce);
+  // A callback-url cookie next-auth did not set would make every next-auth call (auth() included) a 500.
+  const cookie = withoutBadCallbackCookie(requestHeaders.get("cookie"));
+  if (cookie !== null) requestHeaders.set("cookie", cookie);
 
   // The link id travels to the interstitial in a request header only we set: Next echoes a rewrite's target
   // URL back to the client (x-middleware-rewrite), and the id must never appear in a response.
