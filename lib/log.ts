@@ -13,7 +13,8 @@ const SENSITIVE_VALUES: Array<[RegExp, string]> = [
 ];
 const REDACTED = "[redacted]";
 
-function redactString(value: string): string {
+/** Tokens, link and session ids, credentials in URLs: out of any text (scripts/dev.ts filters `next dev` with it). */
+export function redactString(value: string): string {
   return SENSITIVE_VALUES.reduce((s, [pattern, replacement]) => s.replace(pattern, replacement), value);
 }
 
