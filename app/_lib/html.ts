@@ -56,7 +56,7 @@ export const pages = {
       status: 410,
       tone: "warn",
       title: "This link has expired or was already used",
-      body: html`<p>This link has expired or was already used. Ask your agent for a new one.</p>
+      body: html`<p>Ask your agent for a new settings link and open that one instead.</p>
 <p class="fine">Settings links work once and only for a short time, so nobody else can reuse them.</p>`,
     }),
   mismatch: () =>
@@ -112,6 +112,16 @@ export const pages = {
       tone: "warn",
       title: "Open the settings link from your chat",
       body: html`<p>Your session has ended. Ask your agent for a new settings link.</p>`,
+    }),
+  signInCancelled: ({ linkUsed }: { linkUsed: boolean }) =>
+    renderPage({
+      status: 401,
+      tone: "warn",
+      title: "You cancelled signing in",
+      body: linkUsed
+        ? html`<p>Nothing was changed. The settings link you opened is now used up, because each link works only once.</p>
+<p>When you want to try again, ask your agent for a new settings link.</p>`
+        : html`<p>Nothing was changed. When you want to try again, ask your agent for a new settings link.</p>`,
     }),
   signInFailed: () =>
     renderPage({

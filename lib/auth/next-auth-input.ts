@@ -67,6 +67,27 @@ async function inErrorShape(res: Response): Promise<Response> {
   return Response.json(errorBody(new AppError(code)), { status: new AppError(code).status, headers });
 }
 
+/** next-auth's error page (auth.ts `pages.error`), and the `error` it gets when the person cancelled at the provider. */
+export const IDENTITY_ERROR_PATH = "/settings/identity-error";
+export const SIGN_IN_CANCELLED = "Cancelled";
+
+/**
+ * next-auth reports every error the provider returns as one OAuthCallbackError; a person who cancelled
+ * (`error=access_denied` on the callback, RFC 6749 §4.1.2.1) gets told so instead of "sign-in failed".
+ */
+function cancelledAtProvider(req: Request, res: Response): Response {
+  const url = new URL(req.url);
+  if (!url.pathname.includes("/callback/") || url.searchParams.get("error") !== "access_denied") return res;
+  const location = res.headers.get("location");
+  if (res.status !== 302 || !location) return res;
+  const target = new URL(location, getConfig().publicUrl);
+  if (target.pathname !== IDENTITY_ERROR_PATH) return res;
+  target.searchParams.set("error", SIGN_IN_CANCELLED);
+  const headers = new Headers(res.headers);
+  headers.set("location", target.toString());
+  return new Response(null, { status: 302, headers });
+}
+
 /** next-auth's route handler behind the input checks above, its error answers in the JSON shape. */
 export function guardNextAuth<R extends Request>(handler: (req: R) => Promise<Response>) {
   return async (req: R): Promise<Response> => {
@@ -74,7 +95,7 @@ export function guardNextAuth<R extends Request>(handler: (req: R) => Promise<Re
       for (const value of new URL(req.url).searchParams.getAll("callbackUrl")) {
         if (!isAcceptableCallbackUrl(value)) throw new AppError("bad_request", "callbackUrl must be a URL on this site.");
       }
-      return await inErrorShape(await handler(req));
+      return await inErrorShape(cancelledAtProvider(req, await handler(req)));
     } catch (err) {
       return toResponse(err);
     }

@@ -104,6 +104,16 @@ describe("next-auth under hostile input", () => {
     expectNoStackLogged();
   });
 
+  it("a provider's access_denied (the person cancelled) goes to the identity error page as a cancel", async () => {
+    const res = await GET(throughProxy("/callback/settings?error=access_denied&error_description=End-User+aborted+interaction&state=x"));
+    expect(res.status).toBe(302);
+    const location = new URL(res.headers.get("location")!);
+    expect(location.pathname).toBe("/settings/identity-error");
+    expect(location.searchParams.get("error")).toBe("Cancelled");
+    const other = await GET(throughProxy("/callback/settings?error=server_error&state=x"));
+    expect(new URL(other.headers.get("location")!).searchParams.get("error")).not.toBe("Cancelled");
+  });
+
   it.each(["/nope", "/signin/settings/extra"])("GET %s (no such action) is a JSON 400", async (path) => {
     const res = await GET(throughProxy(path));
     await expectErrorShape(res, 400);
