@@ -2,9 +2,11 @@
 // scripts), and `/settings?s=<id>` routed to the link interstitial handler.
 import { randomBytes } from "node:crypto";
 import { NextResponse, type NextRequest } from "next/server";
+import { pages } from "@/app/_lib/html";
 import { withoutBadCallbackCookie } from "@/lib/auth/next-auth-input";
 import { getConfig } from "@/lib/config";
 import { LINK_ID_HEADER } from "@/lib/http/request";
+import { builtRouteTable, routeFor } from "@/lib/http/route-methods";
 import { contentSecurityPolicy, STATIC_SECURITY_HEADERS, strictTransportSecurity } from "@/lib/http/security-headers";
 
 function decodable(pathname: string): boolean {
@@ -16,14 +18,52 @@ function decodable(pathname: string): boolean {
   }
 }
 
-export function proxy(req: NextRequest) {
-  // Next answers a path segment that does not percent-decode with a bare 500; under /api it gets the JSON shape.
-  if (req.nextUrl.pathname.startsWith("/api/") && !decodable(req.nextUrl.pathname)) {
-    return Response.json(
-      { error: { code: "bad_request", message: "The request path is malformed." } },
-      { status: 400, headers: { "Cache-Control": "no-store", ...STATIC_SECURITY_HEADERS } },
-    );
+function parsesAsJson(header: string): boolean {
+  try {
+    JSON.parse(decodeURIComponent(header));
+    return true;
+  } catch {
+    return false;
   }
+}
+
+const isApi = (pathname: string) => pathname === "/api" || pathname.startsWith("/api/");
+
+function apiError(code: "bad_request" | "method_not_allowed", message: string, headers: Record<string, string> = {}) {
+  return Response.json({ error: { code, message } }, { status: code === "bad_request" ? 400 : 405, headers: { "Cache-Control": "no-store", ...STATIC_SECURITY_HEADERS, ...headers } });
+}
+
+/** What Next would answer without our error shapes: a malformed path, a Server Action call, a method no route takes. */
+function refuse(req: NextRequest): Response | null {
+  const { pathname } = req.nextUrl;
+  // Next answers a path segment that does not percent-decode with a bare 500; under /api it gets the JSON shape.
+  if (isApi(pathname) && !decodable(pathname)) return apiError("bad_request", "The request path is malformed.");
+  // Gatehouse has no Server Actions; Next would answer such a call with a bare text or a flight payload.
+  if (req.headers.has("next-action")) {
+    return isApi(pathname) ? apiError("bad_request", "The request is malformed.") : withSecurityHeaders(pages.badRequest());
+  }
+  // Next logs a stack per request for a router state header it cannot parse (it only ever sends JSON there).
+  const tree = req.headers.get("next-router-state-tree");
+  if (tree !== null && !parsesAsJson(tree)) {
+    return isApi(pathname) ? apiError("bad_request", "The request is malformed.") : withSecurityHeaders(pages.badRequest());
+  }
+  const route = routeFor(builtRouteTable(), pathname);
+  // Nothing serves the path: Next's 404 page for a read, but a post would be taken for a Server Action call.
+  if (!route) return req.method === "GET" || req.method === "HEAD" || isApi(pathname) ? null : withSecurityHeaders(pages.notFound());
+  if (route.methods.includes(req.method)) return null;
+  const allow = route.methods.join(", ");
+  return isApi(pathname) ? apiError("method_not_allowed", "Method not allowed.", { Allow: allow }) : withSecurityHeaders(pages.methodNotAllowed(allow));
+}
+
+function withSecurityHeaders(res: Response): Response {
+  for (const [name, value] of Object.entries(STATIC_SECURITY_HEADERS)) res.headers.set(name, value);
+  res.headers.set("Content-Security-Policy", contentSecurityPolicy({ nonce: randomBytes(16).toString("base64"), pathname: "/" }));
+  return res;
+}
+
+export function proxy(req: NextRequest) {
+  const refused = refuse(req);
+  if (refused) return refused;
   const nonce = randomBytes(16).toString("base64");
   const csp = contentSecurityPolicy({ nonce, pathname: req.nextUrl.pathname });
   const requestHeaders = new Headers(req.headers);

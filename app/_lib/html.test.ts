@@ -14,6 +14,8 @@ const rendered: Array<[string, Response]> = [
   ["signInCancelled (link used)", pages.signInCancelled({ linkUsed: true })],
   ["signInCancelled (no link)", pages.signInCancelled({ linkUsed: false })],
   ["signInFailed", pages.signInFailed()],
+  ["notFound", pages.notFound()],
+  ["methodNotAllowed", pages.methodNotAllowed("GET, HEAD")],
 ];
 
 describe("standalone pages", () => {

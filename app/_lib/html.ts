@@ -90,6 +90,23 @@ export const pages = {
       title: "Something was wrong with that request",
       body: html`<p>The form was incomplete or malformed. Nothing was changed.</p><p>Open the settings link from your chat again.</p>`,
     }),
+  notFound: () =>
+    renderPage({
+      status: 404,
+      tone: "warn",
+      title: "There is no page at this address",
+      body: html`<p>The address may be mistyped, or the page has moved. Nothing was changed.</p>
+<p>Open the settings link from your chat again, or go to <a href="/">the Gatehouse home page</a>.</p>`,
+    }),
+  methodNotAllowed: (allow: string) =>
+    renderPage({
+      status: 405,
+      tone: "bad",
+      title: "This page does not take that kind of request",
+      headers: { Allow: allow },
+      body: html`<p>Your browser sent a request this address does not answer, so nothing was changed.</p>
+<p>Open the settings link from your chat again, or go to <a href="/">the Gatehouse home page</a>.</p>`,
+    }),
   unavailable: () =>
     renderPage({
       status: 503,

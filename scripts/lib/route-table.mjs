@@ -1,0 +1,34 @@
+// Every route template under app/ and the methods it answers, read from the files on disk: next.config.js inlines
+// it into the build (proxy.ts answers other methods in our error shapes), and the fuzz test walks it, so a new
+// route is covered by both without a list to keep.
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+
+const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+/** The methods a route.ts source exports; HEAD comes with GET, as Next serves it. */
+export function exportedMethods(source) {
+  const methods = METHODS.filter((m) => new RegExp(`export (?:const|async function|function) ${m}\\b|export \\{[^}]*\\b${m}\\b`).test(source));
+  if (methods.includes("GET") && !methods.includes("HEAD")) methods.push("HEAD");
+  return methods;
+}
+
+/** @returns {{ template: string; methods: string[]; kind: "route" | "page" }[]} */
+export function routeTable(appDir = path.resolve("app")) {
+  const out = [];
+  const walk = (dir, segments) => {
+    for (const entry of readdirSync(dir).sort()) {
+      const full = path.join(dir, entry);
+      if (statSync(full).isDirectory()) {
+        if (entry.startsWith("_") || entry.startsWith("@")) continue;
+        walk(full, /^\(.*\)$/.test(entry) ? segments : [...segments, entry]);
+      } else if (entry === "route.ts") {
+        out.push({ template: `/${segments.join("/")}`, methods: exportedMethods(readFileSync(full, "utf8")), kind: "route" });
+      } else if (entry === "page.tsx") {
+        out.push({ template: `/${segments.join("/")}`, methods: ["GET", "HEAD"], kind: "page" });
+      }
+    }
+  };
+  walk(appDir, []);
+  return out;
+}
