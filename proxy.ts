@@ -6,7 +6,7 @@ import { pages } from "@/app/_lib/html";
 import { withoutBadCallbackCookie } from "@/lib/auth/next-auth-input";
 import { getConfig } from "@/lib/config";
 import { LINK_ID_HEADER } from "@/lib/http/request";
-import { builtRouteTable, routeFor } from "@/lib/http/route-methods";
+import { builtRouteTable, routeFor, takes } from "@/lib/http/route-methods";
 import { contentSecurityPolicy, STATIC_SECURITY_HEADERS, strictTransportSecurity } from "@/lib/http/security-headers";
 
 function decodable(pathname: string): boolean {
@@ -18,10 +18,11 @@ function decodable(pathname: string): boolean {
   }
 }
 
-function parsesAsJson(header: string): boolean {
+/** The shape of the router state Next's client sends: [segment, parallel routes, …] (`[]` makes Next answer a bare 500). */
+function isRouterState(header: string): boolean {
   try {
-    JSON.parse(decodeURIComponent(header));
-    return true;
+    const tree: unknown = JSON.parse(decodeURIComponent(header));
+    return Array.isArray(tree) && tree.length >= 2 && (typeof tree[0] === "string" || Array.isArray(tree[0])) && !!tree[1] && typeof tree[1] === "object";
   } catch {
     return false;
   }
@@ -42,15 +43,15 @@ function refuse(req: NextRequest): Response | null {
   if (req.headers.has("next-action")) {
     return isApi(pathname) ? apiError("bad_request", "The request is malformed.") : withSecurityHeaders(pages.badRequest());
   }
-  // Next logs a stack per request for a router state header it cannot parse (it only ever sends JSON there).
+  // Next answers a router state header it cannot use with a bare 500 or a logged stack; its client only sends a tree.
   const tree = req.headers.get("next-router-state-tree");
-  if (tree !== null && !parsesAsJson(tree)) {
+  if (tree !== null && !isRouterState(tree)) {
     return isApi(pathname) ? apiError("bad_request", "The request is malformed.") : withSecurityHeaders(pages.badRequest());
   }
   const route = routeFor(builtRouteTable(), pathname);
   // Nothing serves the path: Next's 404 page for a read, but a post would be taken for a Server Action call.
   if (!route) return req.method === "GET" || req.method === "HEAD" || isApi(pathname) ? null : withSecurityHeaders(pages.notFound());
-  if (route.methods.includes(req.method)) return null;
+  if (takes(route, req.method)) return null;
   const allow = route.methods.join(", ");
   return isApi(pathname) ? apiError("method_not_allowed", "Method not allowed.", { Allow: allow }) : withSecurityHeaders(pages.methodNotAllowed(allow));
 }

@@ -70,19 +70,22 @@ async function inErrorShape(res: Response): Promise<Response> {
 /** next-auth's error page (auth.ts `pages.error`), and the `error` it gets when the person cancelled at the provider. */
 export const IDENTITY_ERROR_PATH = "/settings/identity-error";
 export const SIGN_IN_CANCELLED = "Cancelled";
+/** next-auth's sign-in page (auth.ts `pages.signIn`): access starts from a chat link, so it is the portal's 401. */
+export const SIGN_IN_PATH = "/settings";
 
 /**
- * next-auth reports every error the provider returns as one OAuthCallbackError; a person who cancelled
- * (`error=access_denied` on the callback, RFC 6749 §4.1.2.1) gets told so instead of "sign-in failed".
+ * A callback that fails goes to the identity error page: next-auth sends an OAuthCallbackError to its sign-in page
+ * (`/settings`, which only says "open the link from your chat"). A person who cancelled (`error=access_denied`,
+ * RFC 6749 §4.1.2.1) is told so instead of "sign-in failed".
  */
-function cancelledAtProvider(req: Request, res: Response): Response {
+function toIdentityErrorPage(req: Request, res: Response, signInPath: string): Response {
   const url = new URL(req.url);
-  if (!url.pathname.includes("/callback/") || url.searchParams.get("error") !== "access_denied") return res;
   const location = res.headers.get("location");
-  if (res.status !== 302 || !location) return res;
+  if (!url.pathname.includes("/callback/") || res.status !== 302 || !location) return res;
   const target = new URL(location, getConfig().publicUrl);
-  if (target.pathname !== IDENTITY_ERROR_PATH) return res;
-  target.searchParams.set("error", SIGN_IN_CANCELLED);
+  if (target.origin !== getConfig().publicUrl || (target.pathname !== IDENTITY_ERROR_PATH && target.pathname !== signInPath) || !target.searchParams.has("error")) return res;
+  target.pathname = IDENTITY_ERROR_PATH;
+  if (url.searchParams.get("error") === "access_denied") target.searchParams.set("error", SIGN_IN_CANCELLED);
   const headers = new Headers(res.headers);
   headers.set("location", target.toString());
   return new Response(null, { status: 302, headers });
@@ -95,7 +98,7 @@ export function guardNextAuth<R extends Request>(handler: (req: R) => Promise<Re
       for (const value of new URL(req.url).searchParams.getAll("callbackUrl")) {
         if (!isAcceptableCallbackUrl(value)) throw new AppError("bad_request", "callbackUrl must be a URL on this site.");
       }
-      return await inErrorShape(cancelledAtProvider(req, await handler(req)));
+      return await inErrorShape(toIdentityErrorPage(req, await handler(req), SIGN_IN_PATH));
     } catch (err) {
       return toResponse(err);
     }

@@ -31,6 +31,11 @@ export function routeFor(table: RouteEntry[], pathname: string): RouteEntry | nu
   return candidates[0]?.entry ?? null;
 }
 
+/** Whether the route answers the method itself; Next answers HEAD for a route or page that has GET. */
+export function takes(route: RouteEntry, method: string): boolean {
+  return route.methods.includes(method) || (method === "HEAD" && route.methods.includes("GET"));
+}
+
 let table: RouteEntry[] | undefined;
 
 /** The table of this build (empty where next.config.js did not run, e.g. unit tests). */

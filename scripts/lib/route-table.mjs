@@ -6,11 +6,9 @@ import path from "node:path";
 
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
-/** The methods a route.ts source exports; HEAD comes with GET, as Next serves it. */
+/** The methods a route.ts source exports (Next also answers HEAD for a GET). */
 export function exportedMethods(source) {
-  const methods = METHODS.filter((m) => new RegExp(`export (?:const|async function|function) ${m}\\b|export \\{[^}]*\\b${m}\\b`).test(source));
-  if (methods.includes("GET") && !methods.includes("HEAD")) methods.push("HEAD");
-  return methods;
+  return METHODS.filter((m) => new RegExp(`export (?:const|async function|function) ${m}\\b|export \\{[^}]*\\b${m}\\b`).test(source));
 }
 
 /** @returns {{ template: string; methods: string[]; kind: "route" | "page" }[]} */
@@ -25,7 +23,7 @@ export function routeTable(appDir = path.resolve("app")) {
       } else if (entry === "route.ts") {
         out.push({ template: `/${segments.join("/")}`, methods: exportedMethods(readFileSync(full, "utf8")), kind: "route" });
       } else if (entry === "page.tsx") {
-        out.push({ template: `/${segments.join("/")}`, methods: ["GET", "HEAD"], kind: "page" });
+        out.push({ template: `/${segments.join("/")}`, methods: ["GET"], kind: "page" });
       }
     }
   };

@@ -114,6 +114,18 @@ describe("next-auth under hostile input", () => {
     expect(new URL(other.headers.get("location")!).searchParams.get("error")).not.toBe("Cancelled");
   });
 
+  it("a failed callback next-auth sends to its sign-in page goes to the identity error page instead", async () => {
+    const { guardNextAuth } = await import("@/lib/auth/next-auth-input");
+    const asNextAuth = guardNextAuth(async () => Response.redirect("http://localhost:3000/settings?error=OAuthCallbackError", 302));
+    const cancelled = await asNextAuth(new Request(`${BASE}/callback/settings?error=access_denied&state=s`));
+    expect(cancelled.headers.get("location")).toBe("http://localhost:3000/settings/identity-error?error=Cancelled");
+    const failed = await asNextAuth(new Request(`${BASE}/callback/settings?code=c&state=s`));
+    expect(failed.headers.get("location")).toBe("http://localhost:3000/settings/identity-error?error=OAuthCallbackError");
+    // Only callbacks: the sign-in page next-auth redirects to from elsewhere stays.
+    const elsewhere = await asNextAuth(new Request(`${BASE}/signin?error=x`));
+    expect(elsewhere.headers.get("location")).toBe("http://localhost:3000/settings?error=OAuthCallbackError");
+  });
+
   it.each(["/nope", "/signin/settings/extra"])("GET %s (no such action) is a JSON 400", async (path) => {
     const res = await GET(throughProxy(path));
     await expectErrorShape(res, 400);
