@@ -299,7 +299,8 @@ function reproduce(req: Sent, full = false): string {
 }
 
 test("≥ 10,000 generated hostile requests over every route: no 5xx, the error shapes, nothing echoed", async ({ playwright }, testInfo) => {
-  test.setTimeout(180_000);
+  // ~2 min on the 2-core machine beside other work; the bound is for a machine busy with other jobs.
+  test.setTimeout(300_000);
   testInfo.annotations.push({ type: "seed", description: String(SEED) });
   console.log(`fuzz seed ${SEED} (FUZZ_SEED=${SEED} reproduces this run)`);
 
