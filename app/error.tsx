@@ -1,5 +1,7 @@
 "use client";
 
+import Link from "next/link";
+
 // A page that failed while rendering. The error's details stay in the server log (redacted); only Next's digest,
 // which names the log line, is shown.
 export default function PageError({ error, reset }: { error: Error & { digest?: string }; reset: () => void }) {
@@ -18,9 +20,9 @@ export default function PageError({ error, reset }: { error: Error & { digest?: 
           >
             Try again
           </button>
-          <a href="/" className="rounded-lg px-4 py-2.5 text-center font-medium text-indigo-700 underline underline-offset-2 hover:text-indigo-900">
+          <Link href="/" prefetch={false} className="rounded-lg px-4 py-2.5 text-center font-medium text-indigo-700 underline underline-offset-2 hover:text-indigo-900">
             Go to the home page
-          </a>
+          </Link>
         </div>
         {error.digest ? <p className="mt-4 text-sm text-slate-500">Reference: {error.digest}</p> : null}
       </div>

@@ -21,6 +21,8 @@ export default function GlobalError({ error, reset }: { error: Error & { digest?
               <button type="button" onClick={reset} className="rounded-lg bg-indigo-700 px-4 py-2.5 font-semibold text-white hover:bg-indigo-800">
                 Try again
               </button>
+              {/* A full load on purpose: the root layout itself failed, so no client-side navigation. */}
+              {/* eslint-disable-next-line @next/next/no-html-link-for-pages */}
               <a href="/" className="rounded-lg px-4 py-2.5 text-center font-medium text-indigo-700 underline underline-offset-2 hover:text-indigo-900">
                 Go to the home page
               </a>

@@ -56,6 +56,7 @@ describe("log redaction", () => {
   });
 });
 
+/* eslint-disable no-console -- these tests call console the way Next does, to prove it is redacted. */
 describe("console output of the framework", () => {
   it("goes through the redaction: an uncaught Prisma error with its arguments prints neither values nor tokens", async () => {
     const { routeConsoleThroughLog } = await import("./log");

@@ -107,6 +107,9 @@ export function routeConsoleThroughLog(logger: pino.Logger = log) {
       .slice(0, 2000);
     logger[level]({ ...(err ? { err } : {}), source: "console" }, text || (err ? errorMessage(err) : ""));
   };
+  // The one place console is touched: replacing it.
+  // eslint-disable-next-line no-console
   console.error = send("error");
+  // eslint-disable-next-line no-console
   console.warn = send("warn");
 }
