@@ -4,7 +4,7 @@
 import NextAuth from "next-auth";
 import type { OAuthConfig } from "next-auth/providers";
 import { getConfig, pinAuthUrl } from "@/lib/config";
-import { log } from "@/lib/log";
+import { IDENTITY_ERROR_PATH, nextAuthLogger, SIGN_IN_PATH } from "@/lib/auth/next-auth-input";
 
 type Profile = Record<string, unknown>;
 
@@ -56,13 +56,9 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => {
     useSecureCookies: config.secureCookies,
     session: { strategy: "jwt", maxAge: 600 },
     providers: settingsProvider(),
-    pages: { signIn: "/settings", error: "/settings/identity-error" },
-    // next-auth would log through console.error, around our redaction.
-    logger: {
-      error: (error: Error) => log.warn({ err: error }, "identity provider sign-in failed"),
-      warn: (code: string) => log.warn({ code }, "next-auth warning"),
-      debug: () => undefined,
-    },
+    pages: { signIn: SIGN_IN_PATH, error: IDENTITY_ERROR_PATH },
+    // next-auth would log through console.error, around our redaction, with a stack per refused request.
+    logger: nextAuthLogger,
     callbacks: {
       jwt({ token, account }) {
         if (account?.provider === "settings") {

@@ -25,7 +25,7 @@ export default defineConfig({
     trace: "retain-on-failure",
   },
   projects: [
-    { name: "api", testMatch: /.*\.api\.spec\.ts$/ },
+    { name: "api", testMatch: /.*\.api\.spec\.ts$/, testIgnore: /e2e\/api\/fuzz\// },
     {
       name: "ui",
       testMatch: /.*\.ui\.spec\.ts$/,
@@ -35,6 +35,13 @@ export default defineConfig({
         browserName: "chromium",
         launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: chromiumArgs },
       },
+    },
+    {
+      // ~10,000 requests keep the server's 2 cores busy for a minute or two; run alone, after every other test, so
+      // no other spec's timeout competes with it.
+      name: "fuzz",
+      testMatch: /e2e\/api\/fuzz\/.*\.api\.spec\.ts$/,
+      dependencies: ["api", "ui"],
     },
   ],
   webServer: [

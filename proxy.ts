@@ -2,8 +2,11 @@
 // scripts), and `/settings?s=<id>` routed to the link interstitial handler.
 import { randomBytes } from "node:crypto";
 import { NextResponse, type NextRequest } from "next/server";
+import { pages } from "@/app/_lib/html";
+import { withoutBadCallbackCookie } from "@/lib/auth/next-auth-input";
 import { getConfig } from "@/lib/config";
 import { LINK_ID_HEADER } from "@/lib/http/request";
+import { builtRouteTable, routeFor, takes } from "@/lib/http/route-methods";
 import { contentSecurityPolicy, STATIC_SECURITY_HEADERS, strictTransportSecurity } from "@/lib/http/security-headers";
 
 function decodable(pathname: string): boolean {
@@ -15,19 +18,61 @@ function decodable(pathname: string): boolean {
   }
 }
 
-export function proxy(req: NextRequest) {
-  // Next answers a path segment that does not percent-decode with a bare 500; under /api it gets the JSON shape.
-  if (req.nextUrl.pathname.startsWith("/api/") && !decodable(req.nextUrl.pathname)) {
-    return Response.json(
-      { error: { code: "bad_request", message: "The request path is malformed." } },
-      { status: 400, headers: { "Cache-Control": "no-store", ...STATIC_SECURITY_HEADERS } },
-    );
+/** The shape of the router state Next's client sends: [segment, parallel routes, …] (`[]` makes Next answer a bare 500). */
+function isRouterState(header: string): boolean {
+  try {
+    const tree: unknown = JSON.parse(decodeURIComponent(header));
+    return Array.isArray(tree) && tree.length >= 2 && (typeof tree[0] === "string" || Array.isArray(tree[0])) && !!tree[1] && typeof tree[1] === "object";
+  } catch {
+    return false;
   }
+}
+
+const isApi = (pathname: string) => pathname === "/api" || pathname.startsWith("/api/");
+
+function apiError(code: "bad_request" | "method_not_allowed", message: string, headers: Record<string, string> = {}) {
+  return Response.json({ error: { code, message } }, { status: code === "bad_request" ? 400 : 405, headers: { "Cache-Control": "no-store", ...STATIC_SECURITY_HEADERS, ...headers } });
+}
+
+/** What Next would answer without our error shapes: a malformed path, a Server Action call, a method no route takes. */
+function refuse(req: NextRequest): Response | null {
+  const { pathname } = req.nextUrl;
+  // Next answers a path segment that does not percent-decode with a bare 500; under /api it gets the JSON shape.
+  if (isApi(pathname) && !decodable(pathname)) return apiError("bad_request", "The request path is malformed.");
+  // Gatehouse has no Server Actions; Next would answer such a call with a bare text or a flight payload.
+  if (req.headers.has("next-action")) {
+    return isApi(pathname) ? apiError("bad_request", "The request is malformed.") : withSecurityHeaders(pages.badRequest());
+  }
+  // Next answers a router state header it cannot use with a bare 500 or a logged stack; its client only sends a tree.
+  const tree = req.headers.get("next-router-state-tree");
+  if (tree !== null && !isRouterState(tree)) {
+    return isApi(pathname) ? apiError("bad_request", "The request is malformed.") : withSecurityHeaders(pages.badRequest());
+  }
+  const route = routeFor(builtRouteTable(), pathname);
+  // Nothing serves the path: Next's 404 page for a read, but a post would be taken for a Server Action call.
+  if (!route) return req.method === "GET" || req.method === "HEAD" || isApi(pathname) ? null : withSecurityHeaders(pages.notFound());
+  if (takes(route, req.method)) return null;
+  const allow = route.methods.join(", ");
+  return isApi(pathname) ? apiError("method_not_allowed", "Method not allowed.", { Allow: allow }) : withSecurityHeaders(pages.methodNotAllowed(allow));
+}
+
+function withSecurityHeaders(res: Response): Response {
+  for (const [name, value] of Object.entries(STATIC_SECURITY_HEADERS)) res.headers.set(name, value);
+  res.headers.set("Content-Security-Policy", contentSecurityPolicy({ nonce: randomBytes(16).toString("base64"), pathname: "/" }));
+  return res;
+}
+
+export function proxy(req: NextRequest) {
+  const refused = refuse(req);
+  if (refused) return refused;
   const nonce = randomBytes(16).toString("base64");
   const csp = contentSecurityPolicy({ nonce, pathname: req.nextUrl.pathname });
   const requestHeaders = new Headers(req.headers);
   requestHeaders.set("content-security-policy", csp);
   requestHeaders.set("x-nonce", nonce);
+  // A callback-url cookie next-auth did not set would make every next-auth call (auth() included) a 500.
+  const cookie = withoutBadCallbackCookie(requestHeaders.get("cookie"));
+  if (cookie !== null) requestHeaders.set("cookie", cookie);
 
   // The link id travels to the interstitial in a request header only we set: Next echoes a rewrite's target
   // URL back to the client (x-middleware-rewrite), and the id must never appear in a response.

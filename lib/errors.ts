@@ -7,7 +7,7 @@ const CODES = {
   unauthorized: [401, "Authentication is required."],
   unsupported_auth_scheme: [401, "Use the Bearer scheme: Authorization: Bearer <token>."],
   invalid_token: [401, "The token is missing, invalid, expired or revoked."],
-  invalid_init_data: [401, "The Telegram sign-in data is invalid, stale or was already used."],
+  invalid_init_data: [401, "The Telegram sign-in data could not be verified. Open the Mini App again from the bot."],
   forbidden: [403, "You are not allowed to do this."],
   cross_origin: [403, "Cross-origin requests are not allowed."],
   not_a_member: [403, "The user is not a member of this workspace."],

@@ -55,3 +55,39 @@ describe("log redaction", () => {
     expect(line.at).toBe("1970-01-01T00:00:00.000Z");
   });
 });
+
+/* eslint-disable no-console -- these tests call console the way Next does, to prove it is redacted. */
+describe("console output of the framework", () => {
+  it("goes through the redaction: an uncaught Prisma error with its arguments prints neither values nor tokens", async () => {
+    const { routeConsoleThroughLog } = await import("./log");
+    const { logger, output } = capture();
+    const original = { error: console.error, warn: console.warn };
+    try {
+      routeConsoleThroughLog(logger);
+      const prismaError = Object.assign(
+        new Error(`\nInvalid \`prisma.auditEvent.findMany()\` invocation:\n{\n  where: { seq: { lt: 2147483648 }, note: "SUPERSECRETVALUE" }\n}\n\nValue out of range for the type: ${TOKEN}`),
+        { name: "PrismaClientKnownRequestError", code: "P2020" },
+      );
+      console.error(prismaError);
+      console.error("⨯ Error in route /settings?s=%s", LINK_ID, { authorization: `Bearer ${TOKEN}` });
+      console.warn(new Error(`lookup failed for ${LINK_ID}`));
+    } finally {
+      console.error = original.error;
+      console.warn = original.warn;
+    }
+    const lines = output().trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(3);
+    expect(lines[0].err).toMatchObject({ type: "PrismaClientKnownRequestError", code: "P2020", message: "Value out of range for the type: [redacted]" });
+    expect(lines[0].err.stack).toMatch(/^PrismaClientKnownRequestError: Value out of range/);
+    const out = output();
+    for (const s of [...SENTINELS, "2147483648"]) expect(out).not.toContain(s);
+  });
+
+  it("keeps the stack's frames but never its first line's raw message", () => {
+    const { logger, output } = capture();
+    logger.error({ err: new Error(`boom ${TOKEN}`) }, "x");
+    const { err } = JSON.parse(output());
+    expect(err.stack).toMatch(/^Error: boom \[redacted\]\n\s+at /);
+    expect(err.stack).not.toContain(TOKEN);
+  });
+});

@@ -13,14 +13,22 @@ const SENSITIVE_VALUES: Array<[RegExp, string]> = [
 ];
 const REDACTED = "[redacted]";
 
-function redactString(value: string): string {
+/** Tokens, link and session ids, credentials in URLs: out of any text (scripts/dev.ts filters `next dev` with it). */
+export function redactString(value: string): string {
   return SENSITIVE_VALUES.reduce((s, [pattern, replacement]) => s.replace(pattern, replacement), value);
 }
 
 function errorMessage(err: Error): string {
-  // Prisma's validation errors echo the whole query argument tree (values included); keep the verdict only.
-  if (err.name === "PrismaClientValidationError") return err.message.trim().split("\n").pop() ?? "invalid query";
+  // Prisma's errors echo the call and, for validation errors, the whole argument tree (values included); keep
+  // the verdict only.
+  if (err.name.startsWith("PrismaClient")) return err.message.trim().split("\n").filter(Boolean).pop() ?? "query failed";
   return err.message;
+}
+
+/** The stack's frames under the (already cleaned) message: a stack starts with the raw message, arguments and all. */
+function errorStack(err: Error, message: string): string {
+  const frames = (err.stack ?? "").split("\n").filter((line) => /^\s+at /.test(line));
+  return redactString([`${err.name}: ${message}`, ...frames].join("\n"));
 }
 
 export function redact(value: unknown, depth = 0): unknown {
@@ -30,11 +38,12 @@ export function redact(value: unknown, depth = 0): unknown {
   if (Buffer.isBuffer(value) || value instanceof Uint8Array) return "[bytes]";
   if (value instanceof Error) {
     const code = (value as { code?: unknown }).code;
+    const message = redactString(errorMessage(value));
     return {
       type: value.name,
-      message: redactString(errorMessage(value)),
+      message,
       ...(typeof code === "string" ? { code } : {}),
-      ...(value.name === "PrismaClientValidationError" ? {} : { stack: redactString(value.stack ?? "") }),
+      stack: errorStack(value, message),
       ...(value.cause !== undefined ? { cause: redact(value.cause, depth + 1) } : {}),
     };
   }
@@ -82,3 +91,25 @@ export function createLogger(destination?: pino.DestinationStream) {
 }
 
 export const log = createLogger();
+
+/**
+ * Next prints a route's uncaught error (a Prisma error with its arguments, say) with console.error, past this
+ * logger. Called once at start-up in the Node runtime (instrumentation.ts): console.error and console.warn go
+ * through the redaction above instead.
+ */
+export function routeConsoleThroughLog(logger: pino.Logger = log) {
+  const send = (level: "error" | "warn") => (...args: unknown[]) => {
+    const err = args.find((a): a is Error => a instanceof Error);
+    const text = args
+      .filter((a) => !(a instanceof Error))
+      .map((a) => (typeof a === "string" ? a : JSON.stringify(redact(a)) ?? String(a)))
+      .join(" ")
+      .slice(0, 2000);
+    logger[level]({ ...(err ? { err } : {}), source: "console" }, text || (err ? errorMessage(err) : ""));
+  };
+  // The one place console is touched: replacing it.
+  // eslint-disable-next-line no-console
+  console.error = send("error");
+  // eslint-disable-next-line no-console
+  console.warn = send("warn");
+}

@@ -9,6 +9,7 @@ import { ConfigError, parseConfig } from "../lib/config";
 import { startDevOidcProvider } from "./dev-oidc";
 import { loadLocalEnv } from "./lib/env";
 import { migrate } from "./lib/migrate";
+import { redactingLines } from "./lib/redact-stream";
 import { ensurePostgres, ensureRedis, ServiceError, waitForHttp } from "./lib/services";
 
 const say = (line: string) => process.stdout.write(`[gatehouse] ${line}\n`);
@@ -63,7 +64,10 @@ async function main() {
     say(`development OIDC provider at ${oidc.issuer} (sign in as alice or mallory, any password)`);
   }
 
-  const next = spawn("npx", ["next", "dev", "-p", String(config.port)], { env: childEnv, stdio: ["ignore", "inherit", "inherit"] });
+  // Next's request log would print every link id it serves (`/settings?s=…`).
+  const next = spawn("npx", ["next", "dev", "-p", String(config.port)], { env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
+  next.stdout.pipe(redactingLines(process.stdout));
+  next.stderr.pipe(redactingLines(process.stderr));
   const shutdown = async (code: number) => {
     next.kill("SIGTERM");
     await stopOidc?.();

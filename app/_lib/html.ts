@@ -56,7 +56,7 @@ export const pages = {
       status: 410,
       tone: "warn",
       title: "This link has expired or was already used",
-      body: html`<p>This link has expired or was already used. Ask your agent for a new one.</p>
+      body: html`<p>Ask your agent for a new settings link and open that one instead.</p>
 <p class="fine">Settings links work once and only for a short time, so nobody else can reuse them.</p>`,
     }),
   mismatch: () =>
@@ -90,6 +90,23 @@ export const pages = {
       title: "Something was wrong with that request",
       body: html`<p>The form was incomplete or malformed. Nothing was changed.</p><p>Open the settings link from your chat again.</p>`,
     }),
+  notFound: () =>
+    renderPage({
+      status: 404,
+      tone: "warn",
+      title: "There is no page at this address",
+      body: html`<p>The address may be mistyped, or the page has moved. Nothing was changed.</p>
+<p>Open the settings link from your chat again, or go to <a href="/">the Gatehouse home page</a>.</p>`,
+    }),
+  methodNotAllowed: (allow: string) =>
+    renderPage({
+      status: 405,
+      tone: "bad",
+      title: "This page does not take that kind of request",
+      headers: { Allow: allow },
+      body: html`<p>Your browser sent a request this address does not answer, so nothing was changed.</p>
+<p>Open the settings link from your chat again, or go to <a href="/">the Gatehouse home page</a>.</p>`,
+    }),
   unavailable: () =>
     renderPage({
       status: 503,
@@ -112,6 +129,16 @@ export const pages = {
       tone: "warn",
       title: "Open the settings link from your chat",
       body: html`<p>Your session has ended. Ask your agent for a new settings link.</p>`,
+    }),
+  signInCancelled: ({ linkUsed }: { linkUsed: boolean }) =>
+    renderPage({
+      status: 401,
+      tone: "warn",
+      title: "You cancelled signing in",
+      body: linkUsed
+        ? html`<p>Nothing was changed. The settings link you opened is now used up, because each link works only once.</p>
+<p>When you want to try again, ask your agent for a new settings link.</p>`
+        : html`<p>Nothing was changed. When you want to try again, ask your agent for a new settings link.</p>`,
     }),
   signInFailed: () =>
     renderPage({

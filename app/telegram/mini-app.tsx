@@ -4,7 +4,7 @@ import { useEffect, useRef, useState, useSyncExternalStore } from "react";
 
 declare global {
   interface Window {
-    Telegram?: { WebApp?: { initData?: string; ready?: () => void } };
+    Telegram?: { WebApp?: { initData?: string; ready?: () => void; themeParams?: Record<string, unknown> } };
   }
 }
 
@@ -15,7 +15,7 @@ type Status =
   | { kind: "error"; message: string };
 
 const MESSAGES = {
-  expired: "This sign-in has expired or was already used. Close and reopen the app from Telegram.",
+  notVerified: "The sign-in data from Telegram could not be verified. Open the Mini App again from the bot.",
   rateLimited: "Too many attempts; wait a minute.",
   generic: "Something went wrong. Try again in a moment.",
 };
@@ -28,6 +28,36 @@ function readInitData(): string | null {
 }
 
 const noSubscription = () => () => {};
+
+const THEME_KEY = /^[a-z_]{1,40}$/;
+const COLOR = /^#[0-9a-fA-F]{6}$/;
+
+/** Telegram's theme: from its SDK if a client injected it, else from the `#tgWebAppThemeParams=` launch hash. */
+function readThemeParams(): Record<string, unknown> {
+  const fromSdk = window.Telegram?.WebApp?.themeParams;
+  if (fromSdk && typeof fromSdk === "object") return fromSdk;
+  try {
+    const parsed: unknown = JSON.parse(new URLSearchParams(window.location.hash.slice(1)).get("tgWebAppThemeParams") ?? "{}");
+    return parsed && typeof parsed === "object" ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The --tg-theme-* variables Telegram's SDK would set (only well-formed colours), and the scheme its background implies. */
+function applyTheme(root: HTMLElement) {
+  const params = readThemeParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (THEME_KEY.test(key) && typeof value === "string" && COLOR.test(value)) {
+      document.documentElement.style.setProperty(`--tg-theme-${key.replaceAll("_", "-")}`, value);
+    }
+  }
+  const bg = typeof params.bg_color === "string" && COLOR.test(params.bg_color) ? params.bg_color : null;
+  if (bg) {
+    const [r, g, b] = [1, 3, 5].map((i) => parseInt(bg.slice(i, i + 2), 16));
+    root.dataset.tgScheme = 0.299 * r! + 0.587 * g! + 0.114 * b! < 128 ? "dark" : "light";
+  }
+}
 
 async function signIn(initData: string, workspaceId?: string): Promise<Status> {
   try {
@@ -46,7 +76,7 @@ async function signIn(initData: string, workspaceId?: string): Promise<Status> {
       return { kind: "working" };
     }
     if (res.ok && Array.isArray(body?.choose)) return { kind: "choose", workspaces: body.choose };
-    if (res.status === 401) return { kind: "error", message: MESSAGES.expired };
+    if (res.status === 401) return { kind: "error", message: typeof body?.error?.message === "string" ? body.error.message : MESSAGES.notVerified };
     if (res.status === 403 && typeof body?.error?.message === "string") return { kind: "error", message: body.error.message };
     if (res.status === 429) return { kind: "error", message: MESSAGES.rateLimited };
     return { kind: "error", message: MESSAGES.generic };
@@ -62,6 +92,11 @@ export function MiniApp() {
   // Each initData is accepted once, so a second mount (React strict mode) must not post it again.
   const started = useRef(false);
   const pickerHeading = useRef<HTMLHeadingElement>(null);
+
+  useEffect(() => {
+    const root = document.querySelector<HTMLElement>(".tg-app");
+    if (root) applyTheme(root);
+  }, []);
 
   useEffect(() => {
     window.Telegram?.WebApp?.ready?.();
@@ -83,7 +118,7 @@ export function MiniApp() {
   if (initData === null) {
     return (
       <Card>
-        <p className="text-slate-700">Open this page from the Telegram bot&apos;s menu button.</p>
+        <p>Open this page from the Telegram bot&apos;s menu button.</p>
       </Card>
     );
   }
@@ -91,14 +126,14 @@ export function MiniApp() {
   return (
     <Card>
       {status.kind === "working" ? (
-        <p role="status" aria-live="polite" className="flex items-center gap-3 text-slate-700">
-          <span aria-hidden="true" className="size-4 animate-spin rounded-full border-2 border-indigo-200 border-t-indigo-700" />
+        <p role="status" aria-live="polite" className="flex items-center gap-3">
+          <span aria-hidden="true" className="size-4 animate-spin rounded-full border-2 border-(--tg-border) border-t-(--tg-accent)" />
           Signing you in…
         </p>
       ) : null}
 
       {status.kind === "error" ? (
-        <p role="alert" className="text-slate-800">
+        <p role="alert">
           {status.message}
         </p>
       ) : null}
@@ -109,7 +144,7 @@ export function MiniApp() {
             <h2 ref={pickerHeading} tabIndex={-1} id="choose-workspace" className="text-lg font-semibold">
               Choose a workspace
             </h2>
-            <p className="mt-1 text-slate-600">Your Telegram account belongs to several workspaces.</p>
+            <p className="mt-1 text-(--tg-hint)">Your Telegram account belongs to several workspaces.</p>
           </div>
           <ul aria-labelledby="choose-workspace" className="flex flex-col gap-2">
             {status.workspaces.map((w) => (
@@ -117,7 +152,7 @@ export function MiniApp() {
                 <button
                   type="button"
                   onClick={() => choose(w.workspaceId)}
-                  className="w-full rounded-lg border border-slate-300 bg-white px-4 py-3 text-left font-medium text-slate-900 hover:border-indigo-400 hover:bg-indigo-50"
+                  className="w-full rounded-lg bg-(--tg-button) px-4 py-3 text-left font-medium text-(--tg-button-text) hover:opacity-90"
                 >
                   {w.workspaceName}
                 </button>
@@ -131,5 +166,5 @@ export function MiniApp() {
 }
 
 function Card({ children }: { children: React.ReactNode }) {
-  return <section className="rounded-xl border border-slate-200 bg-white p-5 shadow-sm">{children}</section>;
+  return <section className="rounded-xl border border-(--tg-border) bg-(--tg-card) p-5 text-(--tg-text) shadow-sm">{children}</section>;
 }

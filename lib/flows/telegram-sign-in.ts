@@ -12,7 +12,7 @@ import { listMembershipsOfUser } from "../members/membership";
 import { createPortalSession } from "../portal/sessions";
 import { redis } from "../redis/client";
 import { redisKeys } from "../redis/keys";
-import { AUTH_DATE_SKEW_SECONDS, verifyInitData } from "../telegram/init-data";
+import { AUTH_DATE_SKEW_SECONDS, INIT_DATA_EXPIRED, verifyInitData } from "../telegram/init-data";
 
 export const telegramSessionBody = z.strictObject({ initData: z.string(), workspaceId: z.guid().optional() });
 
@@ -43,7 +43,7 @@ export async function startTelegramSession({
   const verified = verifyInitData(initData);
   const replayKey = redisKeys.telegramReplay(sha256Hex(verified.hash));
   // Early read so a used initData cannot even list workspaces; the SET NX below is what guarantees once.
-  if (await redis.exists(replayKey)) throw new AppError("invalid_init_data");
+  if (await redis.exists(replayKey)) throw new AppError("invalid_init_data", INIT_DATA_EXPIRED);
 
   const identity: PlatformIdentityRef = { platform: "telegram", externalId: verified.telegramUserId };
   const user = await findUserByIdentity(db, identity);
@@ -57,7 +57,7 @@ export async function startTelegramSession({
 
   // Covers the whole time the initData verifies: auth_date may be up to the skew ahead of our clock.
   const ttl = getConfig().ttl.telegramInitDataMaxAgeSeconds + AUTH_DATE_SKEW_SECONDS;
-  if ((await redis.set(replayKey, "1", "EX", ttl, "NX")) !== "OK") throw new AppError("invalid_init_data");
+  if ((await redis.set(replayKey, "1", "EX", ttl, "NX")) !== "OK") throw new AppError("invalid_init_data", INIT_DATA_EXPIRED);
 
   const session = await createPortalSession({
     workspaceId: chosen,

@@ -15,7 +15,13 @@ export type VerifiedInitData = {
   authDate: Date;
 };
 
-/** Every failure is the same `invalid_init_data`, so callers learn nothing about which check failed. */
+/** Said when the data verifies but is too old (or was already used): the user did nothing wrong, it only aged. */
+export const INIT_DATA_EXPIRED = "This Telegram sign-in has expired or was already used. Open the Mini App again from the bot.";
+
+/**
+ * Every failure is `invalid_init_data`. Malformed or badly signed data says only that it could not be verified
+ * (which check failed stays unsaid); data that verifies but is too old says so, since only its holder can learn it.
+ */
 export function verifyInitData(raw: unknown): VerifiedInitData {
   const { telegram, ttl } = getConfig();
   if (!telegram.botToken) throw new AppError("unavailable", "Telegram sign-in is not configured.");
@@ -27,7 +33,8 @@ export function verifyInitData(raw: unknown): VerifiedInitData {
   if (new Set(keys).size !== keys.length) throw invalid();
 
   try {
-    validate(params, telegram.botToken, { expiresIn: ttl.telegramInitDataMaxAgeSeconds });
+    // The age is checked below, once the signature and auth_date are known good.
+    validate(params, telegram.botToken, { expiresIn: 0 });
   } catch {
     throw invalid();
   }
@@ -38,6 +45,7 @@ export function verifyInitData(raw: unknown): VerifiedInitData {
   if (!/^[0-9]{1,12}$/.test(authDate) || !/^[0-9a-f]{64}$/.test(hash)) throw invalid();
   const authDateMs = Number(authDate) * 1000;
   if (authDateMs > Date.now() + AUTH_DATE_SKEW_SECONDS * 1000) throw invalid();
+  if (authDateMs + ttl.telegramInitDataMaxAgeSeconds * 1000 < Date.now()) throw new AppError("invalid_init_data", INIT_DATA_EXPIRED);
 
   const id = userIdOf(params.get("user"));
   if (id === null) throw invalid();

@@ -5,7 +5,8 @@ import { expect, test, type APIRequestContext } from "@playwright/test";
 import { createWorkspace, randomTelegramId } from "../../helpers/cli";
 import { E2E_BASE_URL, E2E_TELEGRAM_BOT_TOKEN } from "../../helpers/env";
 
-const INVALID = { error: { code: "invalid_init_data", message: "The Telegram sign-in data is invalid, stale or was already used." } };
+const INVALID = { error: { code: "invalid_init_data", message: "The Telegram sign-in data could not be verified. Open the Mini App again from the bot." } };
+const EXPIRED = { error: { code: "invalid_init_data", message: "This Telegram sign-in has expired or was already used. Open the Mini App again from the bot." } };
 const NOT_A_MEMBER = {
   error: { code: "forbidden", message: "This Telegram account is not a member of any workspace. Ask your workspace admin to add you." },
 };
@@ -36,12 +37,12 @@ test("a replayed initData is 401", async ({ request }) => {
   expect((await signIn(request, { initData }, ip)).status()).toBe(200);
   const replay = await signIn(request, { initData }, ip);
   expect(replay.status()).toBe(401);
-  expect(await replay.json()).toEqual(INVALID);
+  expect(await replay.json()).toEqual(EXPIRED);
   expect(replay.headers()["set-cookie"]).toBeUndefined();
 });
 
 const refusals: Array<{ name: string; initData: (telegramId: string) => string; status: number; body: unknown }> = [
-  { name: "stale (auth_date older than the max age)", initData: (id) => initDataFor(id, { authDate: new Date(Date.now() - 3700_000) }), status: 401, body: INVALID },
+  { name: "stale (auth_date older than the max age)", initData: (id) => initDataFor(id, { authDate: new Date(Date.now() - 3700_000) }), status: 401, body: EXPIRED },
   {
     name: "tampered (user changed after signing)",
     initData: (id) => initDataFor(id).replace(encodeURIComponent(`"first_name":"E2E"`), encodeURIComponent(`"first_name":"Eve"`)),

@@ -121,3 +121,26 @@ test("identity binding: first use binds, later uses verify, another account is r
   await expect(page.getByRole("heading", { name: "This link was sent to a different account" })).toBeVisible();
   await page.context().close();
 });
+
+test("cancelling at the identity provider says so, and that the link is used up", async ({ browser }, testInfo) => {
+  const ws = createWorkspace("Cyrus Cancel");
+  const id = settingsLinkId(ws.workspaceId, ws.ownerTelegramId);
+  const context = await browser.newContext({ extraHTTPHeaders: { "X-Forwarded-For": `10.8.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}` } });
+  const page = await context.newPage();
+  await page.goto(`${E2E_BASE_URL}/settings?s=${id}`);
+  await page.getByRole("button", { name: "Continue" }).click();
+  // An account the dev provider does not know ends the authorization with error=access_denied, as a cancel does.
+  await page.locator("input[name=login]").fill("nobody-here");
+  await page.locator("input[name=password]").fill("any password");
+  await page.locator("button[type=submit]").click();
+  await page.waitForURL((url) => url.origin === E2E_BASE_URL && url.pathname === "/settings/identity-error");
+  await expect(page.getByRole("heading", { level: 1, name: "You cancelled signing in" })).toBeVisible();
+  await expect(page.getByText("The settings link you opened is now used up")).toBeVisible();
+  await expect(page.getByText("ask your agent for a new settings link")).toBeVisible();
+  await snap(page, testInfo, "identity-cancelled");
+  expect((await context.cookies()).map((c) => c.name)).not.toContain("gh_pending");
+
+  const reload = await page.goto(`${E2E_BASE_URL}/settings?s=${id}`);
+  expect(reload?.status()).toBe(410);
+  await context.close();
+});

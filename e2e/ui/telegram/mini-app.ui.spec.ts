@@ -60,7 +60,9 @@ test("an initData that was already used explains what to do", async ({ page, req
   const first = await request.post("/api/telegram/session", { data: { initData }, headers: { Origin: E2E_BASE_URL, "X-Forwarded-For": randomIp() } });
   expect(first.status()).toBe(200);
   await openMiniApp(page, initData);
-  await expect(page.getByRole("alert").filter({ hasText: "This sign-in" })).toHaveText("This sign-in has expired or was already used. Close and reopen the app from Telegram.");
+  await expect(page.getByRole("alert").filter({ hasText: "This Telegram sign-in" })).toHaveText(
+    "This Telegram sign-in has expired or was already used. Open the Mini App again from the bot.",
+  );
   await expect(page).toHaveURL(/\/telegram#/);
 });
 
@@ -69,4 +71,51 @@ test("opened outside Telegram, the page says where to open it", async ({ page },
   await expect(page).toHaveTitle(/Telegram sign-in/);
   await expect(page.getByText("Open this page from the Telegram bot's menu button.")).toBeVisible();
   await snap(page, testInfo, "telegram-no-data");
+});
+
+test("initData with a bad signature says it could not be verified, not that it expired", async ({ page }) => {
+  const telegramId = randomTelegramId();
+  workspace(randomName("tg"), telegramId);
+  const forged = sign({ user: { id: Number(telegramId), first_name: "Mini" } }, "999999:another-bot-token", new Date());
+  await openMiniApp(page, forged);
+  await expect(page.getByRole("alert").filter({ hasText: "could not be verified" })).toHaveText(
+    "The Telegram sign-in data could not be verified. Open the Mini App again from the bot.",
+  );
+});
+
+const background = (page: Page) => page.locator(".tg-app").evaluate((el) => getComputedStyle(el).backgroundColor);
+const textColour = (page: Page) => page.getByRole("heading", { name: "Telegram sign-in" }).evaluate((el) => getComputedStyle(el).color);
+
+test.describe("in dark mode at 390 px", () => {
+  test.use({ colorScheme: "dark", viewport: { width: 390, height: 844 } });
+
+  test("the Mini App is dark without a Telegram theme, and takes Telegram's colours when it has one", async ({ page }, testInfo) => {
+    await page.goto("/telegram");
+    await expect(page.getByText("Open this page from the Telegram bot's menu button.")).toBeVisible();
+    expect(await background(page)).toBe("rgb(15, 23, 42)");
+    expect(await textColour(page)).toBe("rgb(241, 245, 249)");
+    await snap(page, testInfo, "telegram-dark-390");
+
+    // Telegram opens the page afresh with its theme in the hash; a hash change alone reloads nothing.
+    await page.goto("about:blank");
+    const theme = { bg_color: "#17212b", text_color: "#f5f5f5", hint_color: "#708499", link_color: "#6ab3f3", secondary_bg_color: "#232e3c" };
+    await page.goto(`/telegram#tgWebAppThemeParams=${encodeURIComponent(JSON.stringify(theme))}&tgWebAppVersion=8.0`);
+    await expect(page.getByText("Open this page from the Telegram bot's menu button.")).toBeVisible();
+    await expect.poll(() => background(page)).toBe("rgb(23, 33, 43)");
+    expect(await textColour(page)).toBe("rgb(245, 245, 245)");
+    await snap(page, testInfo, "telegram-theme-390");
+  });
+});
+
+test.describe("in light mode at 390 px", () => {
+  test.use({ colorScheme: "light", viewport: { width: 390, height: 844 } });
+
+  test("the Mini App is light, and a hostile theme value is ignored", async ({ page }, testInfo) => {
+    const theme = { bg_color: "red;background:url(https://evil.example/x)", text_color: 42 };
+    await page.goto(`/telegram#tgWebAppThemeParams=${encodeURIComponent(JSON.stringify(theme))}`);
+    await expect(page.getByText("Open this page from the Telegram bot's menu button.")).toBeVisible();
+    expect(await background(page)).toBe("rgb(248, 250, 252)");
+    expect(await textColour(page)).toBe("rgb(15, 23, 42)");
+    await snap(page, testInfo, "telegram-light-390");
+  });
 });

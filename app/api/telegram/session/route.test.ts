@@ -11,7 +11,8 @@ import { makeWorkspace, randomTelegramId } from "@/test/factories";
 const BOT_TOKEN = "123456:vitest-telegram-bot-token";
 const ORIGIN = "http://localhost:3000";
 const RATE_LIMIT = 25;
-const INVALID = { error: { code: "invalid_init_data", message: "The Telegram sign-in data is invalid, stale or was already used." } };
+const INVALID = { error: { code: "invalid_init_data", message: "The Telegram sign-in data could not be verified. Open the Mini App again from the bot." } };
+const EXPIRED = { error: { code: "invalid_init_data", message: "This Telegram sign-in has expired or was already used. Open the Mini App again from the bot." } };
 const NOT_A_MEMBER_ANYWHERE = {
   error: { code: "forbidden", message: "This Telegram account is not a member of any workspace. Ask your workspace admin to add you." },
 };
@@ -130,7 +131,7 @@ describe("POST /api/telegram/session", () => {
     const initData = initDataFor(ws.ownerTelegramId);
     expect((await post({ initData })).status).toBe(200);
     const replay = await result(await post({ initData }));
-    expect(replay).toMatchObject({ status: 401, body: INVALID, cookie: null, cache: "no-store" });
+    expect(replay).toMatchObject({ status: 401, body: EXPIRED, cookie: null, cache: "no-store" });
   });
 
   it("gives exactly one 200 to 20 concurrent posts of the same initData", async () => {
@@ -144,7 +145,7 @@ describe("POST /api/telegram/session", () => {
     expect(created).toBe(1);
   });
 
-  it("answers 401 with one body for stale, future, tampered, foreign-bot and malformed initData", async () => {
+  it("answers 401 'could not be verified' for future, tampered, foreign-bot and malformed initData, 'expired' only for stale", async () => {
     const ws = await makeWorkspace();
     const other = await makeWorkspace();
     const id = ws.ownerTelegramId;
@@ -165,7 +166,8 @@ describe("POST /api/telegram/session", () => {
     expect(cases.tamperedUser).not.toBe(good);
     for (const [name, initData] of Object.entries(cases)) {
       const res = await result(await post({ initData }));
-      expect({ name, status: res.status, body: res.body, cookie: res.cookie }).toEqual({ name, status: 401, body: INVALID, cookie: null });
+      const body = name === "stale" ? EXPIRED : INVALID;
+      expect({ name, status: res.status, body: res.body, cookie: res.cookie }).toEqual({ name, status: 401, body, cookie: null });
     }
     // None of the failures consumed anything: the genuine initData still works.
     expect((await post({ initData: good })).status).toBe(200);
@@ -204,7 +206,7 @@ describe("POST /api/telegram/session", () => {
     expect(chosen).toMatchObject({ status: 200, body: { redirect: "/settings" } });
     expect(await lib.getPortalSession(sessionIdOf(chosen.cookie))).toMatchObject({ workspaceId: u.second.id, userId: u.userId });
     // Once a session was made the initData is spent, for the picker too.
-    expect(await result(await post({ initData }))).toMatchObject({ status: 401, body: INVALID });
+    expect(await result(await post({ initData }))).toMatchObject({ status: 401, body: EXPIRED });
   });
 
   it("is 403 with one body for a chosen workspace that is not theirs, whether or not it exists", async () => {
