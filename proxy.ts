@@ -5,7 +5,7 @@ import { NextResponse, type NextRequest } from "next/server";
 import { pages } from "@/app/_lib/html";
 import { withoutBadCallbackCookie } from "@/lib/auth/next-auth-input";
 import { getConfig } from "@/lib/config";
-import { LINK_ID_HEADER } from "@/lib/http/request";
+import { canonicalPath, hasEncodedSeparator, LINK_ID_HEADER } from "@/lib/http/request";
 import { builtRouteTable, routeFor, takes } from "@/lib/http/route-methods";
 import { contentSecurityPolicy, STATIC_SECURITY_HEADERS, strictTransportSecurity } from "@/lib/http/security-headers";
 
@@ -30,13 +30,17 @@ function isRouterState(header: string): boolean {
 
 const isApi = (pathname: string) => pathname === "/api" || pathname.startsWith("/api/");
 
+
+
 function apiError(code: "bad_request" | "method_not_allowed", message: string, headers: Record<string, string> = {}) {
   return Response.json({ error: { code, message } }, { status: code === "bad_request" ? 400 : 405, headers: { "Cache-Control": "no-store", ...STATIC_SECURITY_HEADERS, ...headers } });
 }
 
 /** What Next would answer without our error shapes: a malformed path, a Server Action call, a method no route takes. */
-function refuse(req: NextRequest): Response | null {
-  const { pathname } = req.nextUrl;
+function refuse(req: NextRequest, pathname: string): Response | null {
+  if (hasEncodedSeparator(pathname)) {
+    return isApi(pathname.replace(/%2[Ff]/g, "/")) ? apiError("bad_request", "The request path is malformed.") : withSecurityHeaders(pages.badRequest());
+  }
   // Next answers a path segment that does not percent-decode with a bare 500; under /api it gets the JSON shape.
   if (isApi(pathname) && !decodable(pathname)) return apiError("bad_request", "The request path is malformed.");
   // Gatehouse has no Server Actions; Next would answer such a call with a bare text or a flight payload.
@@ -63,10 +67,11 @@ function withSecurityHeaders(res: Response): Response {
 }
 
 export function proxy(req: NextRequest) {
-  const refused = refuse(req);
+  const pathname = canonicalPath(req.nextUrl.pathname);
+  const refused = refuse(req, pathname);
   if (refused) return refused;
   const nonce = randomBytes(16).toString("base64");
-  const csp = contentSecurityPolicy({ nonce, pathname: req.nextUrl.pathname });
+  const csp = contentSecurityPolicy({ nonce, pathname });
   const requestHeaders = new Headers(req.headers);
   requestHeaders.set("content-security-policy", csp);
   requestHeaders.set("x-nonce", nonce);
@@ -77,7 +82,7 @@ export function proxy(req: NextRequest) {
   // The link id travels to the interstitial in a request header only we set: Next echoes a rewrite's target
   // URL back to the client (x-middleware-rewrite), and the id must never appear in a response.
   requestHeaders.delete(LINK_ID_HEADER);
-  const isLink = req.nextUrl.pathname === "/settings" && req.nextUrl.searchParams.has("s");
+  const isLink = pathname === "/settings" && req.nextUrl.searchParams.has("s");
   if (isLink) requestHeaders.set(LINK_ID_HEADER, req.nextUrl.searchParams.get("s") ?? "");
   const res = isLink
     ? NextResponse.rewrite(new URL("/settings/link", req.url), { request: { headers: requestHeaders } })
@@ -88,8 +93,8 @@ export function proxy(req: NextRequest) {
   const hsts = strictTransportSecurity(getConfig().publicUrl);
   if (hsts) res.headers.set("Strict-Transport-Security", hsts);
   // next-auth sends some pages (sign-out with its CSRF token, verify-request) without any Cache-Control.
-  if (req.nextUrl.pathname.startsWith("/api/auth")) res.headers.set("Cache-Control", "no-store");
-  if (req.nextUrl.pathname.startsWith("/settings") || req.nextUrl.pathname.startsWith("/telegram")) {
+  if (pathname.startsWith("/api/auth")) res.headers.set("Cache-Control", "no-store");
+  if (pathname.startsWith("/settings") || pathname.startsWith("/telegram")) {
     res.headers.set("Cache-Control", "no-store");
     res.headers.set("X-Robots-Tag", "noindex, nofollow");
   }

@@ -83,6 +83,30 @@ describe("console output of the framework", () => {
     for (const s of [...SENTINELS, "2147483648"]) expect(out).not.toContain(s);
   });
 
+  it("redacts before it cuts, survives what JSON cannot print, keeps every error and Next's digest", async () => {
+    const { routeConsoleThroughLog } = await import("./log");
+    const { logger, output } = capture();
+    const original = { error: console.error, warn: console.warn };
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    try {
+      routeConsoleThroughLog(logger);
+      // The id sits across the 2,000-character cut: redacted first, it cannot survive as a shorter fragment.
+      console.error(`${"x".repeat(1980)} s=${LINK_ID}`);
+      console.error("big", 10n, cyclic);
+      console.error(new Error("first"), Object.assign(new Error(`second ${TOKEN}`), { digest: "1234567890" }));
+    } finally {
+      console.error = original.error;
+      console.warn = original.warn;
+    }
+    const out = output();
+    for (const s of [LINK_ID, LINK_ID.slice(0, 15), TOKEN]) expect(out).not.toContain(s);
+    const lines = out.trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(3);
+    expect(lines[2].err.message).toBe("first");
+    expect(lines[2].more[0]).toMatchObject({ digest: "1234567890", message: "second [redacted]" });
+  });
+
   it("keeps the stack's frames but never its first line's raw message", () => {
     const { logger, output } = capture();
     logger.error({ err: new Error(`boom ${TOKEN}`) }, "x");

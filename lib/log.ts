@@ -37,12 +37,14 @@ export function redact(value: unknown, depth = 0): unknown {
   if (value instanceof Date) return value.toISOString();
   if (Buffer.isBuffer(value) || value instanceof Uint8Array) return "[bytes]";
   if (value instanceof Error) {
-    const code = (value as { code?: unknown }).code;
+    const { code, digest } = value as { code?: unknown; digest?: unknown };
     const message = redactString(errorMessage(value));
     return {
       type: value.name,
       message,
       ...(typeof code === "string" ? { code } : {}),
+      // Next's digest is what the 500 page shows as its reference: the log line must carry it too.
+      ...(typeof digest === "string" ? { digest: digest.slice(0, 64) } : {}),
       stack: errorStack(value, message),
       ...(value.cause !== undefined ? { cause: redact(value.cause, depth + 1) } : {}),
     };
@@ -98,14 +100,26 @@ export const log = createLogger();
  * through the redaction above instead.
  */
 export function routeConsoleThroughLog(logger: pino.Logger = log) {
+  // Each argument is redacted before anything is cut (a cut id would no longer look like one), and nothing a
+  // caller passes (a BigInt, a cycle) may make logging itself throw inside Next's error handling.
+  const show = (a: unknown): string => {
+    if (typeof a === "string") return redactString(a);
+    try {
+      return JSON.stringify(redact(a), (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)) ?? String(a);
+    } catch {
+      return "[unprintable]";
+    }
+  };
   const send = (level: "error" | "warn") => (...args: unknown[]) => {
-    const err = args.find((a): a is Error => a instanceof Error);
-    const text = args
-      .filter((a) => !(a instanceof Error))
-      .map((a) => (typeof a === "string" ? a : JSON.stringify(redact(a)) ?? String(a)))
-      .join(" ")
-      .slice(0, 2000);
-    logger[level]({ ...(err ? { err } : {}), source: "console" }, text || (err ? errorMessage(err) : ""));
+    try {
+      const errors = args.filter((a): a is Error => a instanceof Error);
+      const text = args.filter((a) => !(a instanceof Error)).map(show).join(" ").slice(0, 2000);
+      const [err, ...more] = errors;
+      logger[level]({ ...(err ? { err } : {}), ...(more.length ? { more: more.map((e) => redact(e)) } : {}), source: "console" }, text || (err ? redactString(errorMessage(err)) : ""));
+    } catch {
+      // The logger itself failed: say so without the arguments rather than throw from console.error.
+      process.stderr.write(`{"level":50,"msg":"console.${level} could not be logged"}\n`);
+    }
   };
   // The one place console is touched: replacing it.
   // eslint-disable-next-line no-console

@@ -55,8 +55,8 @@ export const pages = {
     renderPage({
       status: 410,
       tone: "warn",
-      title: "This link has expired or was already used",
-      body: html`<p>Ask your agent for a new settings link and open that one instead.</p>
+      title: "This link can no longer be opened",
+      body: html`<p>This link has expired or was already used. Ask your agent for a new one.</p>
 <p class="fine">Settings links work once and only for a short time, so nobody else can reuse them.</p>`,
     }),
   mismatch: () =>

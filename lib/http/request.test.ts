@@ -65,3 +65,15 @@ describe("rateLimitSubject", () => {
     expect(rateLimitSubject("not:an:address")).toBe("not:an:address");
   });
 });
+
+describe("canonicalPath", () => {
+  it("decodes unreserved characters only, as the router sees them, and spots encoded separators", async () => {
+    const { canonicalPath, hasEncodedSeparator } = await import("./request");
+    expect(canonicalPath("/%73ettings")).toBe("/settings");
+    expect(canonicalPath("/%53%65%74tings/%7Eme-%2E_%30")).toBe("/Settings/~me-._0");
+    expect(canonicalPath("/a%20b%3Fc%25")).toBe("/a%20b%3Fc%25");
+    expect(hasEncodedSeparator("/api%2Fhealth")).toBe(true);
+    expect(hasEncodedSeparator("/settings%5cx")).toBe(true);
+    expect(hasEncodedSeparator("/settings/x%20y")).toBe(false);
+  });
+});

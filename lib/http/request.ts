@@ -42,3 +42,12 @@ export function userAgent(headers: Headers): string | null {
 
 /** Set only by proxy.ts (it drops any copy a client sends): the `s` of `/settings?s=<id>`, for the interstitial. */
 export const LINK_ID_HEADER = "x-gatehouse-link-id";
+
+// Next's router matches the percent-decoded path, so every check here runs on the same form: unreserved
+// characters decoded (`/%73ettings` is `/settings`), and an encoded slash or backslash refused, since the router and
+// a prefix check would not agree on where its segments are.
+const UNRESERVED_ESCAPE = /%(?:[46][1-9A-Fa-f]|[57][0-9Aa]|3[0-9]|2[Dd]|2[Ee]|5[Ff]|7[Ee])/g;
+export function canonicalPath(pathname: string): string {
+  return pathname.replace(UNRESERVED_ESCAPE, (e) => String.fromCharCode(parseInt(e.slice(1), 16)));
+}
+export const hasEncodedSeparator = (pathname: string) => /%(?:2[Ff]|5[Cc])/.test(pathname);

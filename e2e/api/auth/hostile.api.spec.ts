@@ -76,3 +76,18 @@ test("a post to a path nothing serves is a 404 page, not a Server Action answer"
   await htmlPage(await request.post("/no-such-page", { multipart: { s: "x" } }), 404);
   await htmlPage(await request.post("/SETTINGS/open", { form: { s: "x" } }), 404);
 });
+
+test("an encoded path is checked as the router reads it: /%73ettings?s= is the link interstitial, an encoded slash a 400", async ({ request }) => {
+  const id = "A".repeat(43);
+  const encoded = await request.get(`/%73ettings?s=${id}`, { maxRedirects: 0 });
+  expect(encoded.status()).toBe(410); // an unknown link, answered by the interstitial: never the portal page
+  expect(encoded.headers()["cache-control"]).toContain("no-store");
+  expect(encoded.headers()["x-robots-tag"]).toBe("noindex, nofollow");
+  expect(await encoded.text()).not.toContain(id);
+  const slash = await request.get("/api%2Fhealth");
+  expect(slash.status()).toBe(400);
+  expect(await slash.json()).toEqual({ error: { code: "bad_request", message: "The request path is malformed." } });
+  const page = await request.get("/settings%2Fsecrets");
+  expect(page.status()).toBe(400);
+  expect(page.headers()["content-type"]).toContain("text/html");
+});

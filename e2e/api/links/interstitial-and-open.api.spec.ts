@@ -51,8 +51,9 @@ test("next-auth's pages and answers are never cached", async ({ request }) => {
 
 test("unknown, malformed, used and expired links all get the identical 410 page", async ({ request }) => {
   const reference = await expiredBody(request);
-  expect(reference).toContain("<h1>This link has expired or was already used</h1>");
-  expect(reference).toContain("Ask your agent for a new settings link");
+  expect(reference).toContain("<h1>This link can no longer be opened</h1>");
+  // SPEC §3's words, once, in the body.
+  expect(reference).toContain("<p>This link has expired or was already used. Ask your agent for a new one.</p>");
   for (const s of ["", "abc", "x".repeat(5000), "%00%ff", `${"a".repeat(42)}+`]) {
     const res = await request.get(`/settings?s=${encodeURIComponent(s)}`);
     expect(res.status(), s.slice(0, 20)).toBe(410);

@@ -39,7 +39,8 @@ test("open a link → interstitial → Continue → portal; reloading the link s
 
   const reload = await page.goto(`${E2E_PLAIN_BASE_URL}/settings?s=${id}`);
   expect(reload?.status()).toBe(410);
-  await expect(page.getByRole("heading", { name: "This link has expired or was already used" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "This link can no longer be opened" })).toBeVisible();
+  await expect(page.getByText("This link has expired or was already used. Ask your agent for a new one.")).toBeVisible();
   await snap(page, testInfo, "link-expired");
 
   await page.goto(`${E2E_PLAIN_BASE_URL}/settings`);
