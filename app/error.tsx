@@ -1,31 +1,19 @@
 "use client";
 
 import Link from "next/link";
+import { HOME_LINK_CLASS, ServerErrorCard } from "./_lib/server-error";
 
-// A page that failed while rendering. The error's details stay in the server log (redacted); only Next's digest,
-// which names the log line, is shown.
+// A page that failed while rendering. The error's details stay in the server log (redacted).
 export default function PageError({ error, reset }: { error: Error & { digest?: string }; reset: () => void }) {
   return (
-    <main className="flex min-h-screen items-center justify-center px-6 py-16">
-      <div role="alert" className="w-full max-w-md rounded-2xl border border-slate-200 bg-white p-8 shadow-sm">
-        <p className="text-xs font-bold tracking-widest text-indigo-700 uppercase">Gatehouse</p>
-        <h1 className="mt-4 text-2xl font-bold">Something went wrong on our side</h1>
-        <p className="mt-3 text-slate-700">Gatehouse could not show this page, and nothing was changed.</p>
-        <p className="mt-3 text-slate-700">Try again in a moment. If it keeps happening, ask your agent for a new settings link.</p>
-        <div className="mt-6 flex flex-col gap-3 sm:flex-row">
-          <button
-            type="button"
-            onClick={reset}
-            className="rounded-lg bg-indigo-700 px-4 py-2.5 font-semibold text-white hover:bg-indigo-800"
-          >
-            Try again
-          </button>
-          <Link href="/" prefetch={false} className="rounded-lg px-4 py-2.5 text-center font-medium text-indigo-700 underline underline-offset-2 hover:text-indigo-900">
-            Go to the home page
-          </Link>
-        </div>
-        {error.digest ? <p className="mt-4 text-sm text-slate-500">Reference: {error.digest}</p> : null}
-      </div>
-    </main>
+    <ServerErrorCard
+      digest={error.digest}
+      reset={reset}
+      homeLink={
+        <Link href="/" prefetch={false} className={HOME_LINK_CLASS}>
+          Go to the home page
+        </Link>
+      }
+    />
   );
 }

@@ -72,6 +72,25 @@ export function StatusMessage({ tone, children, id }: { tone: "success" | "error
 /** The first block of a job id: enough to tell jobs apart on one page. */
 export const shortJobId = (jobId: string) => jobId.slice(0, 8);
 
+export const listFormat = new Intl.ListFormat("en", { style: "long", type: "conjunction" });
+
+/** "A", "A and B", "A, B, and C", each name in code. */
+export function CodeList({ names }: { names: string[] }) {
+  return (
+    <>
+      {listFormat.formatToParts(names).map((part, i) =>
+        part.type === "element" ? (
+          <code key={i} className="font-semibold">
+            {part.value}
+          </code>
+        ) : (
+          part.value
+        ),
+      )}
+    </>
+  );
+}
+
 export const buttonStyles = {
   primary:
     "inline-flex items-center justify-center rounded-lg bg-indigo-700 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-800 disabled:cursor-not-allowed disabled:opacity-50",

@@ -23,6 +23,24 @@ async function seqs(workspaceId: string) {
 
 const system = { type: "system" as const, id: "test" };
 
+/** A queue whose first batch is held until release(); every batch's items are recorded, each answered with itself. */
+function heldQueue(opts?: { deadlineMs?: number; maxWaiting?: number }) {
+  let release: () => void = () => {};
+  const stuck = new Promise<void>((r) => (release = r));
+  const batches: string[][] = [];
+  let first = true;
+  const submit = createGroupCommit<string, string>(async (conn, items) => {
+    await conn.script("SELECT 1");
+    if (first) {
+      first = false;
+      await stuck;
+    }
+    batches.push(items);
+    return items.map((i) => ({ ok: true as const, value: i }));
+  }, opts);
+  return { submit, batches, release: () => release() };
+}
+
 describe("audit group commit", () => {
   it("gives 200 concurrent appends seq 1..N in far fewer transactions, and the chain verifies", async () => {
     const { workspaceId } = await makeWorkspace();
@@ -148,22 +166,7 @@ describe("audit group commit", () => {
   });
 
   it("gives every lane its share: a full lane refuses only its own callers, and a flooded lane never crowds out another", async () => {
-    let release: () => void = () => {};
-    const stuck = new Promise<void>((r) => (release = r));
-    const batches: string[][] = [];
-    let first = true;
-    const submit = createGroupCommit<string, string>(
-      async (conn, items) => {
-        await conn.script("SELECT 1");
-        if (first) {
-          first = false;
-          await stuck;
-        }
-        batches.push(items);
-        return items.map((i) => ({ ok: true as const, value: i }));
-      },
-      { deadlineMs: 10_000, maxWaiting: 300 },
-    );
+    const { submit, batches, release } = heldQueue({ deadlineMs: 10_000, maxWaiting: 300 });
     const blocker = submit("k", "blocker", "flood"); // in flight until released: everything below queues
     await new Promise((r) => setTimeout(r, 50));
     const flood = Array.from({ length: 350 }, (_, i) => submit("k", `flood-${i}`, "flood").then(() => "ok", (e: AppError) => e.code));
@@ -184,19 +187,7 @@ describe("audit group commit", () => {
   });
 
   it("round-robins busy lanes: with three full lanes each gets a third of every batch", async () => {
-    let release: () => void = () => {};
-    const stuck = new Promise<void>((r) => (release = r));
-    const batches: string[][] = [];
-    let first = true;
-    const submit = createGroupCommit<string, string>(async (conn, items) => {
-      await conn.script("SELECT 1");
-      if (first) {
-        first = false;
-        await stuck;
-      }
-      batches.push(items);
-      return items.map((i) => ({ ok: true as const, value: i }));
-    });
+    const { submit, batches, release } = heldQueue();
     const blocker = submit("k", "blocker", "a");
     await new Promise((r) => setTimeout(r, 50));
     const all = ["a", "b", "c"].flatMap((lane) => Array.from({ length: 200 }, (_, i) => submit("k", `${lane}-${i}`, lane)));

@@ -1,7 +1,7 @@
 // Audit events as sentences a person can read. Only named fields of an event's data are shown (secret names,
 // env var names, job ids, reasons), never anything else it may carry; the audit log never holds values anyway.
 import type { ActivityEvent } from "@/lib/audit/list";
-import { shortJobId } from "../_ui";
+import { CodeList, shortJobId } from "../_ui";
 
 type Described = { text: React.ReactNode; by?: string };
 
@@ -9,23 +9,6 @@ const str = (v: unknown): string | null => (typeof v === "string" && v.length > 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 
-const listFormat = new Intl.ListFormat("en", { style: "long", type: "conjunction" });
-
-function Names({ names }: { names: string[] }) {
-  return (
-    <>
-      {listFormat.formatToParts(names).map((part, i) =>
-        part.type === "element" ? (
-          <code key={i} className="font-semibold">
-            {part.value}
-          </code>
-        ) : (
-          part.value
-        ),
-      )}
-    </>
-  );
-}
 
 function Job({ id, start = false }: { id: string | null; start?: boolean }) {
   if (!id) return <>{start ? "A job" : "a job"}</>;
@@ -172,7 +155,7 @@ export function describeEvent(e: ActivityEvent, userId: string): Described {
           </>
         ) : secrets.length ? (
           <>
-            {jobFirst} fetched <Names names={secrets} />
+            {jobFirst} fetched <CodeList names={secrets} />
           </>
         ) : (
           <>{jobFirst} fetched its credentials</>

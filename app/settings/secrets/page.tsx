@@ -4,7 +4,7 @@ import { typedNameCookie } from "@/lib/auth/cookies";
 import { listSecretGrants, type SecretHolder } from "@/lib/jobs/lifecycle";
 import { listSecrets } from "@/lib/secrets/store";
 import { requirePortal } from "../_portal";
-import { buttonStyles, Card, formatTime, PageHeading, shortJobId, StatusMessage, Time } from "../_ui";
+import { buttonStyles, Card, CodeList, formatTime, listFormat, PageHeading, shortJobId, StatusMessage, Time } from "../_ui";
 import { isSecretErrorCode, SECRET_ERRORS, secretAnchor, validSecretName, type SecretErrorCode } from "./_status";
 
 export const metadata: Metadata = { title: "Secrets" };
@@ -200,7 +200,7 @@ function SecretRow({
           <ul className="mt-1 space-y-1">
             {grants.map((g) => (
               <li key={g.jobId}>
-                as <EnvVars names={g.envVars} /> in job <code title={g.jobId}>{shortJobId(g.jobId)}</code>, access ends{" "}
+                as <CodeList names={g.envVars} /> in job <code title={g.jobId}>{shortJobId(g.jobId)}</code>, access ends{" "}
                 <Time value={g.expiresAt} relative />
               </li>
             ))}
@@ -269,24 +269,6 @@ function SecretRow({
   );
 }
 
-const listFormat = new Intl.ListFormat("en", { style: "long", type: "conjunction" });
-
-/** "A", "A and B", "A, B, and C", each name in code. */
-function EnvVars({ names }: { names: string[] }) {
-  return (
-    <>
-      {listFormat.formatToParts(names).map((part, i) =>
-        part.type === "element" ? (
-          <code key={i} className="font-semibold">
-            {part.value}
-          </code>
-        ) : (
-          part.value
-        ),
-      )}
-    </>
-  );
-}
 
 /**
  * A secret's value box: masked while typed, with a "Show value" checkbox that reveals it. Both are plain CSS
