@@ -254,7 +254,9 @@ test.describe("form posts of the Secrets and Agent access pages", () => {
       if (c.unread) {
         expect(setCookie).toMatch(/^gh_typed_name=; Path=\/settings\/secrets; HttpOnly; SameSite=Lax; Max-Age=0/);
       } else if (c.form.intent === "create") {
-        expect(setCookie).toContain(`gh_typed_name=${encodeURIComponent(c.form.name!)}; Path=/settings/secrets; HttpOnly; SameSite=Lax; Max-Age=300`);
+        // The typed name, bound to this session by a MAC (lib/auth/cookies.ts), and never the value.
+        expect(setCookie).toContain(`gh_typed_name=${Buffer.from(c.form.name!).toString("base64url")}.`);
+        expect(setCookie).toMatch(/; Path=\/settings\/secrets; HttpOnly; SameSite=Lax; Max-Age=300$/);
       } else {
         expect(setCookie).toBe("");
       }
