@@ -1,7 +1,7 @@
 "use client";
 
 import "./globals.css";
-import { HOME_LINK_CLASS, ServerErrorCard } from "./_lib/server-error";
+import { HOME_LINK_CLASS, ServerErrorCard } from "./_lib/standalone-card";
 
 // When the root layout itself fails: a whole document of its own, in the same style as the other error pages.
 export default function GlobalError({ error, reset }: { error: Error & { digest?: string }; reset: () => void }) {
