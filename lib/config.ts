@@ -96,6 +96,8 @@ const schema = z.object({
 
   TELEGRAM_BOT_TOKEN: optionalString,
   TELEGRAM_API_ROOT: urlWith(["http:", "https:"]).default("https://api.telegram.org"),
+  SLACK_BOT_TOKEN: optionalString,
+  SLACK_API_URL: urlWith(["http:", "https:"]).default("https://slack.com/api/"),
 
   LINK_TTL_SECONDS: seconds(900, 60, 86400),
   PORTAL_IDLE_TIMEOUT_SECONDS: seconds(1800, 60, 86400),
@@ -109,6 +111,7 @@ const schema = z.object({
   RATE_LIMIT_TELEGRAM_PER_MINUTE: positiveInt(30),
   RATE_LIMIT_TOKEN_PER_MINUTE: positiveInt(1200),
   RATE_LIMIT_UNKNOWN_TOKEN_PER_MINUTE: positiveInt(60),
+  RATE_LIMIT_GATEWAY_PER_JOB: positiveInt(10),
 });
 
 type Env = Record<string, string | undefined>;
@@ -219,6 +222,8 @@ export function parseConfig(env: Env) {
     masterKeys: e.GATEHOUSE_MASTER_KEYS ?? (masterKeys.parse(TEST_DEFAULTS.GATEHOUSE_MASTER_KEYS) as MasterKey[]),
     settingsOAuth,
     telegram: { botToken: e.TELEGRAM_BOT_TOKEN, apiRoot: e.TELEGRAM_API_ROOT.replace(/\/+$/, "") },
+    // The Web API client joins method names onto this base, so it must end in exactly one slash.
+    slack: { botToken: e.SLACK_BOT_TOKEN, apiUrl: `${e.SLACK_API_URL.replace(/\/+$/, "")}/` },
     ttl: {
       linkSeconds: e.LINK_TTL_SECONDS,
       portalIdleSeconds: e.PORTAL_IDLE_TIMEOUT_SECONDS,
@@ -233,6 +238,7 @@ export function parseConfig(env: Env) {
       telegramPerMinute: e.RATE_LIMIT_TELEGRAM_PER_MINUTE,
       tokenPerMinute: e.RATE_LIMIT_TOKEN_PER_MINUTE,
       unknownTokenPerMinute: e.RATE_LIMIT_UNKNOWN_TOKEN_PER_MINUTE,
+      gatewayPerJobPer10Minutes: e.RATE_LIMIT_GATEWAY_PER_JOB,
     },
   };
 }
