@@ -21,6 +21,7 @@ const CODES = {
   payload_too_large: [413, "The request body is too large."],
   unsupported_media_type: [415, "Unsupported content type."],
   invalid_grants: [422, "Some grants are invalid."],
+  invalid_delivery: [422, "The delivery chat is not one where Gatehouse can reach the job's owner."],
   rate_limited: [429, "Too many requests. Wait a moment and try again."],
   internal_error: [500, "Something went wrong on our side."],
   unavailable: [503, "The service is temporarily unavailable. Try again shortly."],

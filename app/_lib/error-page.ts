@@ -18,6 +18,8 @@ export function errorPage(err: unknown): Response {
         return err.reason === "identity_mismatch" ? pages.mismatch() : pages.forbidden();
       case "unauthorized":
         return err.reason === "sign_in_failed" ? pages.signInFailed() : pages.noSession();
+      case "invalid_init_data":
+        return pages.telegramUnverified(err.message);
       case "unavailable":
         return pages.unavailable();
       default:

@@ -1,5 +1,5 @@
 // Standalone HTML pages for the link flow (interstitial, expired, mismatch, rate limited…). Route handlers
-// return these directly so each gets its exact status code and headers; they load no script at all.
+// return these directly so each gets its exact status code and headers. Only the link interstitial runs a script (a nonce'd inline one).
 
 const escape = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
@@ -30,7 +30,15 @@ button{margin-top:1.25rem;width:100%;padding:.75rem 1rem;border:0;border-radius:
 button:hover{background:#3730a3}:focus-visible{outline:3px solid #4f46e5;outline-offset:2px}
 .fine{margin-top:1rem;font-size:.875rem;color:#64748b}`;
 
-export type StandalonePage = { status: number; title: string; tone: "ok" | "warn" | "bad"; body: Raw; headers?: Record<string, string> };
+export type StandalonePage = {
+  status: number;
+  title: string;
+  tone: "ok" | "warn" | "bad";
+  body: Raw;
+  headers?: Record<string, string>;
+  /** One inline script, allowed by the request's CSP nonce (proxy.ts). Pages without one load no script at all. */
+  script?: { nonce: string; source: string };
+};
 
 export const LINK_PAGE_HEADERS = {
   "Content-Type": "text/html; charset=utf-8",
@@ -39,14 +47,14 @@ export const LINK_PAGE_HEADERS = {
   "X-Robots-Tag": "noindex, nofollow",
 } as const;
 
-export function renderPage({ status, title, tone, body, headers }: StandalonePage): Response {
+export function renderPage({ status, title, tone, body, headers, script }: StandalonePage): Response {
   const mark = tone === "ok" ? "→" : tone === "warn" ? "!" : "×";
   const doc = html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="robots" content="noindex,nofollow"><meta name="referrer" content="no-referrer">
 <title>${title} · Gatehouse</title><style>${new Raw(STYLE)}</style></head>
 <body><main><p class="brand">Gatehouse</p><div class="icon ${tone}" aria-hidden="true">${mark}</div>
-<h1>${title}</h1>${body}</main></body></html>`;
+<h1>${title}</h1>${body}</main>${script ? html`<script nonce="${script.nonce}">${new Raw(script.source)}</script>` : ""}</body></html>`;
   return new Response(doc.value, { status, headers: { ...LINK_PAGE_HEADERS, ...headers } });
 }
 
@@ -139,6 +147,14 @@ export const pages = {
         ? html`<p>Nothing was changed. The settings link you opened is now used up, because each link works only once.</p>
 <p>When you want to try again, ask your agent for a new settings link.</p>`
         : html`<p>Nothing was changed. When you want to try again, ask your agent for a new settings link.</p>`,
+    }),
+  telegramUnverified: (message: string) =>
+    renderPage({
+      status: 401,
+      tone: "warn",
+      title: "Telegram could not confirm who you are",
+      body: html`<p>${message}</p>
+<p>Your link was not used: close this page and press the button in your chat again, or ask your agent for a new link.</p>`,
     }),
   signInFailed: () =>
     renderPage({

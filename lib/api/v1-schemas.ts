@@ -2,7 +2,10 @@
 // (./openapi.ts) publishes them, so the two cannot drift apart.
 import { z } from "zod";
 import type { ErrorCode } from "../errors";
+import type { GatewayResult } from "../gateway/request-link";
+import { GATEWAY_REASONS } from "../gateway/messages";
 import type { Credential } from "../jobs/credentials-decide";
+import { canonicalMcpServerUrl, MAX_MCP_SERVER_URL_LENGTH, PROVIDER_ID_PATTERN, SETTINGS_SECTIONS } from "../links/purpose";
 import type { JobView } from "../jobs/lifecycle";
 import { JOB_STATUSES } from "../jobs/status";
 
@@ -59,6 +62,50 @@ export const openApiDocumentResponse = z.looseObject({
   paths: z.record(z.string(), z.record(z.string(), z.unknown())),
 });
 
+// ---- Gateway (SPEC §7) ----
+
+// The agent's words reach the owner's chat, where the client would turn any URL, domain or address into a link:
+// they must be plain words.
+const LINK_LIKE = /[a-z][a-z0-9+.-]*:\/\/|\bwww\.|@|\b[a-z0-9-]+\.(?:[a-z]{2,63})\b/i;
+const gatewayReason = z
+  .string()
+  .max(200)
+  .refine((s) => !/[\p{Cc}\p{Cf}\u2028\u2029]/u.test(s), "reason must be one line of plain text (no control or formatting characters)")
+  .refine((s) => !LINK_LIKE.test(s), "reason must be plain words: no links, e-mail addresses or domain names")
+  .optional()
+  .describe("Why the agent asks, ≤ 200 characters of plain words (no links or domain names); the owner reads it next to the button");
+
+export const settingsLinkRequest = z.strictObject({
+  section: z.enum([...SETTINGS_SECTIONS, "admin"]).optional().describe('The portal section to land on; "admin" delivers an admin console link, only for an owner or admin'),
+  reason: gatewayReason,
+});
+
+export const integrationsConnectRequest = z.strictObject({
+  provider: z.string().regex(PROVIDER_ID_PATTERN, "provider must be a provider id of this workspace").describe("A provider id configured in this workspace (SPEC §12)"),
+  reason: gatewayReason,
+});
+
+export const mcpLoginRequest = z.strictObject({
+  server: z
+    .string()
+    .max(MAX_MCP_SERVER_URL_LENGTH)
+    .refine((s) => canonicalMcpServerUrl(s) !== null, "server must be an https URL without credentials or fragment")
+    .describe("The https URL of a remote MCP server"),
+  reason: gatewayReason,
+});
+
+const gatewayType = z.enum(["settings_link", "integration_connect", "mcp_login"]);
+export const gatewayResponse = z.union([
+  z.strictObject({ type: gatewayType, delivered: z.literal(true), platform: z.enum(["telegram", "slack"]), expiresAt: instant.describe("When the delivered link expires") }),
+  z.strictObject({
+    type: gatewayType,
+    delivered: z.literal(false),
+    reason: z.enum(GATEWAY_REASONS),
+    message: z.string().describe("One sentence the agent may relay to the user"),
+    retryAfterSeconds: z.number().int().positive().optional().describe("With rate_limited: when to ask again"),
+  }),
+]);
+
 /** SPEC §10's one error shape; `codes` narrows `code` to what one response can carry. */
 export function errorBody(codes: readonly [ErrorCode, ...ErrorCode[]]) {
   return z.strictObject({
@@ -74,3 +121,4 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type Assert<T extends true> = T;
 type _JobMatches = Assert<Same<z.output<typeof jobResponse>, JobView>>;
 type _CredentialMatches = Assert<Same<z.output<typeof credentialsResponse>[number], Credential>>;
+type _GatewayMatches = Assert<Same<z.output<typeof gatewayResponse>, GatewayResult>>;

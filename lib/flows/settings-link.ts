@@ -1,14 +1,19 @@
-// The settings-link journey (SPEC §3): the GET interstitial never consumes the link; Continue consumes it once.
+// The link journey (SPEC §3, §7): the GET interstitial never consumes the link; Continue consumes it once, proves
+// the opener (Telegram's signature, or the bound identity of the identity provider), then lands on its purpose.
 import "server-only";
 import { appendAuditEvent } from "../audit";
 import { getConfig } from "../config";
+import { sha256Hex } from "../crypto/opaque";
+import { db } from "../db/client";
 import { AppError } from "../errors";
 import { bindOrVerifyIdentity, settingsProviderKey } from "../identity/bindings";
-import { getUserSummary } from "../identity/users";
+import { findUserByIdentity, getUserSummary } from "../identity/users";
 import { consumePendingIdentity, createPendingIdentity, PENDING_TTL_SECONDS } from "../links/pending";
+import { landingPath, parsePurpose, purposeName, type LinkPurpose } from "../links/purpose";
 import { consumeLinkSession, peekLinkSession } from "../links/sessions";
 import { getMembership } from "../members/membership";
 import { createPortalSession } from "../portal/sessions";
+import { claimInitData, INIT_DATA_EXPIRED, verifyInitData } from "../telegram/init-data";
 import { getWorkspaceName } from "../workspaces/workspace";
 
 /** 1. The interstitial. */
@@ -18,30 +23,58 @@ export async function describeLink(id: unknown) {
   // A link whose member was removed names nobody: its Continue would be refused anyway.
   const [user, workspaceName, membership] = await Promise.all([getUserSummary(link.userId), getWorkspaceName(link.workspaceId), getMembership(link)]);
   if (!user || workspaceName === null || !membership) return null;
-  return { userName: user.name, workspaceName, expiresAt: new Date(link.expiresAt) };
+  return { userName: user.name, workspaceName, purpose: link.purpose, expiresAt: new Date(link.expiresAt) };
 }
 
-export type OpenLinkResult = { next: "portal"; sessionId: string; maxAgeSeconds: number } | { next: "identity"; pendingId: string };
+export type OpenLinkResult =
+  | { next: "portal"; sessionId: string; maxAgeSeconds: number; landing: string }
+  | { next: "identity"; pendingId: string };
 
 type Browser = { ip: string; userAgent: string | null; currentSession?: string | null };
 
-/** 2. Continue. */
-export async function openLink({ id, ip, userAgent, currentSession }: { id: unknown } & Browser): Promise<OpenLinkResult> {
+/**
+ * 2. Continue. `initData` is what Telegram gave the page when it runs inside Telegram (the `web_app` button): when
+ * present it must verify and name the link's own user, and then it is the identity check (SPEC §7).
+ */
+export async function openLink({ id, initData, ip, userAgent, currentSession }: { id: unknown; initData?: string | null } & Browser): Promise<OpenLinkResult> {
+  // Checked before the link is spent: data that does not verify leaves the link usable from a browser.
+  const telegram = initData ? verifyInitData(initData) : null;
+  if (telegram && !(await claimInitData(telegram))) throw new AppError("invalid_init_data", INIT_DATA_EXPIRED);
+
   const link = await consumeLinkSession(id);
   if (!link) throw new AppError("link_expired");
   const { workspaceId, userId } = link;
   const linkRef = link.idHash.slice(0, 16);
+  const purpose = purposeName(link.purpose);
   if (!(await getMembership({ workspaceId, userId }))) {
-    await appendAuditEvent({ workspaceId, actor: { type: "system" }, action: "link.rejected", target: `user:${userId}`, ip, data: { link: linkRef, reason: "not_a_member" } });
+    await appendAuditEvent({ workspaceId, actor: { type: "system" }, action: "link.rejected", target: `user:${userId}`, ip, data: { link: linkRef, purpose, reason: "not_a_member" } });
     throw new AppError("link_expired");
   }
-  await appendAuditEvent({ workspaceId, actor: { type: "user", id: userId }, action: "link.opened", target: `user:${userId}`, ip, data: { link: linkRef, purpose: link.purpose } });
 
-  if (!getConfig().settingsOAuth) {
-    const session = await createPortalSession({ workspaceId, userId, method: "link", ip, userAgent, replacing: currentSession });
-    return { next: "portal", sessionId: session.id, maxAgeSeconds: session.maxAgeSeconds };
+  if (telegram) {
+    const opener = await findUserByIdentity(db, { platform: "telegram", externalId: telegram.telegramUserId });
+    if (opener?.id !== userId) {
+      // Nothing is bound or opened; the audit keeps a digest of the Telegram id, which correlates without naming.
+      const subject = sha256Hex(`telegram\u0000${telegram.telegramUserId}`).slice(0, 16);
+      await appendAuditEvent({ workspaceId, actor: { type: "system" }, action: "identity.mismatch", target: `user:${userId}`, ip, data: { provider: "telegram", subject, link: linkRef } });
+      throw new AppError("forbidden", "This link was sent to a different account.", { reason: "identity_mismatch" });
+    }
   }
-  return { next: "identity", pendingId: await createPendingIdentity({ workspaceId, userId, link: linkRef }) };
+  await appendAuditEvent({
+    workspaceId,
+    actor: { type: "user", id: userId },
+    action: "link.opened",
+    target: `user:${userId}`,
+    ip,
+    data: { link: linkRef, purpose, ...(telegram ? { verifiedBy: "telegram" } : {}) },
+  });
+
+  if (telegram || !getConfig().settingsOAuth) {
+    const session = await createPortalSession({ workspaceId, userId, method: telegram ? "telegram" : "link", ip, userAgent, replacing: currentSession });
+    return { next: "portal", sessionId: session.id, maxAgeSeconds: session.maxAgeSeconds, landing: landingPath(link.purpose) };
+  }
+  const section = link.purpose.kind === "settings" ? link.purpose.section : undefined;
+  return { next: "identity", pendingId: await createPendingIdentity({ workspaceId, userId, link: linkRef, purpose, ...(section ? { section } : {}) }) };
 }
 
 /** 3. Back from the identity provider: a portal session only once the subject is bound or verified. */
@@ -59,7 +92,10 @@ export async function completeIdentity({
   if (!subject || !signedInAt || signedInAt < pending.createdAt || Date.now() - signedInAt > PENDING_TTL_SECONDS * 1000) {
     throw new AppError("unauthorized", undefined, { reason: "sign_in_failed" });
   }
+  const purpose: LinkPurpose | null = parsePurpose(pending.purpose, pending.section);
+  if (!purpose) throw new AppError("link_expired");
   if (!(await getMembership(pending))) throw new AppError("link_expired");
   await bindOrVerifyIdentity({ workspaceId: pending.workspaceId, userId: pending.userId, provider: settingsProviderKey(), subject, ip });
-  return createPortalSession({ workspaceId: pending.workspaceId, userId: pending.userId, method: "oauth", ip, userAgent, replacing: currentSession });
+  const session = await createPortalSession({ workspaceId: pending.workspaceId, userId: pending.userId, method: "oauth", ip, userAgent, replacing: currentSession });
+  return { ...session, landing: landingPath(purpose) };
 }

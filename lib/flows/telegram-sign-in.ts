@@ -1,8 +1,6 @@
 import "server-only";
 import { z } from "zod";
 import { appendAuditEvent } from "../audit";
-import { getConfig } from "../config";
-import { sha256Hex } from "../crypto/opaque";
 import { db } from "../db/client";
 import { isUuid } from "../db/sql";
 import { AppError } from "../errors";
@@ -10,9 +8,7 @@ import { formatPlatformIdentity, type PlatformIdentityRef } from "../identity/pl
 import { findUserByIdentity } from "../identity/users";
 import { listMembershipsOfUser } from "../members/membership";
 import { createPortalSession } from "../portal/sessions";
-import { redis } from "../redis/client";
-import { redisKeys } from "../redis/keys";
-import { AUTH_DATE_SKEW_SECONDS, INIT_DATA_EXPIRED, verifyInitData } from "../telegram/init-data";
+import { claimInitData, INIT_DATA_EXPIRED, initDataWasUsed, verifyInitData } from "../telegram/init-data";
 
 export const telegramSessionBody = z.strictObject({ initData: z.string(), workspaceId: z.guid().optional() });
 
@@ -41,9 +37,7 @@ export async function startTelegramSession({
   currentSession?: string | null;
 }): Promise<TelegramSessionResult> {
   const verified = verifyInitData(initData);
-  const replayKey = redisKeys.telegramReplay(sha256Hex(verified.hash));
-  // Early read so a used initData cannot even list workspaces; the SET NX below is what guarantees once.
-  if (await redis.exists(replayKey)) throw new AppError("invalid_init_data", INIT_DATA_EXPIRED);
+  if (await initDataWasUsed(verified)) throw new AppError("invalid_init_data", INIT_DATA_EXPIRED);
 
   const identity: PlatformIdentityRef = { platform: "telegram", externalId: verified.telegramUserId };
   const user = await findUserByIdentity(db, identity);
@@ -55,9 +49,7 @@ export async function startTelegramSession({
     return { next: "choose", workspaces: memberships.map(({ workspaceId, workspaceName }) => ({ workspaceId, workspaceName })) };
   }
 
-  // Covers the whole time the initData verifies: auth_date may be up to the skew ahead of our clock.
-  const ttl = getConfig().ttl.telegramInitDataMaxAgeSeconds + AUTH_DATE_SKEW_SECONDS;
-  if ((await redis.set(replayKey, "1", "EX", ttl, "NX")) !== "OK") throw new AppError("invalid_init_data", INIT_DATA_EXPIRED);
+  if (!(await claimInitData(verified))) throw new AppError("invalid_init_data", INIT_DATA_EXPIRED);
 
   const session = await createPortalSession({
     workspaceId: chosen,

@@ -1,7 +1,8 @@
 import "server-only";
 import { getConfig } from "../config";
 
-// Telegram's web clients embed Mini Apps in an iframe; nothing else may frame Gatehouse.
+// Telegram's web clients embed Mini Apps, and the pages a `web_app` link button opens, in an iframe; nothing else
+// may frame Gatehouse.
 const TELEGRAM_FRAME_ANCESTORS = "https://web.telegram.org";
 
 /** The settings-link form redirects to the identity provider after POST. */
@@ -13,7 +14,8 @@ function formActionSources(): string {
 
 export function contentSecurityPolicy({ nonce, pathname }: { nonce: string; pathname: string }): string {
   const dev = getConfig().env === "development";
-  const frameAncestors = pathname === "/telegram" || pathname.startsWith("/telegram/") ? TELEGRAM_FRAME_ANCESTORS : "'none'";
+  const inTelegram = ["/telegram", "/settings"].some((p) => pathname === p || pathname.startsWith(`${p}/`));
+  const frameAncestors = inTelegram ? TELEGRAM_FRAME_ANCESTORS : "'none'";
   return [
     "default-src 'self'",
     `script-src 'self' 'nonce-${nonce}' 'strict-dynamic'${dev ? " 'unsafe-eval'" : ""}`,

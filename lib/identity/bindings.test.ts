@@ -156,7 +156,7 @@ describe("bindOrVerifyIdentity", () => {
 
 describe("completeIdentity", () => {
   async function pendingFor(u: { workspaceId: string; userId: string }) {
-    const { id } = await links.createLinkSession({ ...u, purpose: "settings", actor });
+    const { id } = await links.createLinkSession({ ...u, purpose: { kind: "settings" }, actor });
     const opened = await open.openLink({ id, ip: "192.0.2.10", userAgent: "vitest" });
     if (opened.next !== "identity") throw new Error(`expected the identity step, got ${opened.next}`);
     expect(opened.pendingId).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -218,7 +218,7 @@ describe("completeIdentity ties the provider sign-in to this link", () => {
   ])("refuses %s and opens no session", async (_name, signedInAt) => {
     const pendingMod = await import("../links/pending");
     const { workspaceId, ownerUserId } = await makeWorkspace();
-    const pendingId = await pendingMod.createPendingIdentity({ workspaceId, userId: ownerUserId, link: "x" });
+    const pendingId = await pendingMod.createPendingIdentity({ workspaceId, userId: ownerUserId, link: "x", purpose: "settings" });
     await expect(
       open.completeIdentity({ pendingId, subject: `sub-${Math.random()}`, signedInAt: signedInAt(), ip: "192.0.2.10", userAgent: null }),
     ).rejects.toMatchObject({ code: "unauthorized" });

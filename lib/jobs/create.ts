@@ -12,9 +12,10 @@ import { SECRET_NAME_PATTERN } from "../secrets/names";
 import { lockSecretsByName } from "../secrets/store";
 import { rememberTokenLane } from "../tokens/lanes";
 import { insertJobToken, lockLiveServiceToken } from "../tokens/registry";
+import { checkDelivery, type Delivery } from "./delivery";
 import { checkGrantShapes, MAX_GRANTS, type GrantInput } from "./grants";
 
-export type Delivery = { platform: "telegram" | "slack"; chatId: string; threadId?: string };
+export type { Delivery };
 
 export async function createJob({
   workspaceId,
@@ -43,6 +44,10 @@ export async function createJob({
       ? await getMembership({ workspaceId, userId: owner.id }, tx)
       : null;
     if (!owner || !membership) throw new AppError("not_a_member");
+    if (delivery) {
+      const identities = await tx.platformIdentity.findMany({ where: { userId: owner.id }, select: { platform: true, externalId: true } });
+      checkDelivery(delivery, identities);
+    }
 
     const names = [...new Set(grants.map((g) => g.secret).filter((n) => SECRET_NAME_PATTERN.test(n)))];
     const secretIds = await lockSecretsByName(tx, { workspaceId, userId: owner.id, names });

@@ -10,5 +10,5 @@ import { createLinkSession } from "./sessions";
 export async function createSettingsLinkFor({ workspaceId, identity, actor }: { workspaceId: string; identity: PlatformIdentityRef; actor: AuditActor }) {
   const user = await findUserByIdentity(db, identity);
   if (!user) throw new AppError("not_a_member");
-  return createLinkSession({ workspaceId, userId: user.id, purpose: "settings", actor });
+  return createLinkSession({ workspaceId, userId: user.id, purpose: { kind: "settings" }, actor });
 }

@@ -9,7 +9,15 @@ import { uuidSchema } from "../db/sql";
 /** How long a person has to finish signing in at the identity provider after pressing Continue. */
 export const PENDING_TTL_SECONDS = 600;
 
-const pendingRecord = z.object({ workspaceId: uuidSchema, userId: uuidSchema, link: z.string(), createdAt: z.number() });
+// `purpose` and `section` as the link stored them (lib/links/purpose.ts parses them back), so the callback lands there.
+const pendingRecord = z.object({
+  workspaceId: uuidSchema,
+  userId: uuidSchema,
+  link: z.string(),
+  purpose: z.string().max(4096),
+  section: z.string().max(64).optional(),
+  createdAt: z.number(),
+});
 export type PendingIdentity = z.infer<typeof pendingRecord>;
 
 /** Short-lived server-side state between a consumed link and the identity provider's callback. */

@@ -61,7 +61,7 @@ async function memberWorkspace() {
 describe("createLinkSession", () => {
   it("returns an opaque URL and stores only the hash of the id, with the link TTL", async () => {
     const { workspaceId, userId } = await memberWorkspace();
-    const { id, url, expiresAt } = await createLinkSession({ workspaceId, userId, purpose: "settings", actor });
+    const { id, url, expiresAt } = await createLinkSession({ workspaceId, userId, purpose: { kind: "settings" }, actor });
 
     expect(url).toMatch(/^http:\/\/localhost:3000\/settings\?s=[A-Za-z0-9_-]{43}$/);
     expect(new URL(url).searchParams.get("s")).toBe(id);
@@ -75,7 +75,7 @@ describe("createLinkSession", () => {
     const ttl = await redis.ttl(key);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(900);
-    expect(JSON.parse((await redis.get(key))!)).toMatchObject({ workspaceId, userId, purpose: "settings" });
+    expect(JSON.parse((await redis.get(key))!)).toMatchObject({ workspaceId, userId, purpose: { kind: "settings" } });
 
     // The record exists under exactly one key, and neither key names nor values anywhere hold the raw id.
     const all = await dumpRedis();
@@ -92,13 +92,13 @@ describe("createLinkSession", () => {
     expect(JSON.stringify(rows, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))).not.toContain(id);
     const created = rows.filter((r) => r.action === "link.created");
     expect(created).toHaveLength(1);
-    expect(created[0]).toMatchObject({ target: `user:${userId}`, data: { purpose: "settings", link: idHash.slice(0, 16) } });
+    expect(created[0]).toMatchObject({ target: `user:${userId}`, data: { purpose: { kind: "settings" }, link: idHash.slice(0, 16) } });
   });
 
   it("refuses a user who is not a member of the workspace", async () => {
     const { workspaceId } = await memberWorkspace();
     const other = await memberWorkspace();
-    await expect(createLinkSession({ workspaceId, userId: other.userId, purpose: "settings", actor })).rejects.toMatchObject({
+    await expect(createLinkSession({ workspaceId, userId: other.userId, purpose: { kind: "settings" }, actor })).rejects.toMatchObject({
       code: "not_a_member",
       status: 403,
     });
@@ -109,12 +109,12 @@ describe("createLinkSession", () => {
 describe("peek and consume", () => {
   it("peek never consumes; consume succeeds exactly once", async () => {
     const { workspaceId, userId } = await memberWorkspace();
-    const { id } = await createLinkSession({ workspaceId, userId, purpose: "settings", actor });
+    const { id } = await createLinkSession({ workspaceId, userId, purpose: { kind: "settings" }, actor });
     const first = await peekLinkSession(id);
     const second = await peekLinkSession(id);
-    expect(first).toMatchObject({ workspaceId, userId, purpose: "settings", idHash: sha256Hex(id) });
+    expect(first).toMatchObject({ workspaceId, userId, purpose: { kind: "settings" }, idHash: sha256Hex(id) });
     expect(second).toEqual(first);
-    expect(await consumeLinkSession(id)).toMatchObject({ workspaceId, userId, purpose: "settings" });
+    expect(await consumeLinkSession(id)).toMatchObject({ workspaceId, userId, purpose: { kind: "settings" } });
     expect(await consumeLinkSession(id)).toBeNull();
     expect(await peekLinkSession(id)).toBeNull();
     expect(await redis.exists(redisKeys.linkSession(sha256Hex(id)))).toBe(0);
@@ -122,7 +122,7 @@ describe("peek and consume", () => {
 
   it("gives the record to exactly one of 50 concurrent consumers", async () => {
     const { workspaceId, userId } = await memberWorkspace();
-    const { id } = await createLinkSession({ workspaceId, userId, purpose: "settings", actor });
+    const { id } = await createLinkSession({ workspaceId, userId, purpose: { kind: "settings" }, actor });
     const results = await Promise.all(Array.from({ length: 50 }, () => consumeLinkSession(id)));
     expect(results.filter((r) => r !== null)).toHaveLength(1);
     expect(results.filter((r) => r === null)).toHaveLength(49);
@@ -130,7 +130,7 @@ describe("peek and consume", () => {
 
   it("treats a link past its TTL as unknown", async () => {
     const { workspaceId, userId } = await memberWorkspace();
-    const { id } = await createLinkSession({ workspaceId, userId, purpose: "settings", actor });
+    const { id } = await createLinkSession({ workspaceId, userId, purpose: { kind: "settings" }, actor });
     expect(await redis.pexpire(redisKeys.linkSession(sha256Hex(id)), 1)).toBe(1);
     await sleep(20);
     expect(await peekLinkSession(id)).toBeNull();
@@ -141,7 +141,7 @@ describe("peek and consume", () => {
 
   it("answers null for malformed ids without sending a single Redis command", async () => {
     const { workspaceId, userId } = await memberWorkspace();
-    const { id } = await createLinkSession({ workspaceId, userId, purpose: "settings", actor });
+    const { id } = await createLinkSession({ workspaceId, userId, purpose: { kind: "settings" }, actor });
     const key = redisKeys.linkSession(sha256Hex(id));
     const before = await redis.get(key);
 
@@ -183,7 +183,7 @@ describe("peek and consume", () => {
 describe("openLink", () => {
   it("opens exactly one portal session under 50 concurrent POSTs", async () => {
     const { workspaceId, userId } = await memberWorkspace();
-    const { id } = await createLinkSession({ workspaceId, userId, purpose: "settings", actor });
+    const { id } = await createLinkSession({ workspaceId, userId, purpose: { kind: "settings" }, actor });
     const results = await Promise.allSettled(Array.from({ length: 50 }, () => openLink({ id, ip: "203.0.113.7", userAgent: "vitest" })));
 
     const ok = results.filter((r) => r.status === "fulfilled");
@@ -203,7 +203,7 @@ describe("openLink", () => {
   it("rejects a link whose user was removed from the workspace after it was created", async () => {
     const { workspaceId } = await memberWorkspace();
     const { userId } = await addMember({ workspaceId, identity: { platform: "telegram", externalId: randomTelegramId() }, actor });
-    const { id } = await createLinkSession({ workspaceId, userId, purpose: "settings", actor });
+    const { id } = await createLinkSession({ workspaceId, userId, purpose: { kind: "settings" }, actor });
     await removeMember({ workspaceId, userId, actor });
 
     await expect(openLink({ id, ip: "203.0.113.8", userAgent: null })).rejects.toMatchObject({ code: "link_expired", status: 410 });

@@ -9,66 +9,127 @@ import { redis } from "../redis/client";
 import { redisKeys } from "../redis/keys";
 import { parseRecord } from "../redis/record";
 import { uuidSchema } from "../db/sql";
-
-export const LINK_PURPOSES = ["settings"] as const;
-export type LinkPurpose = (typeof LINK_PURPOSES)[number];
+import { parsePurpose, purposeName, type LinkPurpose } from "./purpose";
 
 const linkRecord = z.object({
   workspaceId: uuidSchema,
   userId: uuidSchema,
-  purpose: z.enum(LINK_PURPOSES),
-  context: z.record(z.string(), z.string()).default({}),
+  purpose: z.string().max(4096),
+  section: z.string().max(64).optional(),
   createdAt: z.string(),
   expiresAt: z.string(),
 });
-export type LinkSession = z.infer<typeof linkRecord>;
+type LinkRecord = z.infer<typeof linkRecord>;
 
-/** Only SHA-256(id) is stored; the id is returned once, in the URL, and never logged or audited (SPEC §3). */
-export async function createLinkSession({
-  workspaceId,
-  userId,
-  purpose,
-  context = {},
-  actor,
-}: {
-  workspaceId: string;
-  userId: string;
-  purpose: LinkPurpose;
-  context?: Record<string, string>;
-  actor: AuditActor;
-}): Promise<{ id: string; url: string; expiresAt: Date }> {
+export type LinkSession = Omit<LinkRecord, "purpose" | "section"> & { purpose: LinkPurpose; idHash: string };
+
+/** The key naming one (workspace, user, purpose); a section is not part of it, so any settings link ends the last. */
+export function purposeDigest({ workspaceId, userId, purpose }: { workspaceId: string; userId: string; purpose: LinkPurpose }) {
+  return sha256Hex(`${workspaceId}\u0000${userId}\u0000${purposeName(purpose)}`);
+}
+
+export type PreparedLink = {
+  /** The raw id: it goes into `url` and nowhere else (no log, no audit, no response of the gateway). */
+  id: string;
+  idHash: string;
+  url: string;
+  expiresAt: Date;
+  /** Audits `link.created`, then makes this the one link of its purpose that opens, ending the earlier ones. */
+  activate: (actor: AuditActor, ip?: string | null) => Promise<void>;
+  /** Nobody received it: it never opens. */
+  discard: () => Promise<void>;
+};
+
+/**
+ * A stored link that does not open yet: the gateway delivers it first and activates it only once the owner has it,
+ * so a failed delivery neither ends the owner's earlier link nor leaves an unaudited one. Only SHA-256(id) is
+ * stored; the id is returned once, in the URL (SPEC §3).
+ */
+export async function prepareLinkSession({ workspaceId, userId, purpose }: { workspaceId: string; userId: string; purpose: LinkPurpose }): Promise<PreparedLink> {
   if (!(await getMembership({ workspaceId, userId }))) throw new AppError("not_a_member");
   const config = getConfig();
   const id = generateOpaqueId();
   const idHash = sha256Hex(id);
   const now = new Date();
-  const expiresAt = new Date(now.getTime() + config.ttl.linkSeconds * 1000);
-  const record: LinkSession = { workspaceId, userId, purpose, context, createdAt: now.toISOString(), expiresAt: expiresAt.toISOString() };
-  await redis.set(redisKeys.linkSession(idHash), JSON.stringify(record), "EX", config.ttl.linkSeconds, "NX");
-  // A short hash prefix: enough to correlate opened/rejected events.
-  await appendAuditEvent({ workspaceId, actor, action: "link.created", target: `user:${userId}`, data: { purpose, link: idHash.slice(0, 16) } });
+  const ttl = config.ttl.linkSeconds;
+  const expiresAt = new Date(now.getTime() + ttl * 1000);
+  const record: LinkRecord = {
+    workspaceId,
+    userId,
+    purpose: purposeName(purpose),
+    ...(purpose.kind === "settings" && purpose.section ? { section: purpose.section } : {}),
+    createdAt: now.toISOString(),
+    expiresAt: expiresAt.toISOString(),
+  };
+  await redis.set(redisKeys.linkSession(idHash), JSON.stringify(record), "EX", ttl, "NX");
   const url = new URL("/settings", config.publicUrl);
   url.searchParams.set("s", id);
-  return { id, url: url.toString(), expiresAt };
+  const latestKey = redisKeys.linkLatest(purposeDigest({ workspaceId, userId, purpose }));
+  return {
+    id,
+    idHash,
+    url: url.toString(),
+    expiresAt,
+    activate: async (actor, ip) => {
+      // A short prefix of the id's hash (never of the id): enough to correlate opened/rejected events.
+      await appendAuditEvent({ workspaceId, actor, action: "link.created", target: `user:${userId}`, ip, data: { purpose: purposeName(purpose), link: idHash.slice(0, 16) } });
+      const previous = (await redis.set(latestKey, idHash, "EX", ttl, "GET")) as string | null;
+      if (previous && previous !== idHash) await redis.del(redisKeys.linkSession(previous));
+    },
+    discard: async () => {
+      await redis.del(redisKeys.linkSession(idHash));
+    },
+  };
 }
 
-function liveRecord(raw: string | null): LinkSession | null {
+/** A link that opens at once (the operator's CLI). */
+export async function createLinkSession({
+  workspaceId,
+  userId,
+  purpose,
+  actor,
+}: {
+  workspaceId: string;
+  userId: string;
+  purpose: LinkPurpose;
+  actor: AuditActor;
+}): Promise<{ id: string; url: string; expiresAt: Date }> {
+  const link = await prepareLinkSession({ workspaceId, userId, purpose });
+  try {
+    await link.activate(actor);
+  } catch (err) {
+    await link.discard().catch(() => undefined);
+    throw err;
+  }
+  return { id: link.id, url: link.url, expiresAt: link.expiresAt };
+}
+
+function liveRecord(raw: string | null, idHash: string): LinkSession | null {
   const record = parseRecord(linkRecord, raw);
-  return record && Date.parse(record.expiresAt) > Date.now() ? record : null;
+  if (!record || Date.parse(record.expiresAt) <= Date.now()) return null;
+  const purpose = parsePurpose(record.purpose, record.section);
+  if (!purpose) return null;
+  const { section: _section, ...rest } = record;
+  return { ...rest, purpose, idHash };
+}
+
+/** Only the newest link of its purpose opens; no pointer at all (lost, evicted) opens nothing. */
+async function isNewest(link: LinkSession): Promise<boolean> {
+  return (await redis.get(redisKeys.linkLatest(purposeDigest(link)))) === link.idHash;
 }
 
 /** Never consumes: link-preview bots fetch the page first. */
-export async function peekLinkSession(id: unknown): Promise<(LinkSession & { idHash: string }) | null> {
+export async function peekLinkSession(id: unknown): Promise<LinkSession | null> {
   if (!isOpaqueId(id)) return null;
   const idHash = sha256Hex(id);
-  const record = liveRecord(await redis.get(redisKeys.linkSession(idHash)));
-  return record ? { ...record, idHash } : null;
+  const record = liveRecord(await redis.get(redisKeys.linkSession(idHash)), idHash);
+  return record && (await isNewest(record)) ? record : null;
 }
 
-/** GETDEL: of any number of concurrent callers, exactly one gets the record. */
-export async function consumeLinkSession(id: unknown): Promise<(LinkSession & { idHash: string }) | null> {
+/** GETDEL: of any number of concurrent callers, exactly one gets the record; it opens only if still the newest. */
+export async function consumeLinkSession(id: unknown): Promise<LinkSession | null> {
   if (!isOpaqueId(id)) return null;
   const idHash = sha256Hex(id);
-  const record = liveRecord(await redis.getdel(redisKeys.linkSession(idHash)));
-  return record ? { ...record, idHash } : null;
+  const record = liveRecord(await redis.getdel(redisKeys.linkSession(idHash)), idHash);
+  return record && (await isNewest(record)) ? record : null;
 }

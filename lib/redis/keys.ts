@@ -1,6 +1,8 @@
 // Only hashes of ids go into keys; the `{…}` hash tag keeps keys used together in one Redis Cluster slot (SPEC §2).
 export const redisKeys = {
   linkSession: (idHash: string) => `auth:session:{${idHash}}`,
+  /** The newest link of one (workspace, user, purpose): only that one opens. */
+  linkLatest: (purposeDigest: string) => `link:latest:{${purposeDigest}}`,
   portalSession: (idHash: string) => `portal:session:{${idHash}}`,
   userPortalSessions: (workspaceId: string, userId: string) => `portal:user-sessions:{${workspaceId}:${userId}}`,
   oauthPending: (stateHash: string) => `oauth:pending:{${stateHash}}`,

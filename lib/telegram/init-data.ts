@@ -1,7 +1,10 @@
 import "server-only";
 import { validate } from "@tma.js/init-data-node";
 import { getConfig } from "../config";
+import { sha256Hex } from "../crypto/opaque";
 import { AppError } from "../errors";
+import { redis } from "../redis/client";
+import { redisKeys } from "../redis/keys";
 
 export const MAX_INIT_DATA_LENGTH = 4096;
 /** How far in the future auth_date may be (clock skew between Telegram and us). */
@@ -72,3 +75,18 @@ function userIdOf(userJson: string | null): number | null {
 }
 
 const invalid = () => new AppError("invalid_init_data");
+
+/**
+ * The replay guard (SPEC §5): each initData is accepted once, wherever it is used (Mini App sign-in, a link's
+ * Continue). SET NX, so of concurrent users of one initData exactly one gets true. Redis errors propagate (→ 503).
+ */
+export async function claimInitData(verified: VerifiedInitData): Promise<boolean> {
+  // Covers the whole time the initData verifies: auth_date may be up to the skew ahead of our clock.
+  const ttl = getConfig().ttl.telegramInitDataMaxAgeSeconds + AUTH_DATE_SKEW_SECONDS;
+  return (await redis.set(redisKeys.telegramReplay(sha256Hex(verified.hash)), "1", "EX", ttl, "NX")) === "OK";
+}
+
+/** An early, non-consuming look (so a used initData cannot even list workspaces); claimInitData is what guarantees once. */
+export async function initDataWasUsed(verified: VerifiedInitData): Promise<boolean> {
+  return (await redis.exists(redisKeys.telegramReplay(sha256Hex(verified.hash)))) === 1;
+}

@@ -24,7 +24,7 @@ afterAll(async () => {
 
 async function pendingFor(ws: { workspaceId: string; ownerUserId: string }) {
   const { createPendingIdentity } = await import("@/lib/links/pending");
-  return createPendingIdentity({ workspaceId: ws.workspaceId, userId: ws.ownerUserId, link: "vitest" });
+  return createPendingIdentity({ workspaceId: ws.workspaceId, userId: ws.ownerUserId, link: "vitest", purpose: "settings" });
 }
 
 const callback = (cookie: string) => GET(new Request("http://localhost:3000/settings/callback", { headers: { cookie } }));

@@ -25,7 +25,7 @@ export const GET = withErrorPage(async (req) => {
       userAgent: userAgent(req.headers),
       currentSession: portalCookie.read(req.headers),
     });
-    headers.set("Location", "/settings");
+    headers.set("Location", portal.landing);
     headers.append("Set-Cookie", portalCookie.serialize(portal.id, portal.maxAgeSeconds));
     response = new Response(null, { status: 303, headers });
   } catch (err) {

@@ -11,12 +11,13 @@ import { LINK_PAGE_HEADERS } from "../../_lib/html";
 export const dynamic = "force-dynamic";
 
 export const POST = withLinkPage(async (req, caller) => {
-  const form = await readForm(req);
-  const result = await openLink({ id: form.get("s"), ...caller });
+  // Room for Telegram's initData (≤ 4 KiB, percent-encoded) beside the link id.
+  const form = await readForm(req, 16_384);
+  const result = await openLink({ id: form.get("s"), initData: form.get("tg"), ...caller });
 
   const headers = new Headers(LINK_PAGE_HEADERS);
   if (result.next === "portal") {
-    headers.set("Location", "/settings");
+    headers.set("Location", result.landing);
     headers.append("Set-Cookie", portalCookie.serialize(result.sessionId, result.maxAgeSeconds));
   } else {
     headers.set("Location", await signIn("settings", { redirect: false, redirectTo: "/settings/callback" }));
