@@ -44,7 +44,7 @@ export async function makeJob(
   workspaceId: string,
   telegramId: string,
   grants: { secret: string; envVar: string }[] = [],
-  opts: { ttlSeconds?: number } = {},
+  opts: { ttlSeconds?: number; delivery?: { platform: "telegram" | "slack"; chatId: string; threadId?: string } } = {},
 ) {
   const { issueServiceToken } = await import("@/lib/tokens/registry");
   const { createJob } = await import("@/lib/jobs/create");
@@ -55,6 +55,7 @@ export async function makeJob(
     user: { platform: "telegram", externalId: telegramId },
     grants,
     ttlSeconds: opts.ttlSeconds,
+    delivery: opts.delivery,
   });
   return { ...job, serviceTokenId: service.tokenId, serviceToken: service.token };
 }

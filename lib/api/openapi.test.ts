@@ -255,7 +255,37 @@ const workerCases = (): Case[] => [
   { name: "a flood on one token", headers: bearer(randomToken("job")), flood: true, expect: [429, "rate_limited"] },
 ];
 
+/** A gateway operation: a member's job with a private Telegram delivery (no bot token here: platform_unavailable). */
+async function gatewayCases(good: object, bad: object): Promise<Case[]> {
+  const { db } = await import("@/lib/db/client");
+  const { workspaceId, member } = await withMember();
+  await db.provider.create({ data: { workspaceId, id: "github", template: "github", clientId: "gatehouse-test", scopes: "read:user" } });
+  const delivery = { platform: "telegram" as const, chatId: member.telegramId };
+  const job = await makeJob(workspaceId, member.telegramId, [], { delivery });
+  const leaver = await makeMember(workspaceId);
+  const orphaned = await makeJob(workspaceId, leaver.telegramId, [], { delivery: { platform: "telegram", chatId: leaver.telegramId } });
+  // The row alone, as if the membership went while the job still runs: the gateway re-checks it.
+  await db.membership.delete({ where: { workspaceId_userId: { workspaceId, userId: leaver.userId } } });
+  const json = { ...bearer(job.token), "content-type": "application/json" };
+  const notDelivered = (res: Response) => expect(res.body).toMatchObject({ delivered: false, reason: "platform_unavailable" });
+  return [
+    { name: "a valid ask", headers: json, body: JSON.stringify(good), expect: 200, then: notDelivered },
+    ...workerCases(),
+    { name: "a service token", headers: { ...json, ...bearer(job.serviceToken) }, body: JSON.stringify(good), expect: [401, "invalid_token"] },
+    { name: "a text/plain body", headers: { ...json, "content-type": "text/plain" }, body: JSON.stringify(good), expect: [415, "unsupported_media_type"] },
+    { name: "a body that is not JSON", headers: json, body: "{", expect: [400, "invalid_json"] },
+    { name: "a bad field", headers: json, body: JSON.stringify(bad), expect: [400, "validation_failed"] },
+    { name: "a reason with a link", headers: json, body: JSON.stringify({ ...good, reason: "see https://evil.example" }), expect: [400, "validation_failed"] },
+    { name: "a body over 64 KiB", headers: json, body: JSON.stringify({ ...good, pad: "x".repeat(65 * 1024) }), expect: [413, "payload_too_large"] },
+    { name: "an owner no longer a member", headers: { ...json, ...bearer(orphaned.token) }, body: JSON.stringify(good), expect: [403, "forbidden"] },
+  ];
+}
+
 const scenarios: Record<string, () => Promise<Case[]>> = {
+  requestSettingsLink: () => gatewayCases({ section: "secrets" }, { section: "billing" }),
+  requestIntegrationConnect: () => gatewayCases({ provider: "github" }, { provider: "gitlab" }),
+  requestMcpLogin: () => gatewayCases({ server: "https://mcp.example.test/mcp" }, { server: "http://mcp.example.test/mcp" }),
+
   async createJob() {
     const { workspaceId, member } = await withMember();
     const { serviceToken, token: jobToken } = await makeJob(workspaceId, member.telegramId);
@@ -383,6 +413,9 @@ describe("every operation answers only what the document says, and all of it", (
   it("answers 503 unavailable, as each documents, while Redis or Postgres is down; the document still serves", async () => {
     const { workspaceId, member } = await withMember();
     const job = await makeJob(workspaceId, member.telegramId, [{ secret: "KEY", envVar: "API_KEY" }]);
+    const gatewayJob = await makeJob(workspaceId, member.telegramId, [], { delivery: { platform: "telegram", chatId: member.telegramId } });
+    const { db } = await import("@/lib/db/client");
+    await db.provider.create({ data: { workspaceId, id: "github", template: "github", clientId: "gatehouse-test", scopes: "read:user" } });
     const requests: Record<string, Case> = {
       createJob: {
         name: "a valid job",
@@ -395,6 +428,15 @@ describe("every operation answers only what the document says, and all of it", (
       getJobCredentials: { name: "credentials", headers: bearer(job.token), jobId: job.jobId, expect: [503, "unavailable"] },
       rotateJobToken: { name: "a rotation", headers: bearer(job.token), jobId: job.jobId, expect: [503, "unavailable"] },
       getOpenApiDocument: { name: "the document", expect: 200 },
+      ...Object.fromEntries(
+        (
+          [
+            ["requestSettingsLink", {}],
+            ["requestIntegrationConnect", { provider: "github" }],
+            ["requestMcpLogin", { server: "https://mcp.example.test/" }],
+          ] as const
+        ).map(([id, body]) => [id, { name: "an ask", headers: { ...bearer(gatewayJob.token), "content-type": "application/json" }, body: JSON.stringify(body), expect: [503, "unavailable"] } satisfies Case]),
+      ),
     };
     const byId = new Map(operations.map((o) => [o.operationId, o]));
     const credentials = () => send(byId.get("getJobCredentials")!, requests.getJobCredentials!);

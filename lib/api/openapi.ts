@@ -161,12 +161,13 @@ export function buildOpenApiDocument({ serverUrl }: { serverUrl: string }): Open
       title: "Gatehouse API",
       version: "1",
       description:
-        'The orchestrator and worker APIs. Every error is `{"error":{"code","message","details"?}}`; each error response lists the codes it carries in `x-error-codes`. A method a path does not serve (`x-other-methods`) is 405 `method_not_allowed` with `Allow`.',
+        'The orchestrator, worker and gateway APIs. Every error is `{"error":{"code","message","details"?}}`; each error response lists the codes it carries in `x-error-codes`. A method a path does not serve (`x-other-methods`) is 405 `method_not_allowed` with `Allow`.',
     },
     servers: [{ url: serverUrl }],
     tags: [
       { name: "orchestrator", description: "The service that runs agents (service token)" },
       { name: "worker", description: "A sandboxed agent job (job token)" },
+      { name: "gateway", description: "A job asks for a button in its owner's chat; it never learns the link (job token)" },
       { name: "meta", description: "About the API itself" },
     ],
     paths,

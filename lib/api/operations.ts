@@ -7,9 +7,13 @@ import {
   createdJobResponse,
   createJobRequest,
   credentialsResponse,
+  gatewayResponse,
+  integrationsConnectRequest,
   jobResponse,
+  mcpLoginRequest,
   openApiDocumentResponse,
   rotatedTokenResponse,
+  settingsLinkRequest,
 } from "./v1-schemas";
 
 export const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
@@ -26,7 +30,7 @@ export type Operation = {
   operationId: string;
   method: HttpMethod;
   path: string;
-  tag: "orchestrator" | "worker" | "meta";
+  tag: "orchestrator" | "worker" | "gateway" | "meta";
   summary: string;
   description?: string;
   security: SecurityScheme | null;
@@ -133,6 +137,44 @@ export const operations: readonly Operation[] = [
       already_rotated: "This token was already rotated (it is in its grace window): only its successor can rotate.",
     },
   },
+  ...(
+    [
+      {
+        operationId: "requestSettingsLink",
+        path: "/api/v1/gateway/settings-link",
+        summary: "Put a settings (or admin console) button in front of the job's owner",
+        requestBody: { name: "SettingsLinkRequest", schema: settingsLinkRequest },
+      },
+      {
+        operationId: "requestIntegrationConnect",
+        path: "/api/v1/gateway/integrations/connect",
+        summary: "Put a button that connects one of the workspace's providers in front of the job's owner",
+        requestBody: { name: "IntegrationsConnectRequest", schema: integrationsConnectRequest },
+      },
+      {
+        operationId: "requestMcpLogin",
+        path: "/api/v1/gateway/mcp-login",
+        summary: "Put a button that signs the job's owner in to a remote MCP server in front of them",
+        requestBody: { name: "McpLoginRequest", schema: mcpLoginRequest },
+      },
+    ] as const
+  ).map(
+    (g): Operation => ({
+      ...g,
+      method: "POST",
+      tag: "gateway",
+      description:
+        "The answer never holds the link or any part of it: delivered, or a reason the agent can relay. Every attempt counts against RATE_LIMIT_GATEWAY_PER_JOB per 10 minutes and is audited.",
+      security: "jobToken",
+      responses: [{ status: 200, description: "Delivered, or not delivered with a reason and a sentence to relay", body: { name: "GatewayResult", schema: gatewayResponse } }],
+      errors: [...BEARER_ERRORS, ...JSON_BODY_ERRORS, "forbidden"],
+      errorNotes: {
+        invalid_token: "Missing, unknown, expired, revoked or rotated-out job token, or a service token.",
+        validation_failed: "Unknown fields or section, a provider this workspace has not configured, a server that is not an https URL, or a reason with links or over 200 characters.",
+        forbidden: "The one answer of the credentials path: the job is not running, or its owner is no longer a member.",
+      },
+    }),
+  ),
   {
     operationId: "getOpenApiDocument",
     method: "GET",

@@ -75,7 +75,7 @@ describe("createLinkSession", () => {
     const ttl = await redis.ttl(key);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(900);
-    expect(JSON.parse((await redis.get(key))!)).toMatchObject({ workspaceId, userId, purpose: { kind: "settings" } });
+    expect(JSON.parse((await redis.get(key))!)).toMatchObject({ workspaceId, userId, purpose: "settings" });
 
     // The record exists under exactly one key, and neither key names nor values anywhere hold the raw id.
     const all = await dumpRedis();
@@ -92,7 +92,7 @@ describe("createLinkSession", () => {
     expect(JSON.stringify(rows, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))).not.toContain(id);
     const created = rows.filter((r) => r.action === "link.created");
     expect(created).toHaveLength(1);
-    expect(created[0]).toMatchObject({ target: `user:${userId}`, data: { purpose: { kind: "settings" }, link: idHash.slice(0, 16) } });
+    expect(created[0]).toMatchObject({ target: `user:${userId}`, data: { purpose: "settings", link: idHash.slice(0, 16) } });
   });
 
   it("refuses a user who is not a member of the workspace", async () => {
