@@ -1,7 +1,20 @@
-// The server Playwright tests run against: a fresh e2e database, the development OIDC provider, and the
-// production build (`next start`) with the environment of e2e/helpers/env.ts.
+// The server Playwright tests run against: a fresh e2e database, the development OIDC provider, the in-repo fakes
+// of the Telegram Bot API and the Slack Web API (both servers deliver to them), and the production build
+// (`next start`) with the environment of e2e/helpers/env.ts.
 import { spawn } from "node:child_process";
-import { E2E_ENV, E2E_OIDC_PORT, E2E_PORT, E2E_BASE_URL } from "../e2e/helpers/env";
+import {
+  E2E_BASE_URL,
+  E2E_ENV,
+  E2E_OIDC_PORT,
+  E2E_PORT,
+  E2E_SLACK_BOT_TOKEN,
+  E2E_SLACK_FAKE_PORT,
+  E2E_SLACK_TEAM_ID,
+  E2E_TELEGRAM_BOT_TOKEN,
+  E2E_TELEGRAM_FAKE_PORT,
+} from "../e2e/helpers/env";
+import { startSlackFake } from "../test/fakes/slack-api";
+import { startTelegramFake } from "../test/fakes/telegram-api";
 import { startDevOidcProvider } from "./dev-oidc";
 import { recreateTestDatabase } from "./lib/migrate";
 
@@ -17,13 +30,15 @@ async function main() {
       },
     ],
   });
+  const telegram = await startTelegramFake({ port: E2E_TELEGRAM_FAKE_PORT, botToken: E2E_TELEGRAM_BOT_TOKEN });
+  const slack = await startSlackFake({ port: E2E_SLACK_FAKE_PORT, botToken: E2E_SLACK_BOT_TOKEN, teamId: E2E_SLACK_TEAM_ID });
   const next = spawn("npx", ["next", "start", "-p", String(E2E_PORT)], {
     env: { ...process.env, ...E2E_ENV },
     stdio: ["ignore", "inherit", "inherit"],
   });
   const stop = async (code: number) => {
     next.kill("SIGTERM");
-    await oidc.stop();
+    await Promise.allSettled([oidc.stop(), telegram.stop(), slack.stop()]);
     process.exit(code);
   };
   process.on("SIGINT", () => void stop(0));

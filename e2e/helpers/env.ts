@@ -8,6 +8,13 @@ export const E2E_PLAIN_PORT = Number(process.env.E2E_PLAIN_PORT ?? 3101);
 export const E2E_PLAIN_BASE_URL = `http://localhost:${E2E_PLAIN_PORT}`;
 export const E2E_OIDC_PORT = Number(process.env.E2E_OIDC_PORT ?? 3998);
 export const E2E_TELEGRAM_BOT_TOKEN = "123456:e2e-test-bot-token";
+/** The in-repo fakes of the Telegram Bot API and the Slack Web API (test/fakes), started by scripts/e2e-server.ts. */
+export const E2E_TELEGRAM_FAKE_PORT = Number(process.env.E2E_TELEGRAM_FAKE_PORT ?? 3994);
+export const E2E_SLACK_FAKE_PORT = Number(process.env.E2E_SLACK_FAKE_PORT ?? 3993);
+export const E2E_TELEGRAM_FAKE_URL = `http://127.0.0.1:${E2E_TELEGRAM_FAKE_PORT}`;
+export const E2E_SLACK_FAKE_URL = `http://127.0.0.1:${E2E_SLACK_FAKE_PORT}/api/`;
+export const E2E_SLACK_BOT_TOKEN = "xoxb-e2e-test-slack-token";
+export const E2E_SLACK_TEAM_ID = "T0E2ETEAM";
 
 // Stable within one run: Playwright imports this file in its own process and in the web server's.
 const runSeed = process.env.GATEHOUSE_E2E_SECRETS ?? randomBytes(32).toString("base64");
@@ -30,6 +37,9 @@ export const E2E_ENV: Record<string, string> = {
   SETTINGS_OAUTH_CLIENT_SECRET: "gatehouse-e2e-secret",
   SETTINGS_OAUTH_PROVIDER_NAME: "Gatehouse test login",
   TELEGRAM_BOT_TOKEN: E2E_TELEGRAM_BOT_TOKEN,
+  TELEGRAM_API_ROOT: E2E_TELEGRAM_FAKE_URL,
+  SLACK_BOT_TOKEN: E2E_SLACK_BOT_TOKEN,
+  SLACK_API_URL: E2E_SLACK_FAKE_URL,
   RATE_LIMIT_LINK_PER_MINUTE: "20",
   RATE_LIMIT_TELEGRAM_PER_MINUTE: "20",
 };

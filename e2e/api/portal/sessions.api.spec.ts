@@ -92,7 +92,7 @@ test("removing a member ends their portal sessions at once", async ({ playwright
   expect(await withRedis((r) => r.exists(`portal:session:{${sha256(member.cookie)}}`))).toBe(0);
 });
 
-test("every page sends a CSP without unsafe-eval, nosniff, and frames only /telegram from Telegram", async ({ request }) => {
+test("every page sends a CSP without unsafe-eval, nosniff, and lets only Telegram frame the Mini App and the pages a web_app button opens", async ({ request }) => {
   for (const [base, path] of [[E2E_PLAIN_BASE_URL, "/"], [E2E_PLAIN_BASE_URL, "/settings"], [E2E_BASE_URL, "/telegram"], [E2E_PLAIN_BASE_URL, `/settings?s=${"Q".repeat(43)}`]] as const) {
     const res = await request.get(`${base}${path}`);
     const h = res.headers();
@@ -101,6 +101,6 @@ test("every page sends a CSP without unsafe-eval, nosniff, and frames only /tele
     expect(csp).not.toContain("unsafe-eval");
     expect(csp).toContain("object-src 'none'");
     expect(h["x-content-type-options"]).toBe("nosniff");
-    expect(csp).toContain(path === "/telegram" ? "frame-ancestors https://web.telegram.org" : "frame-ancestors 'none'");
+    expect(csp).toContain(path === "/" ? "frame-ancestors 'none'" : "frame-ancestors https://web.telegram.org");
   }
 });
