@@ -38,8 +38,8 @@ type Browser = { ip: string; userAgent: string | null; currentSession?: string |
  */
 export async function openLink({ id, initData, ip, userAgent, currentSession }: { id: unknown; initData?: string | null } & Browser): Promise<OpenLinkResult> {
   // Checked before the link is spent: data that does not verify leaves the link usable from a browser.
-  const telegram = initData ? verifyInitData(initData) : null;
-  if (telegram && !(await claimInitData(telegram))) throw new AppError("invalid_init_data", INIT_DATA_EXPIRED);
+  const telegram = initData ? verifyOpener(initData) : null;
+  if (telegram && !(await claimInitData(telegram))) throw new AppError("invalid_init_data", OPENER_EXPIRED);
 
   const link = await consumeLinkSession(id);
   if (!link) throw new AppError("link_expired");
@@ -75,6 +75,21 @@ export async function openLink({ id, initData, ip, userAgent, currentSession }: 
   }
   const section = link.purpose.kind === "settings" ? link.purpose.section : undefined;
   return { next: "identity", pendingId: await createPendingIdentity({ workspaceId, userId, link: linkRef, purpose, ...(section ? { section } : {}) }) };
+}
+
+// Said on the link page (its own next step follows): the Mini App's wording would send the person elsewhere.
+const OPENER_UNVERIFIED = "Telegram's confirmation of who you are could not be verified.";
+const OPENER_EXPIRED = "Telegram's confirmation of who you are has expired or was already used.";
+
+function verifyOpener(initData: string) {
+  try {
+    return verifyInitData(initData);
+  } catch (err) {
+    if (err instanceof AppError && err.code === "invalid_init_data") {
+      throw new AppError("invalid_init_data", err.message === INIT_DATA_EXPIRED ? OPENER_EXPIRED : OPENER_UNVERIFIED);
+    }
+    throw err;
+  }
 }
 
 /** 3. Back from the identity provider: a portal session only once the subject is bound or verified. */
