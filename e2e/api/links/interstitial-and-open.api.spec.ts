@@ -59,7 +59,7 @@ test("unknown, malformed, used and expired links all get the identical 410 page"
     expect(res.status(), s.slice(0, 20)).toBe(410);
     expect(await res.text()).toBe(reference);
     const post = await request.post("/settings/open", { form: { s }, headers: ORIGIN, maxRedirects: 0 });
-    // A form body over 4 KiB is refused as malformed before any link is looked up.
+    // An id far longer than any link's is refused as malformed before any link is looked up.
     expect(post.status()).toBe(s.length > 4000 ? 400 : 410);
     if (s.length <= 4000) expect(await post.text()).toBe(reference);
   }

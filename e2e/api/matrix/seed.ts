@@ -61,21 +61,25 @@ export async function seedMatrix(playwright: PlaywrightWorkerArgs["playwright"])
     addMemberAsync(w1.workspaceId, tg.erin, "Erin Matrix"),
     addMemberAsync(w1.workspaceId, tg.dave, "Dave Matrix").then(() => addMemberAsync(w2.workspaceId, tg.dave, "Dave Matrix")),
   ]);
-  const [svc1, svc2, svc1Expired, svc1Revoked, ...links] = await Promise.all([
+  // A new link ends the user's earlier unused one (SPEC §7), so each of Alice's three is opened before the next.
+  const session = (workspaceId: string, telegramId: string) => settingsLinkIdAsync(workspaceId, telegramId).then((id) => openPortalSession(playwright, id));
+  const aliceSessions = async () => {
+    const out: string[] = [];
+    for (let i = 0; i < 3; i++) out.push(await session(w1.workspaceId, tg.alice));
+    return out;
+  };
+  const [svc1, svc2, svc1Expired, svc1Revoked, [alice, aliceExpired, aliceRevoked], bob, carol, daveW1, daveW2] = await Promise.all([
     issueServiceToken(w1.workspaceId),
     issueServiceToken(w2.workspaceId),
     issueServiceToken(w1.workspaceId, 60),
     issueServiceToken(w1.workspaceId),
-    settingsLinkIdAsync(w1.workspaceId, tg.alice),
-    settingsLinkIdAsync(w1.workspaceId, tg.alice),
-    settingsLinkIdAsync(w1.workspaceId, tg.alice),
-    settingsLinkIdAsync(w1.workspaceId, tg.bob),
-    settingsLinkIdAsync(w2.workspaceId, tg.carol),
-    settingsLinkIdAsync(w1.workspaceId, tg.dave),
-    settingsLinkIdAsync(w2.workspaceId, tg.dave),
+    aliceSessions(),
+    session(w1.workspaceId, tg.bob),
+    session(w2.workspaceId, tg.carol),
+    session(w1.workspaceId, tg.dave),
+    session(w2.workspaceId, tg.dave),
   ]);
   await Promise.all([revokeTokenById(svc1Revoked.tokenId), expireToken(svc1Expired.token)]);
-  const [alice, aliceExpired, aliceRevoked, bob, carol, daveW1, daveW2] = await Promise.all(links.map((id) => openPortalSession(playwright, id)));
 
   const values = (owner: string, names: string[]) => Object.fromEntries(names.map((n) => [n, secretValue(owner, n)]));
   const users: Record<UserKey, SeedUser> = {
