@@ -26,10 +26,20 @@ let stopping = false;
 async function shutdown(code: number) {
   if (stopping) return;
   stopping = true;
-  next?.kill("SIGTERM");
+  stopNext();
   // A stop that hangs (the database gone, say) must not keep Ctrl+C from working.
   for (const stop of stops.reverse()) await Promise.race([stop().catch(() => undefined), new Promise((r) => setTimeout(r, 3000))]);
   process.exit(code);
+}
+
+/** `next dev` runs in its own process group (npx, next, its server and workers), so all of it stops together. */
+function stopNext() {
+  if (!next?.pid || next.exitCode !== null || next.signalCode !== null) return;
+  try {
+    process.kill(-next.pid, "SIGTERM");
+  } catch {
+    next.kill("SIGTERM");
+  }
 }
 
 function ensureEnvFile() {
@@ -92,7 +102,7 @@ async function main() {
   for (const inbox of chat.inboxes) say(`fake ${inbox.platform} API (no ${inbox.platform.toUpperCase()}_BOT_TOKEN set); its chats: ${inbox.url}`);
 
   // Next's request log would print every link id it serves (`/settings?s=…`).
-  next = spawn("npx", ["next", "dev", "-p", String(config.port)], { env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
+  next = spawn("npx", ["next", "dev", "-p", String(config.port)], { env: childEnv, stdio: ["ignore", "pipe", "pipe"], detached: true });
   next.stdout?.pipe(redactingLines(process.stdout));
   next.stderr?.pipe(redactingLines(process.stderr));
   next.on("exit", (code) => void shutdown(code ?? 1));

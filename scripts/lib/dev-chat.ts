@@ -78,7 +78,7 @@ export function journeyLines({ publicUrl, serviceToken, inboxes }: { publicUrl: 
     `      -H 'Content-Type: application/json' -d '{"reason":"to add your OpenAI key"}'`,
     has("Telegram")
       ? "    Then open the Telegram inbox and press Open settings."
-      : "    TELEGRAM_BOT_TOKEN is your real bot: use the Telegram id of a member who has started it.",
+      : "    TELEGRAM_BOT_TOKEN is set, so this goes to your real bot: use the Telegram id of a member who has started it.",
   ];
   const others = [
     has("Telegram") && `{"platform":"telegram","chatId":"${DEMO.telegramGroup.chatId}"}  ${DEMO.telegramGroup.title}: a notice there, the button privately`,
