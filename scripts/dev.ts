@@ -1,7 +1,8 @@
 // npm run dev — Gatehouse on this machine with local defaults, from a fresh clone:
 // .env.local with generated secrets, Postgres and Redis reachable (started locally if needed), migrations,
-// a demo workspace, a development OIDC provider (unless SETTINGS_OAUTH_* is configured), then `next dev`.
-import { spawn } from "node:child_process";
+// a demo workspace, a development OIDC provider (unless SETTINGS_OAUTH_* is configured), fake Telegram and Slack
+// APIs with an inbox page (unless their bot tokens are configured), then `next dev`, and a banner to try it all.
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -13,7 +14,33 @@ import { redactingLines } from "./lib/redact-stream";
 import { ensurePostgres, ensureRedis, ServiceError, waitForHttp } from "./lib/services";
 
 const say = (line: string) => process.stdout.write(`[gatehouse] ${line}\n`);
-const DEV_OIDC_PORT = Number(process.env.DEV_OIDC_PORT ?? 3999);
+const port = (variable: string, fallback: number) => Number(process.env[variable] || fallback);
+// The banner's service token outlives a crashed run by at most this; a clean stop revokes it.
+const DEV_SERVICE_TOKEN_TTL_SECONDS = 12 * 3600;
+const DEV_ACTOR = { type: "system", id: "dev" } as const;
+
+// What this run started, stopped in reverse order on Ctrl+C, on `next dev` exiting, or on a failed start-up.
+let next: ChildProcess | undefined;
+const stops: (() => Promise<unknown>)[] = [];
+let stopping = false;
+async function shutdown(code: number) {
+  if (stopping) return;
+  stopping = true;
+  stopNext();
+  // A stop that hangs (the database gone, say) must not keep Ctrl+C from working.
+  for (const stop of stops.reverse()) await Promise.race([stop().catch(() => undefined), new Promise((r) => setTimeout(r, 3000))]);
+  process.exit(code);
+}
+
+/** `next dev` runs in its own process group (npx, next, its server and workers), so all of it stops together. */
+function stopNext() {
+  if (!next?.pid || next.exitCode !== null || next.signalCode !== null) return;
+  try {
+    process.kill(-next.pid, "SIGTERM");
+  } catch {
+    next.kill("SIGTERM");
+  }
+}
 
 function ensureEnvFile() {
   const file = path.join(process.cwd(), ".env.local");
@@ -36,6 +63,8 @@ async function main() {
   loadLocalEnv();
   const config = parseConfig(process.env);
   if (config.production) throw new ConfigError(["NODE_ENV: is production; `npm run dev` seeds demo data and must not touch a production database"]);
+  process.on("SIGINT", () => void shutdown(0));
+  process.on("SIGTERM", () => void shutdown(0));
 
   await ensurePostgres(config.databaseUrl, say);
   await ensureRedis(config.redisUrl, say);
@@ -47,14 +76,13 @@ async function main() {
   say(`${demo.created ? "created" : "using"} the demo workspace ${demo.workspaceId}`);
 
   const childEnv: NodeJS.ProcessEnv = { ...process.env, PORT: String(config.port), NEXT_TELEMETRY_DISABLED: "1" };
-  let stopOidc: (() => Promise<void>) | undefined;
   if (!config.settingsOAuth) {
     const clientSecret = randomBytes(24).toString("base64url");
     const oidc = await startDevOidcProvider({
-      port: DEV_OIDC_PORT,
+      port: port("DEV_OIDC_PORT", 3999),
       clients: [{ clientId: "gatehouse-dev", clientSecret, redirectUris: [`${config.publicUrl}/api/auth/callback/settings`] }],
     });
-    stopOidc = oidc.stop;
+    stops.push(oidc.stop);
     Object.assign(childEnv, {
       SETTINGS_OAUTH_ISSUER: oidc.issuer,
       SETTINGS_OAUTH_CLIENT_ID: "gatehouse-dev",
@@ -64,17 +92,19 @@ async function main() {
     say(`development OIDC provider at ${oidc.issuer} (sign in as alice or mallory, any password)`);
   }
 
+  const { startDevChat, journeyLines } = await import("./lib/dev-chat");
+  const chat = await startDevChat({
+    telegram: config.telegram.botToken ? null : { port: port("DEV_TELEGRAM_FAKE_PORT", 3997), portVariable: "DEV_TELEGRAM_FAKE_PORT" },
+    slack: config.slack.botToken ? null : { port: port("DEV_SLACK_FAKE_PORT", 3996), portVariable: "DEV_SLACK_FAKE_PORT" },
+  });
+  stops.push(chat.stop);
+  Object.assign(childEnv, chat.env);
+  for (const inbox of chat.inboxes) say(`fake ${inbox.platform} API (no ${inbox.platform.toUpperCase()}_BOT_TOKEN set); its chats: ${inbox.url}`);
+
   // Next's request log would print every link id it serves (`/settings?s=…`).
-  const next = spawn("npx", ["next", "dev", "-p", String(config.port)], { env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
-  next.stdout.pipe(redactingLines(process.stdout));
-  next.stderr.pipe(redactingLines(process.stderr));
-  const shutdown = async (code: number) => {
-    next.kill("SIGTERM");
-    await stopOidc?.();
-    process.exit(code);
-  };
-  process.on("SIGINT", () => void shutdown(0));
-  process.on("SIGTERM", () => void shutdown(0));
+  next = spawn("npx", ["next", "dev", "-p", String(config.port)], { env: childEnv, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  next.stdout?.pipe(redactingLines(process.stdout));
+  next.stderr?.pipe(redactingLines(process.stderr));
   next.on("exit", (code) => void shutdown(code ?? 1));
 
   await waitForHttp(`http://127.0.0.1:${config.port}/api/health`, 120_000);
@@ -82,8 +112,14 @@ async function main() {
   const link = await createSettingsLinkFor({
     workspaceId: demo.workspaceId,
     identity: { platform: DEMO.owner.platform, externalId: DEMO.owner.externalId },
-    actor: { type: "system", id: "dev" },
+    actor: DEV_ACTOR,
   });
+  const { issueServiceToken } = await import("../lib/tokens/registry");
+  const { revokeToken } = await import("../lib/jobs/job-tokens");
+  const service = await issueServiceToken({ workspaceId: demo.workspaceId, name: "npm run dev", ttlSeconds: DEV_SERVICE_TOKEN_TTL_SECONDS, actor: DEV_ACTOR });
+  // Revoked before the fakes and the database clients go.
+  stops.push(() => revokeToken({ tokenId: service.tokenId, actor: DEV_ACTOR }));
+
   const lines = [
     "",
     `Gatehouse is running at ${config.publicUrl}`,
@@ -95,6 +131,7 @@ async function main() {
     `  Demo workspace: ${DEMO.workspaceName} (owner: telegram ${DEMO.owner.externalId}, member: telegram ${DEMO.member.externalId})`,
     `  Readiness:      ${config.publicUrl}/api/ready`,
     `  Operator CLI:   npm run -s gatehouse -- --help`,
+    ...journeyLines({ publicUrl: config.publicUrl, serviceToken: service.token, inboxes: chat.inboxes }),
     "Press Ctrl+C to stop (a project-local Postgres/Redis started here keeps running; see README).",
     "",
   ];
@@ -104,5 +141,5 @@ async function main() {
 main().catch((err: unknown) => {
   const known = err instanceof ConfigError || err instanceof ServiceError;
   process.stderr.write(`[gatehouse] ${known ? (err as Error).message : `dev start-up failed: ${(err as Error).stack}`}\n`);
-  process.exit(1);
+  void shutdown(1);
 });

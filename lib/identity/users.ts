@@ -1,5 +1,6 @@
 import "server-only";
 import { db, type Tx } from "../db/client";
+import { AppError } from "../errors";
 import type { PlatformIdentityRef } from "./platform";
 
 /** An identity belongs to one user (unique index): a concurrent loser fails with P2002, retried by transactWithRetry. */
@@ -20,6 +21,18 @@ export async function findOrCreateUserByIdentity(
     select: { id: true },
   });
   return { userId: user.id, created: true };
+}
+
+/** Gives an existing user one more chat account. An identity stands for one person (SPEC §2): another user's → conflict. */
+export async function attachPlatformIdentity(tx: Tx, { userId, identity }: { userId: string; identity: PlatformIdentityRef }): Promise<{ attached: boolean }> {
+  const existing = await tx.platformIdentity.findUnique({
+    where: { platform_externalId: { platform: identity.platform, externalId: identity.externalId } },
+    select: { userId: true },
+  });
+  if (existing?.userId === userId) return { attached: false };
+  if (existing) throw new AppError("conflict", `${identity.platform}:${identity.externalId} already belongs to another user.`);
+  await tx.platformIdentity.create({ data: { userId, platform: identity.platform, externalId: identity.externalId } });
+  return { attached: true };
 }
 
 export async function findUserByIdentity(tx: Tx, identity: PlatformIdentityRef) {

@@ -7,7 +7,7 @@ import { lockWorkspace } from "../db/locks";
 import { transactWithRetry } from "../db/retry";
 import { AppError } from "../errors";
 import { formatPlatformIdentity, type PlatformIdentityRef } from "../identity/platform";
-import { findOrCreateUserByIdentity } from "../identity/users";
+import { attachPlatformIdentity, findOrCreateUserByIdentity } from "../identity/users";
 
 export async function getMembership({ workspaceId, userId }: { workspaceId: string; userId: string }, tx: Tx = db) {
   return tx.membership.findUnique({ where: { workspaceId_userId: { workspaceId, userId } }, select: { role: true } });
@@ -55,6 +55,31 @@ export async function addMember({
       tx,
     );
     return { userId };
+  });
+}
+
+/** A member's further chat account (e.g. their Slack user beside their Telegram one). Audited once; again is a no-op. */
+export async function addMemberIdentity({
+  workspaceId,
+  userId,
+  identity,
+  actor,
+  ip,
+}: {
+  workspaceId: string;
+  userId: string;
+  identity: PlatformIdentityRef;
+  actor: AuditActor;
+  ip?: string | null;
+}): Promise<{ added: boolean }> {
+  return transactWithRetry(async (tx) => {
+    await lockWorkspace(tx, workspaceId);
+    if (!(await getMembership({ workspaceId, userId }, tx))) throw new AppError("not_found", "That user is not a member of this workspace.");
+    const { attached } = await attachPlatformIdentity(tx, { userId, identity });
+    if (attached) {
+      await appendAuditEvent({ workspaceId, actor, action: "member.identity_added", target: `user:${userId}`, ip, data: { identity: formatPlatformIdentity(identity) } }, tx);
+    }
+    return { added: attached };
   });
 }
 

@@ -1,18 +1,34 @@
-// The idempotent demo workspace that `npm run dev` creates: Alice owns it, Mallory is a member.
+// The idempotent demo workspace that `npm run dev` creates: Alice owns it, Mallory is a member. Alice also has a
+// Slack account, so the dev chat fakes (scripts/lib/dev-chat.ts) can show her every kind of delivery.
 import { db } from "@/lib/db/client";
-import { addMember } from "@/lib/members/membership";
+import { addMember, addMemberIdentity } from "@/lib/members/membership";
 import { createWorkspace } from "@/lib/workspaces/workspace";
 
-// Telegram user ids stay below 2^52, so these demo ids can never belong to a real person.
+// Telegram user ids stay below 2^52, so these demo ids can never belong to a real person. The group and the Slack
+// ids exist only in the dev fakes.
 export const DEMO = {
   workspaceName: "Demo workspace",
   owner: { platform: "telegram", externalId: "4503599627370497", name: "Alice (demo)" },
   member: { platform: "telegram", externalId: "4503599627370498", name: "Mallory (demo)" },
+  telegramGroup: { chatId: "-4503599627370499", title: "Demo group" },
+  slack: { teamId: "T0DEMO", channelId: "C0DEMO", channelName: "demo", ownerUserId: "U0ALICE" },
 } as const;
 
 const actor = { type: "system", id: "dev-seed" } as const;
 
 export async function seedDemo(): Promise<{ workspaceId: string; ownerUserId: string; created: boolean }> {
+  const seeded = await findOrCreateDemo();
+  // Workspaces seeded before Alice had a Slack account get it now.
+  await addMemberIdentity({
+    workspaceId: seeded.workspaceId,
+    userId: seeded.ownerUserId,
+    identity: { platform: "slack", externalId: `${DEMO.slack.teamId}:${DEMO.slack.ownerUserId}` },
+    actor,
+  });
+  return seeded;
+}
+
+async function findOrCreateDemo() {
   const existing = await db.platformIdentity.findUnique({
     where: { platform_externalId: { platform: DEMO.owner.platform, externalId: DEMO.owner.externalId } },
     select: { userId: true, user: { select: { memberships: { where: { role: "owner" }, orderBy: { createdAt: "asc" }, take: 1, select: { workspaceId: true } } } } },
