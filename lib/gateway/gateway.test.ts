@@ -412,6 +412,34 @@ describe("settings-link, not delivered", () => {
     expect(await auditOf(workspaceId, ["link.created"])).toEqual([]);
   });
 
+  it("a bad body is the usual 400, a departed owner the one 403 of §6, a completed job's token 401: nothing sent, nothing audited", async () => {
+    const ws = await m.factories.makeWorkspace();
+    workspaces.add(ws.workspaceId);
+    const member = await m.factories.makeMember(ws.workspaceId);
+    tg.user({ id: member.telegramId });
+    const delivery = { platform: "telegram", chatId: member.telegramId } as const;
+    const gone = await m.factories.makeJob(ws.workspaceId, member.telegramId, [], { delivery });
+    const done = await m.factories.makeJob(ws.workspaceId, member.telegramId, [], { delivery });
+
+    const bad = await ask(gone.token, { section: "billing" });
+    expect(bad.status).toBe(400);
+    expect((bad.body as { error: { code: string } }).error.code).toBe("validation_failed");
+    expect((await ask(gone.token, { url: "https://example.test/x" })).status).toBe(400);
+
+    const { completeJob } = await import("@/lib/jobs/lifecycle");
+    await completeJob({ workspaceId: ws.workspaceId, jobId: done.jobId, serviceTokenId: done.serviceTokenId });
+    expect((await ask(done.token)).status).toBe(401);
+
+    // The row alone, as if the membership went while the job still runs: the gateway re-checks it.
+    await m.db.membership.delete({ where: { workspaceId_userId: { workspaceId: ws.workspaceId, userId: member.userId } } });
+    const denied = await ask(gone.token);
+    expect(denied.status).toBe(403);
+    expect(denied.body).toEqual({ error: { code: "forbidden", message: "This job may not receive credentials." } });
+
+    expect(tgCallsFor(member.telegramId)).toEqual([]);
+    expect(await auditOf(ws.workspaceId)).toEqual([]);
+  });
+
   it(`per-job limit: ${PER_JOB} attempts per 10 minutes whatever became of them, then rate_limited with retryAfterSeconds`, async () => {
     const w = await world({ delivery: ({ telegramId }) => ({ platform: "telegram", chatId: telegramId }) });
     tg.user({ id: w.telegramId, state: "never_started" });
