@@ -15,7 +15,9 @@ export function errorPage(err: unknown): Response {
       case "link_expired":
         return pages.expired();
       case "forbidden":
-        return err.reason === "identity_mismatch" ? pages.mismatch() : pages.forbidden();
+        if (err.reason === "identity_mismatch") return pages.mismatch();
+        if (err.reason === "telegram_mismatch") return pages.telegramMismatch();
+        return pages.forbidden();
       case "unauthorized":
         return err.reason === "sign_in_failed" ? pages.signInFailed() : pages.noSession();
       case "invalid_init_data":

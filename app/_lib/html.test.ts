@@ -16,6 +16,7 @@ const rendered: Array<[string, Response]> = [
   ["signInFailed", pages.signInFailed()],
   ["notFound", pages.notFound()],
   ["methodNotAllowed", pages.methodNotAllowed("GET, HEAD")],
+  ["telegramMismatch", pages.telegramMismatch()],
   ["telegramUnverified", pages.telegramUnverified("Telegram's confirmation of who you are could not be verified.")],
 ];
 

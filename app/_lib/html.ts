@@ -75,6 +75,14 @@ export const pages = {
       body: html`<p>You signed in with an account that is not the one this link belongs to, so nothing was changed.</p>
 <p>Ask your agent for a new link and sign in with the account you used before.</p>`,
     }),
+  telegramMismatch: () =>
+    renderPage({
+      status: 403,
+      tone: "bad",
+      title: "This link was sent to a different account",
+      body: html`<p>You opened it from a Telegram account that is not the one this link belongs to, so nothing was opened or changed.</p>
+<p>The link is now used up. If it was meant for you, ask your agent for a new one from your own chat.</p>`,
+    }),
   rateLimited: (retryAfter: string) =>
     renderPage({
       status: 429,

@@ -57,7 +57,7 @@ export async function openLink({ id, initData, ip, userAgent, currentSession }: 
       // Nothing is bound or opened; the audit keeps a digest of the Telegram id, which correlates without naming.
       const subject = sha256Hex(`telegram\u0000${telegram.telegramUserId}`).slice(0, 16);
       await appendAuditEvent({ workspaceId, actor: { type: "system" }, action: "identity.mismatch", target: `user:${userId}`, ip, data: { provider: "telegram", subject, link: linkRef } });
-      throw new AppError("forbidden", "This link was sent to a different account.", { reason: "identity_mismatch" });
+      throw new AppError("forbidden", "This link was sent to a different account.", { reason: "telegram_mismatch" });
     }
   }
   await appendAuditEvent({

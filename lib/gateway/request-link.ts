@@ -5,7 +5,7 @@ import { appendAuditEvent } from "../audit";
 import { getConfig } from "../config";
 import { deliverLink } from "../delivery";
 import type { DeliveryTarget } from "../delivery/types";
-import { AppError, isAppError } from "../errors";
+import { AppError } from "../errors";
 import { listPlatformIdentities } from "../identity/users";
 import type { JobPrincipal } from "../jobs/principal";
 import { CREDENTIALS_DENIED_MESSAGE } from "../jobs/credentials-serve";
@@ -13,7 +13,7 @@ import type { LinkPurpose } from "../links/purpose";
 import { prepareLinkSession, purposeDigest } from "../links/sessions";
 import { log } from "../log";
 import { getMembership } from "../members/membership";
-import { enforceRateLimit } from "../ratelimit/fixed-window";
+import { takeSlidingSlot } from "../ratelimit/sliding-window";
 import { withLock } from "../redis/lock";
 import { getWorkspaceName } from "../workspaces/workspace";
 import { chatMessage, reasonMessage, type GatewayReason } from "./messages";
@@ -45,12 +45,9 @@ export async function requestLink({ job, purpose, reason, ip }: { job: JobPrinci
   };
 
   // Every attempt counts, whatever becomes of it: a looping agent cannot flood its owner's chat or the audit log.
-  try {
-    await enforceRateLimit({ bucket: "gateway", subject: jobId, windowSeconds: RATE_WINDOW_SECONDS, limit: getConfig().rateLimits.gatewayPerJobPer10Minutes });
-  } catch (err) {
-    if (isAppError(err) && err.code === "rate_limited") return fail("rate_limited", Number(err.headers?.["Retry-After"] ?? RATE_WINDOW_SECONDS));
-    throw err;
-  }
+  // A sliding window, so "10 per 10 minutes" holds at every instant, across a window's boundary too.
+  const slot = await takeSlidingSlot({ bucket: "gateway", subject: jobId, windowSeconds: RATE_WINDOW_SECONDS, limit: getConfig().rateLimits.gatewayPerJobPer10Minutes });
+  if (!slot.allowed) return fail("rate_limited", slot.retryAfterSeconds);
 
   const membership = await getMembership({ workspaceId, userId: ownerUserId });
   // The owner left the workspace: the job is over, whatever its row says yet (the one 403 of §6).

@@ -147,7 +147,7 @@ describe("Telegram proves the opener (SPEC §7)", () => {
     const { workspaceId, userId } = await owner();
     const stranger = randomTelegramId();
     const link = await createLinkSession({ workspaceId, userId, purpose: { kind: "settings" }, actor });
-    await expect(openLink({ id: link.id, initData: initDataFor(stranger), ...browser })).rejects.toMatchObject({ status: 403, reason: "identity_mismatch" });
+    await expect(openLink({ id: link.id, initData: initDataFor(stranger), ...browser })).rejects.toMatchObject({ status: 403, reason: "telegram_mismatch" });
     const mismatch = await db.auditEvent.findMany({ where: { workspaceId, action: "identity.mismatch" } });
     expect(mismatch).toHaveLength(1);
     expect(mismatch[0]!.data).toMatchObject({ provider: "telegram", subject: sha256Hex(`telegram\u0000${stranger}`).slice(0, 16) });
@@ -162,7 +162,7 @@ describe("Telegram proves the opener (SPEC §7)", () => {
     const colleague = randomTelegramId();
     await addMember({ workspaceId, identity: { platform: "telegram", externalId: colleague }, actor });
     const link = await createLinkSession({ workspaceId, userId, purpose: { kind: "settings" }, actor });
-    await expect(openLink({ id: link.id, initData: initDataFor(colleague), ...browser })).rejects.toMatchObject({ reason: "identity_mismatch" });
+    await expect(openLink({ id: link.id, initData: initDataFor(colleague), ...browser })).rejects.toMatchObject({ reason: "telegram_mismatch" });
   });
 
   it("badly signed, stale or replayed initData is 401 and leaves the link usable", async () => {

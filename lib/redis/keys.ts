@@ -7,6 +7,7 @@ export const redisKeys = {
   userPortalSessions: (workspaceId: string, userId: string) => `portal:user-sessions:{${workspaceId}:${userId}}`,
   oauthPending: (stateHash: string) => `oauth:pending:{${stateHash}}`,
   rateLimit: (bucket: string, subject: string, window: number) => `ratelimit:${bucket}:{${subject}}:${window}`,
+  slidingLimit: (bucket: string, subject: string) => `ratelimit:sliding:${bucket}:{${subject}}`,
   tokenLane: (tokenDigest: string) => `token:lane:{${tokenDigest}}`,
   tokenLaneEpoch: () => `token:lane-epoch`,
   telegramReplay: (hash: string) => `replay:telegram:{${hash}}`,

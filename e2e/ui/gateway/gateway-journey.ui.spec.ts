@@ -153,6 +153,7 @@ test.describe("a private Telegram chat", () => {
     await page.getByRole("button", { name: "Continue" }).click();
     expect((await opened).status()).toBe(403);
     await expect(page.getByRole("heading", { name: "This link was sent to a different account" })).toBeVisible();
+    await expect(page.getByText("You opened it from a Telegram account that is not the one this link belongs to")).toBeVisible();
     await snapWidths(page, testInfo, "gateway-different-account");
     expect((await page.context().cookies()).map((c) => c.name)).not.toContain("gh_session");
     expect((await page.goto(`${E2E_BASE_URL}/settings`))?.status()).toBe(401);
