@@ -102,9 +102,9 @@ const member = (c: Ctx) => fake.channel({ id: c.channel, members: [c.user] });
 const scripted = (error: string, extra: { retryAfter?: number; httpStatus?: number; times?: number } = {}) => (c: Ctx) => fake.channel({ id: c.channel, members: [c.user], error: { error, ...extra } });
 
 const cases: Case[] = [
-  { name: "one identity, a member of the channel: one ephemeral message with a url button", setup: member, target: slack, outcome: delivered, calls: (c) => [ephemeral(c)] },
-  { name: "https public URL: the same button (Slack has no web_app)", env: { publicUrl: "https://gate.example.com" }, setup: member, target: slack, outcome: delivered, calls: (c) => [ephemeral(c)] },
-  { name: "in a thread: thread_ts", setup: member, target: (c) => slack(c, { threadId: "1700000000.000200" }), outcome: delivered, calls: (c) => [ephemeral(c, { thread_ts: "1700000000.000200" })] },
+  { name: "one identity, a member of the channel: one ephemeral message with a url button", setup: member, target: slack, outcome: delivered, calls: (c) => [authTest, ephemeral(c)] },
+  { name: "https public URL: the same button (Slack has no web_app)", env: { publicUrl: "https://gate.example.com" }, setup: member, target: slack, outcome: delivered, calls: (c) => [authTest, ephemeral(c)] },
+  { name: "in a thread: thread_ts", setup: member, target: (c) => slack(c, { threadId: "1700000000.000200" }), outcome: delivered, calls: (c) => [authTest, ephemeral(c, { thread_ts: "1700000000.000200" })] },
   { name: "no Slack identity: chat_not_owned, no call", setup: member, target: (c) => slack(c, { ownerSlackIds: [] }), outcome: not("chat_not_owned"), calls: () => [] },
   {
     name: "several identities: auth.test's team picks the user",
@@ -120,11 +120,18 @@ const cases: Case[] = [
     outcome: not("chat_not_owned"),
     calls: () => [authTest],
   },
-  { name: "user_not_in_channel", setup: (c) => fake.channel({ id: c.channel, members: [] }), target: slack, outcome: not("user_not_in_channel"), calls: (c) => [ephemeral(c)], logs: [line("chat.postEphemeral", "user_not_in_channel", "user_not_in_channel")] },
-  { name: "channel_not_found: user_not_in_channel", target: slack, outcome: not("user_not_in_channel"), calls: (c) => [ephemeral(c)], logs: [line("chat.postEphemeral", "channel_not_found", "user_not_in_channel")] },
-  { name: "the app is not in the channel (not_in_channel): unsupported_chat", setup: (c) => fake.channel({ id: c.channel, members: [c.user], botInChannel: false }), target: slack, outcome: not("unsupported_chat"), calls: (c) => [ephemeral(c)], logs: [line("chat.postEphemeral", "not_in_channel", "unsupported_chat")] },
-  { name: "ratelimited (429 + Retry-After): rate_limited, not retried", setup: scripted("ratelimited", { retryAfter: 12 }), target: slack, outcome: not("rate_limited", 12), calls: (c) => [ephemeral(c)], logs: [line("chat.postEphemeral", "ratelimited", "rate_limited")] },
-  { name: "a wrong token (invalid_auth): platform_unavailable", env: { token: "xoxb-wrong" }, setup: member, target: slack, outcome: not("platform_unavailable"), calls: (c) => [ephemeral(c)], logs: [line("chat.postEphemeral", "invalid_auth", "platform_unavailable")] },
+  { name: "user_not_in_channel", setup: (c) => fake.channel({ id: c.channel, members: [] }), target: slack, outcome: not("user_not_in_channel"), calls: (c) => [authTest, ephemeral(c)], logs: [line("chat.postEphemeral", "user_not_in_channel", "user_not_in_channel")] },
+  { name: "channel_not_found: user_not_in_channel", target: slack, outcome: not("user_not_in_channel"), calls: (c) => [authTest, ephemeral(c)], logs: [line("chat.postEphemeral", "channel_not_found", "user_not_in_channel")] },
+  { name: "the app is not in the channel (not_in_channel): unsupported_chat", setup: (c) => fake.channel({ id: c.channel, members: [c.user], botInChannel: false }), target: slack, outcome: not("unsupported_chat"), calls: (c) => [authTest, ephemeral(c)], logs: [line("chat.postEphemeral", "not_in_channel", "unsupported_chat")] },
+  { name: "ratelimited (429 + Retry-After): rate_limited, not retried", setup: scripted("ratelimited", { retryAfter: 12 }), target: slack, outcome: not("rate_limited", 12), calls: (c) => [authTest, ephemeral(c)], logs: [line("chat.postEphemeral", "ratelimited", "rate_limited")] },
+  { name: "a wrong token (invalid_auth): platform_unavailable", env: { token: "xoxb-wrong" }, setup: member, target: slack, outcome: not("platform_unavailable"), calls: () => [authTest], logs: [line("auth.test", "invalid_auth", "platform_unavailable")] },
+  {
+    name: "one identity, of another Slack team: chat_not_owned (a user id of another team could name someone else here)",
+    setup: member,
+    target: (c) => slack(c, { ownerSlackIds: [{ team: "T0OTHER", user: c.user }] }),
+    outcome: not("chat_not_owned"),
+    calls: () => [authTest],
+  },
   {
     name: "auth.test refused (invalid_auth) with several identities: platform_unavailable",
     env: { token: "xoxb-wrong" },
@@ -134,9 +141,9 @@ const cases: Case[] = [
     calls: () => [authTest],
     logs: [line("auth.test", "invalid_auth", "platform_unavailable")],
   },
-  { name: "another Slack error: platform_unavailable", setup: scripted("channel_is_archived"), target: slack, outcome: not("platform_unavailable"), calls: (c) => [ephemeral(c)], logs: [line("chat.postEphemeral", "channel_is_archived", "platform_unavailable")] },
-  { name: "a 503: platform_unavailable after one quick retry", setup: scripted("service_unavailable", { httpStatus: 503 }), target: slack, outcome: not("platform_unavailable"), calls: (c) => [ephemeral(c), ephemeral(c)], logs: [line("chat.postEphemeral", "status_503", "platform_unavailable")] },
-  { name: "a single 503: the retry delivers", setup: scripted("service_unavailable", { httpStatus: 503, times: 1 }), target: slack, outcome: delivered, calls: (c) => [ephemeral(c), ephemeral(c)] },
+  { name: "another Slack error: platform_unavailable", setup: scripted("channel_is_archived"), target: slack, outcome: not("platform_unavailable"), calls: (c) => [authTest, ephemeral(c)], logs: [line("chat.postEphemeral", "channel_is_archived", "platform_unavailable")] },
+  { name: "a 503: platform_unavailable after one quick retry", setup: scripted("service_unavailable", { httpStatus: 503 }), target: slack, outcome: not("platform_unavailable"), calls: (c) => [authTest, ephemeral(c), ephemeral(c)], logs: [line("chat.postEphemeral", "status_503", "platform_unavailable")] },
+  { name: "a single 503: the retry delivers", setup: scripted("service_unavailable", { httpStatus: 503, times: 1 }), target: slack, outcome: delivered, calls: (c) => [authTest, ephemeral(c), ephemeral(c)] },
   { name: "no bot token: platform_unavailable without a call", env: { token: null }, setup: member, target: slack, outcome: not("platform_unavailable"), calls: () => [], logs: [line("chat.postEphemeral", "not_configured", "platform_unavailable")] },
 ];
 
@@ -175,9 +182,8 @@ describe("deliverLink on Slack", () => {
 
   it("asks auth.test once per process", async () => {
     const delivery = await load();
-    const several = (c: Ctx) => slack(c, { ownerSlackIds: [{ team: "T0OTHER", user: "UOTHER" }, { team: TEAM, user: c.user }] });
-    const first = await run({ setup: member, target: several }, delivery);
-    const second = await run({ setup: member, target: several }, delivery);
+    const first = await run({ setup: member, target: slack }, delivery);
+    const second = await run({ setup: member, target: slack }, delivery);
     expect([first.outcome, second.outcome]).toEqual([delivered, delivered]);
     expect(first.calls.map((x) => x.method)).toEqual(["auth.test", "chat.postEphemeral"]);
     expect(second.calls.map((x) => x.method)).toEqual(["chat.postEphemeral"]);
@@ -187,7 +193,7 @@ describe("deliverLink on Slack", () => {
     const { outcome, log, ctx } = await run({ env: { apiUrl: `http://127.0.0.1:${closedPort}/api/` }, target: slack });
     expect(outcome).toEqual(not("platform_unavailable"));
     assertLogClean(log, ctx.m);
-    expect(logFields(log)).toEqual([line("chat.postEphemeral", "network", "platform_unavailable")]);
+    expect(logFields(log)).toEqual([line("auth.test", "network", "platform_unavailable")]);
   });
 
   it("a platform that takes 6 s: platform_unavailable after 5 s, and the timed-out post is not sent again", async () => {
@@ -197,7 +203,7 @@ describe("deliverLink on Slack", () => {
     expect(outcome).toEqual(not("platform_unavailable"));
     expect(elapsed).toBeGreaterThanOrEqual(4900);
     expect(elapsed).toBeLessThan(6000);
-    expect(calls).toEqual([ephemeral(ctx)]);
+    expect(calls).toEqual([authTest, ephemeral(ctx)]);
     assertLogClean(log, ctx.m);
     expect(logFields(log)).toEqual([line("chat.postEphemeral", "timeout", "platform_unavailable")]);
   });

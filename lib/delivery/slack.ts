@@ -111,14 +111,13 @@ export async function deliverSlack(target: SlackTarget, message: LinkMessage): P
   if (ids.length === 0) return { delivered: false, platform: "slack", reason: "chat_not_owned" };
   const client = slackClient(slack.botToken, slack.apiUrl);
 
-  let user = ids[0]!.user;
-  if (ids.length > 1) {
-    const team = await botTeam(client, `${slack.apiUrl}\n${slack.botToken}`);
-    if (!team.ok) return fail("auth.test", team.failure);
-    const mine = ids.find((id) => id.team === team.value);
-    if (!mine) return { delivered: false, platform: "slack", reason: "chat_not_owned" };
-    user = mine.user;
-  }
+  // The owner's identity in the bot's own Slack workspace, even when they have only one: a user id of another
+  // team could name someone else in this one.
+  const team = await botTeam(client, `${slack.apiUrl}\n${slack.botToken}`);
+  if (!team.ok) return fail("auth.test", team.failure);
+  const mine = ids.find((id) => id.team === team.value);
+  if (!mine) return { delivered: false, platform: "slack", reason: "chat_not_owned" };
+  const user = mine.user;
 
   // Ephemeral: only `user` sees it. The fallback text carries the words, never the link.
   const posted = await call(() =>

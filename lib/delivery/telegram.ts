@@ -3,6 +3,7 @@ import { autoRetry } from "@grammyjs/auto-retry";
 import { Api, GrammyError, HttpError } from "grammy";
 import type { InlineKeyboardButton } from "grammy/types";
 import { getConfig } from "../config";
+import { isTelegramId } from "../identity/platform";
 import { noteCall, retryAfter } from "./report";
 import type { DeliveryFailure, DeliveryOutcome, DeliveryTarget, LinkMessage } from "./types";
 
@@ -62,9 +63,10 @@ function failWith(method: Method, failure: Failure, refused: (f: Failure) => Del
 
 const MEMBER_STATUSES = new Set(["creator", "administrator", "member"]);
 
+// Job creation checks the same rule (lib/identity/platform), so a job that exists never fails here.
 function telegramId(value: string, what: string, sign: "positive" | "any"): number {
-  const pattern = sign === "positive" ? /^[1-9]\d{0,15}$/ : /^-?[1-9]\d{0,15}$/;
-  if (!pattern.test(value) || !Number.isSafeInteger(Number(value))) throw new TypeError(`${what} is not a Telegram id`);
+  const ok = sign === "positive" ? isTelegramId(value, "positive") : isTelegramId(value, "positive") || isTelegramId(value, "negative");
+  if (!ok) throw new TypeError(`${what} is not a Telegram id`);
   return Number(value);
 }
 

@@ -23,6 +23,8 @@ describe("checkDelivery", () => {
     ["someone else's private chat", { platform: "telegram", chatId: "2002" }, owner, "chat_not_owned"],
     ["a chat id that is not a number", { platform: "telegram", chatId: "@channel" }, owner, "invalid_chat_id"],
     ["zero", { platform: "telegram", chatId: "0" }, owner, "invalid_chat_id"],
+    ["a group id beyond what JSON carries exactly", { platform: "telegram", chatId: "-12345678901234567" }, owner, "invalid_chat_id"],
+    ["a thread id beyond what JSON carries exactly", { platform: "telegram", chatId: "1001", threadId: "12345678901234567" }, owner, "invalid_thread_id"],
     ["a bad thread", { platform: "telegram", chatId: "1001", threadId: "x" }, owner, "invalid_thread_id"],
     ["Slack for an owner without a Slack identity", { platform: "slack", chatId: "C0CHANNEL" }, telegramOnly, "no_slack_identity"],
     ["a Slack channel id of the wrong shape", { platform: "slack", chatId: "general" }, owner, "invalid_chat_id"],

@@ -1,14 +1,12 @@
 // The delivery context of a job (SPEC §6, §7), checked once at creation: a Telegram chat is the owner's private chat
 // or a group; a Slack delivery needs an owner with a Slack identity. Anything else is 422 invalid_delivery.
 import { AppError } from "../errors";
+import { isTelegramId } from "../identity/platform";
 
 export type Delivery = { platform: "telegram" | "slack"; chatId: string; threadId?: string };
 
 type Identity = { platform: string; externalId: string };
 
-const TELEGRAM_USER_ID = /^[1-9][0-9]{0,19}$/;
-const TELEGRAM_GROUP_ID = /^-[1-9][0-9]{0,19}$/;
-const TELEGRAM_THREAD_ID = /^[1-9][0-9]{0,18}$/;
 const SLACK_CHANNEL_ID = /^[CGD][A-Z0-9]{2,31}$/;
 const SLACK_THREAD_TS = /^[0-9]{1,12}\.[0-9]{1,9}$/;
 
@@ -20,14 +18,14 @@ export function checkDelivery(delivery: Delivery, ownerIdentities: Identity[]): 
   const own = (platform: string) => ownerIdentities.filter((i) => i.platform === platform).map((i) => i.externalId);
   if (delivery.platform === "telegram") {
     const { chatId, threadId } = delivery;
-    if (TELEGRAM_USER_ID.test(chatId)) {
+    if (isTelegramId(chatId, "positive")) {
       if (!own("telegram").includes(chatId)) {
         refuse("chat_not_owned", "A private Telegram chat must be the job owner's own: chatId must be the owner's Telegram user id, or a group's (negative) id.");
       }
-    } else if (!TELEGRAM_GROUP_ID.test(chatId)) {
+    } else if (!isTelegramId(chatId, "negative")) {
       refuse("invalid_chat_id", "A Telegram chatId is the owner's Telegram user id or a group's negative id.");
     }
-    if (threadId !== undefined && !TELEGRAM_THREAD_ID.test(threadId)) refuse("invalid_thread_id", "A Telegram threadId is a message thread id (a positive number).");
+    if (threadId !== undefined && !isTelegramId(threadId, "positive")) refuse("invalid_thread_id", "A Telegram threadId is a message thread id (a positive number).");
     return;
   }
   if (own("slack").length === 0) refuse("no_slack_identity", "The job owner has no Slack identity in this workspace, so Gatehouse cannot show them a Slack button.");
