@@ -6,6 +6,7 @@ import type { DeliveryOutcome, DeliveryTarget, LinkMessage } from "./types";
 
 export type { DeliveryFailure, DeliveryOutcome, DeliveryTarget, LinkMessage } from "./types";
 export { DELIVERY_FAILURES } from "./types";
+export { telegramOpensInWebApp } from "./telegram";
 
 /**
  * Puts `message.url` as a button in front of the job's owner, where only they can see it (SPEC §7). Platform

@@ -63,6 +63,14 @@ function failWith(method: Method, failure: Failure, refused: (f: Failure) => Del
 
 const MEMBER_STATUSES = new Set(["creator", "administrator", "member"]);
 
+/**
+ * Telegram takes web_app URLs only over https; in plain-http development the button is an ordinary link. A web_app
+ * button opens inside Telegram, which signs who opened it, so such a link can demand that proof (lib/flows).
+ */
+export function telegramOpensInWebApp(publicUrl: string): boolean {
+  return publicUrl.startsWith("https:");
+}
+
 // Job creation checks the same rule (lib/identity/platform), so a job that exists never fails here.
 function telegramId(value: string, what: string, sign: "positive" | "any"): number {
   const ok = sign === "positive" ? isTelegramId(value, "positive") : isTelegramId(value, "positive") || isTelegramId(value, "negative");
@@ -82,8 +90,7 @@ export async function deliverTelegram(target: TelegramTarget, message: LinkMessa
   if (ownerId === null) return { delivered: false, platform: "telegram", reason: "chat_not_owned" };
   const api = telegramApi(telegram.botToken, telegram.apiRoot);
 
-  // Telegram takes web_app URLs only over https; in plain-http development the button is an ordinary link.
-  const button: InlineKeyboardButton = publicUrl.startsWith("https:")
+  const button: InlineKeyboardButton = telegramOpensInWebApp(publicUrl)
     ? { text: message.buttonLabel, web_app: { url: message.url } }
     : { text: message.buttonLabel, url: message.url };
   const sendToOwner = (thread?: number) =>

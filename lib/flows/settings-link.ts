@@ -3,7 +3,7 @@
 import "server-only";
 import { appendAuditEvent } from "../audit";
 import { getConfig } from "../config";
-import { sha256Hex } from "../crypto/opaque";
+import { auditDigest } from "../crypto/audit-digest";
 import { db } from "../db/client";
 import { AppError } from "../errors";
 import { bindOrVerifyIdentity, settingsProviderKey } from "../identity/bindings";
@@ -13,7 +13,7 @@ import { landingPath, parsePurpose, purposeName, type LinkPurpose } from "../lin
 import { consumeLinkSession, peekLinkSession } from "../links/sessions";
 import { getMembership } from "../members/membership";
 import { createPortalSession } from "../portal/sessions";
-import { claimInitData, INIT_DATA_EXPIRED, verifyInitData } from "../telegram/init-data";
+import { AUTH_DATE_SKEW_SECONDS, claimInitData, INIT_DATA_EXPIRED, verifyInitData } from "../telegram/init-data";
 import { getWorkspaceName } from "../workspaces/workspace";
 
 /** 1. The interstitial. */
@@ -27,18 +27,26 @@ export async function describeLink(id: unknown) {
 }
 
 export type OpenLinkResult =
-  | { next: "portal"; sessionId: string; maxAgeSeconds: number; landing: string }
+  | { next: "portal"; sessionId: string; maxAgeSeconds: number; landing: string; verifiedBy: "telegram" | null }
   | { next: "identity"; pendingId: string };
 
 type Browser = { ip: string; userAgent: string | null; currentSession?: string | null };
 
 /**
  * 2. Continue. `initData` is what Telegram gave the page when it runs inside Telegram (the `web_app` button): when
- * present it must verify and name the link's own user, and then it is the identity check (SPEC §7).
+ * present it must verify, be younger than the link, and name the link's own user; then it is the identity check
+ * (SPEC §7). A link that went out as a `web_app` button opens only that way.
  */
 export async function openLink({ id, initData, ip, userAgent, currentSession }: { id: unknown; initData?: string | null } & Browser): Promise<OpenLinkResult> {
-  // Checked before the link is spent: data that does not verify leaves the link usable from a browser.
+  // Checked before the link is spent: a refusal here leaves the link usable from the button.
   const telegram = initData ? verifyOpener(initData) : null;
+  const peeked = await peekLinkSession(id);
+  if (!peeked) throw new AppError("link_expired");
+  if (peeked.opener === "telegram" && !telegram) throw new AppError("invalid_init_data", OPENER_REQUIRED);
+  // Signed before the link existed: some other page's initData, not this opening of this link.
+  if (telegram && telegram.authDate.getTime() < Date.parse(peeked.createdAt) - AUTH_DATE_SKEW_SECONDS * 1000) {
+    throw new AppError("invalid_init_data", OPENER_EXPIRED);
+  }
   if (telegram && !(await claimInitData(telegram))) throw new AppError("invalid_init_data", OPENER_EXPIRED);
 
   const link = await consumeLinkSession(id);
@@ -54,9 +62,15 @@ export async function openLink({ id, initData, ip, userAgent, currentSession }: 
   if (telegram) {
     const opener = await findUserByIdentity(db, { platform: "telegram", externalId: telegram.telegramUserId });
     if (opener?.id !== userId) {
-      // Nothing is bound or opened; the audit keeps a digest of the Telegram id, which correlates without naming.
-      const subject = sha256Hex(`telegram\u0000${telegram.telegramUserId}`).slice(0, 16);
-      await appendAuditEvent({ workspaceId, actor: { type: "system" }, action: "identity.mismatch", target: `user:${userId}`, ip, data: { provider: "telegram", subject, link: linkRef } });
+      // Nothing is bound or opened; the audit keeps a keyed digest of the Telegram id, which correlates without naming.
+      await appendAuditEvent({
+        workspaceId,
+        actor: { type: "system" },
+        action: "identity.mismatch",
+        target: `user:${userId}`,
+        ip,
+        data: { provider: "telegram", subject: auditDigest(`telegram\u0000${telegram.telegramUserId}`), link: linkRef },
+      });
       throw new AppError("forbidden", "This link was sent to a different account.", { reason: "telegram_mismatch" });
     }
   }
@@ -71,7 +85,7 @@ export async function openLink({ id, initData, ip, userAgent, currentSession }: 
 
   if (telegram || !getConfig().settingsOAuth) {
     const session = await createPortalSession({ workspaceId, userId, method: telegram ? "telegram" : "link", ip, userAgent, replacing: currentSession });
-    return { next: "portal", sessionId: session.id, maxAgeSeconds: session.maxAgeSeconds, landing: landingPath(link.purpose) };
+    return { next: "portal", sessionId: session.id, maxAgeSeconds: session.maxAgeSeconds, landing: landingPath(link.purpose), verifiedBy: telegram ? "telegram" : null };
   }
   const section = link.purpose.kind === "settings" ? link.purpose.section : undefined;
   return { next: "identity", pendingId: await createPendingIdentity({ workspaceId, userId, link: linkRef, purpose, ...(section ? { section } : {}) }) };
@@ -80,6 +94,7 @@ export async function openLink({ id, initData, ip, userAgent, currentSession }: 
 // Said on the link page (its own next step follows): the Mini App's wording would send the person elsewhere.
 const OPENER_UNVERIFIED = "Telegram's confirmation of who you are could not be verified.";
 const OPENER_EXPIRED = "Telegram's confirmation of who you are has expired or was already used.";
+const OPENER_REQUIRED = "This link opens only inside Telegram, from the button in your chat, so that Telegram can confirm it is you.";
 
 function verifyOpener(initData: string) {
   try {

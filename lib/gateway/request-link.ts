@@ -3,17 +3,18 @@
 import "server-only";
 import { appendAuditEvent } from "../audit";
 import { getConfig } from "../config";
-import { deliverLink } from "../delivery";
+import { deliverLink, telegramOpensInWebApp } from "../delivery";
 import type { DeliveryTarget } from "../delivery/types";
 import { AppError } from "../errors";
 import { listPlatformIdentities } from "../identity/users";
 import type { JobPrincipal } from "../jobs/principal";
 import { CREDENTIALS_DENIED_MESSAGE } from "../jobs/credentials-serve";
+import { getJobStatus } from "../jobs/lifecycle";
 import type { LinkPurpose } from "../links/purpose";
 import { prepareLinkSession, purposeDigest } from "../links/sessions";
 import { log } from "../log";
 import { getMembership } from "../members/membership";
-import { takeSlidingSlot } from "../ratelimit/sliding-window";
+import { noteRefusal, takeSlidingSlot } from "../ratelimit/sliding-window";
 import { withLock } from "../redis/lock";
 import { getWorkspaceName } from "../workspaces/workspace";
 import { chatMessage, reasonMessage, type GatewayReason } from "./messages";
@@ -39,30 +40,42 @@ export async function requestLink({ job, purpose, reason, ip }: { job: JobPrinci
   const { workspaceId, ownerUserId, jobId } = job;
   const platform = job.delivery?.platform ?? null;
 
+  const result = (why: GatewayReason, retryAfterSeconds?: number): GatewayResult => ({
+    type,
+    delivered: false,
+    reason: why,
+    message: reasonMessage(why, retryAfterSeconds),
+    ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+  });
   const fail = async (why: GatewayReason, retryAfterSeconds?: number): Promise<GatewayResult> => {
     await appendAuditEvent({ workspaceId, actor: { type: "job", id: jobId }, action: "gateway.link.failed", target: `user:${ownerUserId}`, ip, data: { type, platform, reason: why } });
-    return { type, delivered: false, reason: why, message: reasonMessage(why, retryAfterSeconds), ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) };
+    return result(why, retryAfterSeconds);
   };
 
-  // Every attempt counts, whatever becomes of it: a looping agent cannot flood its owner's chat or the audit log.
-  // A sliding window, so "10 per 10 minutes" holds at every instant, across a window's boundary too.
-  const slot = await takeSlidingSlot({ bucket: "gateway", subject: jobId, windowSeconds: RATE_WINDOW_SECONDS, limit: getConfig().rateLimits.gatewayPerJobPer10Minutes });
-  if (!slot.allowed) return fail("rate_limited", slot.retryAfterSeconds);
+  // The owner left the workspace: the job is over, whatever its row says yet (the one 403 of §6), before anything
+  // is counted or audited.
+  if (!(await getMembership({ workspaceId, userId: ownerUserId }))) throw new AppError("forbidden", CREDENTIALS_DENIED_MESSAGE);
 
-  const membership = await getMembership({ workspaceId, userId: ownerUserId });
-  // The owner left the workspace: the job is over, whatever its row says yet (the one 403 of §6).
-  if (!membership) throw new AppError("forbidden", CREDENTIALS_DENIED_MESSAGE);
+  // Every attempt counts, whatever becomes of it, so a looping agent cannot flood its owner's chat. A sliding
+  // window, so "10 per 10 minutes" holds at every instant, across a window's boundary too. Past the budget only
+  // the first refusal of a stretch is audited: the log records the agent hitting the limit, not each retry.
+  const slot = await takeSlidingSlot({ bucket: "gateway", subject: jobId, windowSeconds: RATE_WINDOW_SECONDS, limit: getConfig().rateLimits.gatewayPerJobPer10Minutes });
+  if (!slot.allowed) {
+    const first = await noteRefusal({ bucket: "gateway", subject: jobId, seconds: slot.retryAfterSeconds });
+    return first ? fail("rate_limited", slot.retryAfterSeconds) : result("rate_limited", slot.retryAfterSeconds);
+  }
+
   if (!job.delivery) return fail("no_delivery_context");
-  if (purpose.kind === "admin" && membership.role === "member") return fail("not_admin");
+  const delivery = job.delivery;
   const config = getConfig();
-  if (!(job.delivery.platform === "telegram" ? config.telegram.botToken : config.slack.botToken)) return fail("platform_unavailable");
+  if (!(delivery.platform === "telegram" ? config.telegram.botToken : config.slack.botToken)) return fail("platform_unavailable");
 
   const [identities, workspaceName] = await Promise.all([listPlatformIdentities(ownerUserId), getWorkspaceName(workspaceId)]);
   const target: DeliveryTarget =
-    job.delivery.platform === "telegram"
-      ? { ...job.delivery, platform: "telegram", ownerTelegramId: identities.find((i) => i.platform === "telegram")?.externalId ?? null }
+    delivery.platform === "telegram"
+      ? { ...delivery, platform: "telegram", ownerTelegramId: identities.find((i) => i.platform === "telegram")?.externalId ?? null }
       : {
-          ...job.delivery,
+          ...delivery,
           platform: "slack",
           ownerSlackIds: identities
             .filter((i) => i.platform === "slack")
@@ -71,11 +84,18 @@ export async function requestLink({ job, purpose, reason, ip }: { job: JobPrinci
               return { team, user };
             }),
         };
+  // A web_app button opens inside Telegram, which signs who opened it: that link opens for nobody else.
+  const opener = delivery.platform === "telegram" && telegramOpensInWebApp(config.publicUrl) ? "telegram" : undefined;
 
   const locked = await withLock(
     `gateway:${purposeDigest({ workspaceId, userId: ownerUserId, purpose })}`,
     async (): Promise<GatewayResult> => {
-      const link = await prepareLinkSession({ workspaceId, userId: ownerUserId, purpose });
+      // Read again under the lock: the wait may have outlasted the job, the membership or the role.
+      const now = await currentStanding({ workspaceId, jobId, ownerUserId });
+      if (!now.running) throw new AppError("forbidden", CREDENTIALS_DENIED_MESSAGE);
+      if (purpose.kind === "admin" && now.role === "member") return fail("not_admin");
+
+      const link = await prepareLinkSession({ workspaceId, userId: ownerUserId, purpose, ...(opener ? { opener } : {}) });
       let outcome;
       try {
         const ttlMinutes = Math.max(1, Math.round((link.expiresAt.getTime() - Date.now()) / 60_000));
@@ -102,4 +122,10 @@ export async function requestLink({ job, purpose, reason, ip }: { job: JobPrinci
     { ttlMs: DELIVERY_LEASE_MS, waitMs: DELIVERY_WAIT_MS },
   );
   return locked ? locked.value : fail("rate_limited", 10);
+}
+
+/** The job and its owner as they are now (not as the token lookup saw them). */
+async function currentStanding({ workspaceId, jobId, ownerUserId }: { workspaceId: string; jobId: string; ownerUserId: string }) {
+  const [status, membership] = await Promise.all([getJobStatus({ workspaceId, jobId }), getMembership({ workspaceId, userId: ownerUserId })]);
+  return { running: status === "running" && membership !== null, role: membership?.role ?? null };
 }

@@ -1,7 +1,7 @@
 import "server-only";
 import { appendAuditEvent } from "../audit";
 import { getConfig } from "../config";
-import { sha256Hex } from "../crypto/opaque";
+import { auditDigest } from "../crypto/audit-digest";
 import { db } from "../db/client";
 import { AppError } from "../errors";
 
@@ -28,8 +28,8 @@ export async function bindOrVerifyIdentity({
   subject: string;
   ip?: string | null;
 }): Promise<BindOutcome> {
-  // The subject is not secret, but it is personal data; the audit keeps a digest that still correlates.
-  const subjectRef = sha256Hex(`${provider}\u0000${subject}`).slice(0, 16);
+  // The subject is not secret, but it is personal data; the audit keeps a keyed digest that still correlates.
+  const subjectRef = auditDigest(`${provider}\u0000${subject}`);
   const mismatch = async () => {
     await appendAuditEvent({ workspaceId, actor: { type: "user", id: userId }, action: "identity.mismatch", target: `user:${userId}`, ip, data: { provider, subject: subjectRef } });
     return new AppError("forbidden", "This link was sent to a different account.", { reason: "identity_mismatch" });

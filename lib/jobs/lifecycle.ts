@@ -85,6 +85,13 @@ export async function getJob({ workspaceId, jobId }: { workspaceId: string; jobI
   });
 }
 
+/** A job's status now, read-only (an expiry that has passed reads as expired); null when there is no such job. */
+export async function getJobStatus({ workspaceId, jobId }: { workspaceId: string; jobId: string }): Promise<JobStatus | null> {
+  const job = await db.job.findFirst({ where: { id: jobId, workspaceId }, select: { status: true, expiresAt: true } });
+  if (!job) return null;
+  return job.status === "running" && job.expiresAt <= new Date() ? "expired" : job.status;
+}
+
 // The orchestrator's "complete" is a normal finish; the owner's "revoke" must stay distinguishable from it.
 const ENDED_BY = { "job.completed": "completed", "job.revoked": "revoked" } as const satisfies Record<string, JobStatus>;
 

@@ -3,6 +3,7 @@
 import { sign } from "@tma.js/init-data-node";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { makeWorkspace, randomTelegramId } from "@/test/factories";
+import { auditDigest } from "../crypto/audit-digest";
 import { sha256Hex } from "../crypto/opaque";
 import { db } from "../db/client";
 import { openLink } from "../flows/settings-link";
@@ -150,7 +151,7 @@ describe("Telegram proves the opener (SPEC §7)", () => {
     await expect(openLink({ id: link.id, initData: initDataFor(stranger), ...browser })).rejects.toMatchObject({ status: 403, reason: "telegram_mismatch" });
     const mismatch = await db.auditEvent.findMany({ where: { workspaceId, action: "identity.mismatch" } });
     expect(mismatch).toHaveLength(1);
-    expect(mismatch[0]!.data).toMatchObject({ provider: "telegram", subject: sha256Hex(`telegram\u0000${stranger}`).slice(0, 16) });
+    expect(mismatch[0]!.data).toMatchObject({ provider: "telegram", subject: auditDigest(`telegram\u0000${stranger}`) });
     expect(JSON.stringify(mismatch.map((e) => [e.data, e.target]))).not.toContain(stranger);
     expect(await db.auditEvent.count({ where: { workspaceId, action: { in: ["link.opened", "portal.session.created"] } } })).toBe(0);
     // The link is spent: whoever pressed Continue held it.
@@ -180,6 +181,26 @@ describe("Telegram proves the opener (SPEC §7)", () => {
     const next = await createLinkSession({ workspaceId, userId, purpose: { kind: "settings" }, actor });
     await expect(openLink({ id: next.id, initData: once, ...browser })).rejects.toMatchObject({ code: "invalid_init_data" });
     expect(await peekLinkSession(next.id)).not.toBeNull();
+  });
+
+  it("a link sent as a web_app button opens only with Telegram's word for its owner; a browser Continue spends nothing", async () => {
+    const { workspaceId, userId, telegramId } = await owner();
+    const link = await prepareLinkSession({ workspaceId, userId, purpose: { kind: "settings" }, opener: "telegram" });
+    await link.activate(actor);
+    for (const initData of [null, ""]) {
+      await expect(openLink({ id: link.id, initData, ...browser })).rejects.toMatchObject({ code: "invalid_init_data", status: 401, message: expect.stringContaining("only inside Telegram") });
+    }
+    expect(await peekLinkSession(link.id)).not.toBeNull();
+    await expect(openLink({ id: link.id, initData: initDataFor(telegramId), ...browser })).resolves.toMatchObject({ next: "portal", verifiedBy: "telegram" });
+  });
+
+  it("initData signed before the link existed is not this opening: 401, link kept", async () => {
+    const { workspaceId, userId, telegramId } = await owner();
+    const earlier = initDataFor(telegramId, new Date(Date.now() - 10 * 60_000));
+    const link = await createLinkSession({ workspaceId, userId, purpose: { kind: "settings" }, actor });
+    await expect(openLink({ id: link.id, initData: earlier, ...browser })).rejects.toMatchObject({ code: "invalid_init_data" });
+    expect(await peekLinkSession(link.id)).not.toBeNull();
+    await expect(openLink({ id: link.id, initData: initDataFor(telegramId), ...browser })).resolves.toMatchObject({ next: "portal" });
   });
 
   it("of 20 concurrent Continues with one initData and 20 links, exactly one opens", async () => {

@@ -16,6 +16,8 @@ const linkRecord = z.object({
   userId: uuidSchema,
   purpose: z.string().max(4096),
   section: z.string().max(64).optional(),
+  /** "telegram": sent as a `web_app` button, so only Telegram's signed word for the owner opens it. */
+  opener: z.literal("telegram").optional(),
   createdAt: z.string(),
   expiresAt: z.string(),
 });
@@ -45,7 +47,17 @@ export type PreparedLink = {
  * so a failed delivery neither ends the owner's earlier link nor leaves an unaudited one. Only SHA-256(id) is
  * stored; the id is returned once, in the URL (SPEC §3).
  */
-export async function prepareLinkSession({ workspaceId, userId, purpose }: { workspaceId: string; userId: string; purpose: LinkPurpose }): Promise<PreparedLink> {
+export async function prepareLinkSession({
+  workspaceId,
+  userId,
+  purpose,
+  opener,
+}: {
+  workspaceId: string;
+  userId: string;
+  purpose: LinkPurpose;
+  opener?: "telegram";
+}): Promise<PreparedLink> {
   if (!(await getMembership({ workspaceId, userId }))) throw new AppError("not_a_member");
   const config = getConfig();
   const id = generateOpaqueId();
@@ -58,6 +70,7 @@ export async function prepareLinkSession({ workspaceId, userId, purpose }: { wor
     userId,
     purpose: purposeName(purpose),
     ...(purpose.kind === "settings" && purpose.section ? { section: purpose.section } : {}),
+    ...(opener ? { opener } : {}),
     createdAt: now.toISOString(),
     expiresAt: expiresAt.toISOString(),
   };

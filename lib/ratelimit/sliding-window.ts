@@ -37,3 +37,11 @@ export async function takeSlidingSlot({ bucket, subject, windowSeconds, limit }:
   }
   return reply[0] === 1 ? { allowed: true } : { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(reply[1] / 1000)) };
 }
+
+/**
+ * True for the first caller of a stretch of refusals (one key per subject, until `seconds` pass): what is refused
+ * again and again is recorded once, not once per retry.
+ */
+export async function noteRefusal({ bucket, subject, seconds }: { bucket: string; subject: string; seconds: number }): Promise<boolean> {
+  return (await redis.set(redisKeys.refusalNoted(bucket, subjectDigest(subject)), "1", "EX", Math.max(1, seconds), "NX")) === "OK";
+}

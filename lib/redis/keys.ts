@@ -8,6 +8,7 @@ export const redisKeys = {
   oauthPending: (stateHash: string) => `oauth:pending:{${stateHash}}`,
   rateLimit: (bucket: string, subject: string, window: number) => `ratelimit:${bucket}:{${subject}}:${window}`,
   slidingLimit: (bucket: string, subject: string) => `ratelimit:sliding:${bucket}:{${subject}}`,
+  refusalNoted: (bucket: string, subject: string) => `ratelimit:noted:${bucket}:{${subject}}`,
   tokenLane: (tokenDigest: string) => `token:lane:{${tokenDigest}}`,
   tokenLaneEpoch: () => `token:lane-epoch`,
   telegramReplay: (hash: string) => `replay:telegram:{${hash}}`,

@@ -33,7 +33,8 @@ export const POST = withLinkPage(async (req, caller) => {
   const headers = new Headers(LINK_PAGE_HEADERS);
   if (result.next === "portal") {
     headers.set("Location", result.landing);
-    headers.append("Set-Cookie", portalCookie.serialize(result.sessionId, result.maxAgeSeconds));
+    // Opened inside Telegram: Telegram Web shows the page in a cross-site iframe, where only an embedded cookie sticks.
+    headers.append("Set-Cookie", portalCookie.serialize(result.sessionId, result.maxAgeSeconds, { embedded: result.verifiedBy === "telegram" }));
   } else {
     headers.set("Location", await signIn("settings", { redirect: false, redirectTo: "/settings/callback" }));
     headers.append("Set-Cookie", pendingCookie.serialize(result.pendingId, PENDING_TTL_SECONDS));
