@@ -76,6 +76,13 @@ describe("parseConfig", () => {
     expect(parseConfig({ ...prod, GATEHOUSE_PUBLIC_URL: "http://localhost:3100" }).secureCookies).toBe(false);
   });
 
+  it("sends bot tokens only over https in production, or to a loopback fake", () => {
+    const found = problems({ ...prod, TELEGRAM_API_ROOT: "http://telegram.example", SLACK_API_URL: "http://slack.example/api/" }).join("\n");
+    expect(found).toMatch(/^TELEGRAM_API_ROOT: must be https in production/m);
+    expect(found).toMatch(/^SLACK_API_URL: must be https in production/m);
+    expect(parseConfig({ ...prod, TELEGRAM_API_ROOT: "http://127.0.0.1:3994", SLACK_API_URL: "http://127.0.0.1:3993/api/" }).slack.apiUrl).toBe("http://127.0.0.1:3993/api/");
+  });
+
   it.each([
     ["AUTH_SECRET", { ...prod, AUTH_SECRET: undefined }],
     ["GATEHOUSE_MASTER_KEYS", { ...prod, GATEHOUSE_MASTER_KEYS: undefined }],

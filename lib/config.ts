@@ -163,6 +163,15 @@ function crossFieldProblems(e: Partial<Parsed>): string[] {
       problems.push("GATEHOUSE_PUBLIC_URL: must be https in production (cookies are only Secure on https)");
     }
   }
+  // The bot tokens travel to these in every request (in Telegram's URL path): never in clear past this machine.
+  if (e.NODE_ENV === "production") {
+    for (const key of ["TELEGRAM_API_ROOT", "SLACK_API_URL"] as const) {
+      const value = e[key];
+      if (value && new URL(value).protocol !== "https:" && !LOOPBACK.has(new URL(value).hostname)) {
+        problems.push(`${key}: must be https in production (the bot token is sent with every call)`);
+      }
+    }
+  }
   const oauthKeys = Object.keys(e).filter((k) => k.startsWith("SETTINGS_OAUTH_") && e[k as keyof Parsed] !== undefined);
   const explicit = [e.SETTINGS_OAUTH_AUTH_URL, e.SETTINGS_OAUTH_TOKEN_URL, e.SETTINGS_OAUTH_USERINFO_URL];
   if (oauthKeys.length > 0) {

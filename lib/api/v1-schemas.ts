@@ -66,12 +66,20 @@ export const openApiDocumentResponse = z.looseObject({
 
 // The agent's words reach the owner's chat, where the client would turn any URL, domain or address into a link:
 // they must be plain words.
-const LINK_LIKE = /[a-z][a-z0-9+.-]*:\/\/|\bwww\.|@|\b[a-z0-9-]+\.(?:[a-z]{2,63})\b/i;
+// Letters of any script, any of the dots IDNA treats as one, a scheme, an address, and a bot command (tappable
+// in Telegram, where it would send that command as the owner).
+const LINK_LIKE = [
+  /[\p{L}\p{N}][\p{L}\p{N}_-]*[.\u3002\uFF0E\uFF61]\p{L}{2,63}(?![\p{L}\p{N}])/u,
+  /[\p{L}][\p{L}\p{N}+.-]*:\/\//u,
+  /\bwww[.\u3002\uFF0E\uFF61]/iu,
+  /@/,
+  /(?:^|\s)\/[\p{L}\p{N}_]/u,
+];
 const gatewayReason = z
   .string()
   .max(200)
   .refine((s) => !/[\p{Cc}\p{Cf}\u2028\u2029]/u.test(s), "reason must be one line of plain text (no control or formatting characters)")
-  .refine((s) => !LINK_LIKE.test(s), "reason must be plain words: no links, e-mail addresses or domain names")
+  .refine((s) => !LINK_LIKE.some((p) => p.test(s)), "reason must be plain words: no links, e-mail addresses, domain names or bot commands")
   .optional()
   .describe("Why the agent asks, ≤ 200 characters of plain words (no links or domain names); the owner reads it next to the button");
 

@@ -127,6 +127,17 @@ describe("one openable link per user and purpose", () => {
     expect(open.map((o) => o !== null)).toEqual(prepared.map((_, i) => i === prepared.length - 1));
   });
 
+  it("an older link activating late (a delivery that outlived its lock) does not displace a newer one", async () => {
+    const { workspaceId, userId } = await owner();
+    const older = await prepareLinkSession({ workspaceId, userId, purpose: { kind: "settings" } });
+    await new Promise((r) => setTimeout(r, 5));
+    const newer = await prepareLinkSession({ workspaceId, userId, purpose: { kind: "settings" } });
+    await newer.activate(actor);
+    await older.activate(actor);
+    expect(await peekLinkSession(newer.id)).not.toBeNull();
+    expect(await peekLinkSession(older.id)).toBeNull();
+  });
+
   it("lands on its purpose after the one-time open", async () => {
     const { workspaceId, userId } = await owner();
     const link = await createLinkSession({ workspaceId, userId, purpose: { kind: "settings", section: "agent-access" }, actor });

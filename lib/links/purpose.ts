@@ -55,7 +55,9 @@ export function canonicalMcpServerUrl(value: string): string | null {
   if (value.length > MAX_MCP_SERVER_URL_LENGTH || !URL.canParse(value)) return null;
   const url = new URL(value);
   if (url.protocol !== "https:" || url.username || url.password || url.hash || !url.hostname) return null;
-  return url.toString();
+  // The canonical form is what is stored and compared: percent-encoding can make it far longer than the input.
+  const canonical = url.toString();
+  return canonical.length <= MAX_MCP_SERVER_URL_LENGTH ? canonical : null;
 }
 
 /** Where the browser goes once the link is open. Connect and MCP land on the Connections page, which starts them. */

@@ -25,6 +25,17 @@ type LinkRecord = z.infer<typeof linkRecord>;
 
 export type LinkSession = Omit<LinkRecord, "purpose" | "section"> & { purpose: LinkPurpose; idHash: string };
 
+// The pointer is "<created ms>:<id hash>" and only moves forward in creation time: should a delivery outlive its
+// lock (lib/gateway), an older link activating late cannot displace a newer one.
+const ACTIVATE = `
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local t = tonumber(string.match(cur, '^(%d+):'))
+  if t and t > tonumber(ARGV[1]) then return {0, cur} end
+end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', tonumber(ARGV[3]))
+return {1, cur or false}`;
+
 /** The key naming one (workspace, user, purpose); a section is not part of it, so any settings link ends the last. */
 export function purposeDigest({ workspaceId, userId, purpose }: { workspaceId: string; userId: string; purpose: LinkPurpose }) {
   return sha256Hex(`${workspaceId}\u0000${userId}\u0000${purposeName(purpose)}`);
@@ -86,8 +97,9 @@ export async function prepareLinkSession({
     activate: async (actor, ip) => {
       // A short prefix of the id's hash (never of the id): enough to correlate opened/rejected events.
       await appendAuditEvent({ workspaceId, actor, action: "link.created", target: `user:${userId}`, ip, data: { purpose: purposeName(purpose), link: idHash.slice(0, 16) } });
-      const previous = (await redis.set(latestKey, idHash, "EX", ttl, "GET")) as string | null;
-      if (previous && previous !== idHash) await redis.del(redisKeys.linkSession(previous));
+      const [replaced, previous] = (await redis.eval(ACTIVATE, 1, latestKey, String(now.getTime()), `${now.getTime()}:${idHash}`, String(ttl))) as [number, string | null];
+      const previousHash = previous?.split(":")[1];
+      if (replaced === 1 && previousHash && previousHash !== idHash) await redis.del(redisKeys.linkSession(previousHash));
     },
     discard: async () => {
       await redis.del(redisKeys.linkSession(idHash));
@@ -128,7 +140,8 @@ function liveRecord(raw: string | null, idHash: string): LinkSession | null {
 
 /** Only the newest link of its purpose opens; no pointer at all (lost, evicted) opens nothing. */
 async function isNewest(link: LinkSession): Promise<boolean> {
-  return (await redis.get(redisKeys.linkLatest(purposeDigest(link)))) === link.idHash;
+  const pointer = await redis.get(redisKeys.linkLatest(purposeDigest(link)));
+  return pointer?.split(":")[1] === link.idHash;
 }
 
 /** Never consumes: link-preview bots fetch the page first. */

@@ -6,7 +6,8 @@ import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import http from "node:http";
 import { test, expect } from "@playwright/test";
-import { createWorkspaceAsync, issueServiceToken, openPortalSession, settingsLinkIdAsync, startJob } from "../../helpers/api-seed";
+import { addMemberAsync, createWorkspaceAsync, issueServiceToken, openPortalSession, settingsLinkIdAsync, startJob } from "../../helpers/api-seed";
+import { randomTelegramId } from "../../helpers/cli";
 import { E2E_BASE_URL } from "../../helpers/env";
 import { routeTable } from "../../../scripts/lib/route-table.mjs";
 
@@ -305,9 +306,14 @@ test("≥ 10,000 generated hostile requests over every route: no 5xx, the error 
   console.log(`fuzz seed ${SEED} (FUZZ_SEED=${SEED} reproduces this run)`);
 
   const ws = await createWorkspaceAsync("Fuzz Owner");
+  // Three live links, of three people: a new link ends its user's earlier unused one (SPEC §7).
+  const members = [randomTelegramId(), randomTelegramId()];
   const [serviceToken, linkIds] = await Promise.all([
     issueServiceToken(ws.workspaceId).then((t) => t.token),
-    Promise.all([0, 1, 2].map(() => settingsLinkIdAsync(ws.workspaceId, ws.ownerTelegramId))),
+    Promise.all([
+      settingsLinkIdAsync(ws.workspaceId, ws.ownerTelegramId),
+      ...members.map((id, i) => addMemberAsync(ws.workspaceId, id, `Fuzz Member ${i}`).then(() => settingsLinkIdAsync(ws.workspaceId, id))),
+    ]),
   ]);
   const session = await openPortalSession(playwright, linkIds[0]!);
   const api = await playwright.request.newContext();
