@@ -47,6 +47,7 @@ describe("POST /settings/open on https", () => {
 
   it("a form with anything but the link id and initData is malformed", async () => {
     const { link } = await telegramLink();
-    for (const form of [{ s: link.id, pad: "x" }, { s: "x".repeat(200) }]) expect((await post(form)).status).toBe(400);
+    const forms: Record<string, string>[] = [{ s: link.id, pad: "x" }, { s: "x".repeat(200) }];
+    for (const form of forms) expect((await post(form)).status).toBe(400);
   });
 });
