@@ -81,7 +81,7 @@ export const pages = {
       tone: "bad",
       title: "This link was sent to a different account",
       body: html`<p>You opened it from a Telegram account that is not the one this link belongs to, so nothing was opened or changed.</p>
-<p>The link is now used up. If it was meant for you, ask your agent for a new one from your own chat.</p>`,
+<p>If this link was meant for you, ask your agent for a new one from your own chat.</p>`,
     }),
   rateLimited: (retryAfter: string) =>
     renderPage({

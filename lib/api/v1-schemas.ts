@@ -69,11 +69,12 @@ export const openApiDocumentResponse = z.looseObject({
 // Letters of any script, any of the dots IDNA treats as one, a scheme, an address, and a bot command (tappable
 // in Telegram, where it would send that command as the owner).
 const LINK_LIKE = [
-  /[\p{L}\p{N}][\p{L}\p{N}_-]*[.\u3002\uFF0E\uFF61]\p{L}{2,63}(?![\p{L}\p{N}])/u,
+  /[\p{L}\p{M}\p{N}][\p{L}\p{M}\p{N}_-]*[.\u3002\uFF0E\uFF61][\p{L}\p{M}]{2,63}(?![\p{L}\p{M}\p{N}])/u,
+  /(?<![\p{N}.])\d{1,3}(?:[.\u3002\uFF0E\uFF61]\d{1,3}){3}(?!\p{N})/u,
   /[\p{L}][\p{L}\p{N}+.-]*:\/\//u,
   /\bwww[.\u3002\uFF0E\uFF61]/iu,
   /@/,
-  /(?:^|\s)\/[\p{L}\p{N}_]/u,
+  /(?<![\p{L}\p{N}_/<>])\/[\p{L}\p{N}_]/u,
 ];
 const gatewayReason = z
   .string()

@@ -204,6 +204,13 @@ const cases: Case[] = [
     calls: (c) => [getChat(c.group), getChatMember(c.group, c.owner)],
     logs: [line("getChatMember", 400, "chat_not_owned")],
   },
+  {
+    name: "group, an owner identity of an older, looser rule (17+ digits): chat_not_owned, not a 500",
+    setup: (c) => fake.chat({ id: c.group, type: "group" }),
+    target: (c) => grp(c, { ownerTelegramId: "12345678901234567890" }),
+    outcome: not("chat_not_owned"),
+    calls: () => [],
+  },
   { name: "group, owner without a Telegram identity: chat_not_owned, no call", setup: (c) => fake.chat({ id: c.group, type: "group" }), target: (c) => grp(c, { ownerTelegramId: null }), outcome: not("chat_not_owned"), calls: () => [] },
   { name: "channel: unsupported_chat, nothing sent", setup: (c) => fake.chat({ id: c.group, type: "channel", members: { [c.owner]: "creator" } }), target: grp, outcome: not("unsupported_chat"), calls: (c) => [getChat(c.group)] },
   { name: "group the bot is not in (getChat 400): unsupported_chat", target: grp, outcome: not("unsupported_chat"), calls: (c) => [getChat(c.group)], logs: [line("getChat", 400, "unsupported_chat")] },

@@ -82,7 +82,8 @@ export async function deliverTelegram(target: TelegramTarget, message: LinkMessa
   const { telegram, publicUrl } = getConfig();
   const chatId = telegramId(target.chatId, "delivery chatId", "any");
   const threadId = target.threadId === undefined ? undefined : telegramId(target.threadId, "delivery threadId", "positive");
-  const ownerId = target.ownerTelegramId === null ? null : telegramId(target.ownerTelegramId, "ownerTelegramId", "positive");
+  // An identity stored under an older, looser rule names nobody Telegram knows: not the owner's chat, not a 500.
+  const ownerId = target.ownerTelegramId !== null && isTelegramId(target.ownerTelegramId, "positive") ? Number(target.ownerTelegramId) : null;
   if (!telegram.botToken) {
     noteCall({ platform: "telegram", method: "sendMessage", error: "not_configured", outcome: "platform_unavailable" });
     return { delivered: false, platform: "telegram", reason: "platform_unavailable" };

@@ -48,6 +48,22 @@ export async function openLink({ id, initData, ip, userAgent, currentSession }: 
     throw new AppError("invalid_init_data", OPENER_EXPIRED);
   }
   if (telegram && !(await claimInitData(telegram))) throw new AppError("invalid_init_data", OPENER_EXPIRED);
+  // Another Telegram user is refused before the link is spent: holding its id with their own initData must not let
+  // anyone use up the owner's link. Nothing is bound or opened; the audit keeps a keyed digest of the Telegram id.
+  if (telegram) {
+    const opener = await findUserByIdentity(db, { platform: "telegram", externalId: telegram.telegramUserId });
+    if (opener?.id !== peeked.userId) {
+      await appendAuditEvent({
+        workspaceId: peeked.workspaceId,
+        actor: { type: "system" },
+        action: "identity.mismatch",
+        target: `user:${peeked.userId}`,
+        ip,
+        data: { provider: "telegram", subject: auditDigest(`telegram\u0000${telegram.telegramUserId}`), link: peeked.idHash.slice(0, 16) },
+      });
+      throw new AppError("forbidden", "This link was sent to a different account.", { reason: "telegram_mismatch" });
+    }
+  }
 
   const link = await consumeLinkSession(id);
   if (!link) throw new AppError("link_expired");
@@ -59,21 +75,6 @@ export async function openLink({ id, initData, ip, userAgent, currentSession }: 
     throw new AppError("link_expired");
   }
 
-  if (telegram) {
-    const opener = await findUserByIdentity(db, { platform: "telegram", externalId: telegram.telegramUserId });
-    if (opener?.id !== userId) {
-      // Nothing is bound or opened; the audit keeps a keyed digest of the Telegram id, which correlates without naming.
-      await appendAuditEvent({
-        workspaceId,
-        actor: { type: "system" },
-        action: "identity.mismatch",
-        target: `user:${userId}`,
-        ip,
-        data: { provider: "telegram", subject: auditDigest(`telegram\u0000${telegram.telegramUserId}`), link: linkRef },
-      });
-      throw new AppError("forbidden", "This link was sent to a different account.", { reason: "telegram_mismatch" });
-    }
-  }
   await appendAuditEvent({
     workspaceId,
     actor: { type: "user", id: userId },

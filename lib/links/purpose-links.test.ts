@@ -111,6 +111,21 @@ describe("one openable link per user and purpose", () => {
     expect(JSON.stringify(created.map((e) => e.data))).not.toContain(delivered.id);
   });
 
+  it("links are dated and ordered by Redis's clock, not the instance's: a fast clock cannot pin an old link", async () => {
+    const { workspaceId, userId } = await owner();
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 120_000);
+    let skewed;
+    try {
+      skewed = await createLinkSession({ workspaceId, userId, purpose: { kind: "settings" }, actor });
+    } finally {
+      vi.useRealTimers();
+    }
+    const next = await createLinkSession({ workspaceId, userId, purpose: { kind: "settings" }, actor });
+    expect(await peekLinkSession(next.id)).not.toBeNull();
+    expect(await peekLinkSession(skewed.id)).toBeNull();
+  });
+
   it("a link whose pointer is lost opens nothing (fail closed)", async () => {
     const { workspaceId, userId } = await owner();
     const link = await createLinkSession({ workspaceId, userId, purpose: { kind: "settings" }, actor });
@@ -156,7 +171,7 @@ describe("Telegram proves the opener (SPEC §7)", () => {
   });
 
   it("another Telegram user gets the different-account refusal, audited, with nothing opened", async () => {
-    const { workspaceId, userId } = await owner();
+    const { workspaceId, userId, telegramId: telegramIdOfOwner } = await owner();
     const stranger = randomTelegramId();
     const link = await createLinkSession({ workspaceId, userId, purpose: { kind: "settings" }, actor });
     await expect(openLink({ id: link.id, initData: initDataFor(stranger), ...browser })).rejects.toMatchObject({ status: 403, reason: "telegram_mismatch" });
@@ -165,8 +180,9 @@ describe("Telegram proves the opener (SPEC §7)", () => {
     expect(mismatch[0]!.data).toMatchObject({ provider: "telegram", subject: auditDigest(`telegram\u0000${stranger}`) });
     expect(JSON.stringify(mismatch.map((e) => [e.data, e.target]))).not.toContain(stranger);
     expect(await db.auditEvent.count({ where: { workspaceId, action: { in: ["link.opened", "portal.session.created"] } } })).toBe(0);
-    // The link is spent: whoever pressed Continue held it.
-    expect(await peekLinkSession(link.id)).toBeNull();
+    // Refused before it was spent: a stranger holding the id cannot use up the owner's link.
+    expect(await peekLinkSession(link.id)).not.toBeNull();
+    await expect(openLink({ id: link.id, initData: initDataFor(telegramIdOfOwner), ...browser })).resolves.toMatchObject({ next: "portal" });
   });
 
   it("another member of the same workspace is a different account too", async () => {

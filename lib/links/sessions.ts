@@ -73,7 +73,10 @@ export async function prepareLinkSession({
   const config = getConfig();
   const id = generateOpaqueId();
   const idHash = sha256Hex(id);
-  const now = new Date();
+  // Redis's clock orders links (the newest-link pointer) and dates them (initData must be younger): one clock for
+  // every instance and the CLI, whatever theirs say.
+  const [seconds, micros] = await redis.time();
+  const now = new Date(Number(seconds) * 1000 + Math.floor(Number(micros) / 1000));
   const ttl = config.ttl.linkSeconds;
   const expiresAt = new Date(now.getTime() + ttl * 1000);
   const record: LinkRecord = {
