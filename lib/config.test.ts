@@ -83,6 +83,36 @@ describe("parseConfig", () => {
     expect(parseConfig({ ...prod, TELEGRAM_API_ROOT: "http://127.0.0.1:3994", SLACK_API_URL: "http://127.0.0.1:3993/api/" }).slack.apiUrl).toBe("http://127.0.0.1:3993/api/");
   });
 
+  it("reads GATEHOUSE_OUTBOUND_ALLOW as exact host:port entries in their URL form", () => {
+    expect(parseConfig({ NODE_ENV: "test" }).outboundAllow).toEqual([]);
+    expect(parseConfig({ NODE_ENV: "test", GATEHOUSE_OUTBOUND_ALLOW: " 127.0.0.1:8443, MCP.Test:443,[::1]:9000,0x7f.1:8443" }).outboundAllow).toEqual([
+      "127.0.0.1:8443",
+      "mcp.test:443",
+      "[::1]:9000",
+    ]);
+    expect(parseConfig({ ...prod, NODE_ENV: "development", GATEHOUSE_OUTBOUND_ALLOW: "localhost:3999" }).outboundAllow).toEqual(["localhost:3999"]);
+  });
+
+  it.each(["127.0.0.1", "127.0.0.1:0", "127.0.0.1:70000", "http://127.0.0.1:80", "user@host:80", "host:80/path", "*:443", "::1:80", "[::1]", "[zz]:80"])(
+    "names GATEHOUSE_OUTBOUND_ALLOW when an entry is not host:port: %s",
+    (entry) => {
+      expect(problems({ NODE_ENV: "test", GATEHOUSE_OUTBOUND_ALLOW: `ok.test:443,${entry}` }).join("\n")).toMatch(/^GATEHOUSE_OUTBOUND_ALLOW: .* is not host:port/m);
+    },
+  );
+
+  it("refuses GATEHOUSE_OUTBOUND_ALLOW in production, even when it lists nothing", () => {
+    for (const value of ["127.0.0.1:8443", ","]) {
+      expect(problems({ ...prod, GATEHOUSE_OUTBOUND_ALLOW: value })).toEqual([
+        "GATEHOUSE_OUTBOUND_ALLOW: is for tests and development only; unset it in production",
+      ]);
+    }
+    // Next to another broken variable, and when the list itself is malformed, it is still named.
+    const found = problems({ ...prod, PORT: "x", GATEHOUSE_OUTBOUND_ALLOW: "nonsense" }).join("\n");
+    expect(found).toMatch(/^PORT: /m);
+    expect(found).toMatch(/^GATEHOUSE_OUTBOUND_ALLOW: /m);
+    expect(parseConfig({ ...prod, GATEHOUSE_OUTBOUND_ALLOW: " " }).outboundAllow).toEqual([]);
+  });
+
   it.each([
     ["AUTH_SECRET", { ...prod, AUTH_SECRET: undefined }],
     ["GATEHOUSE_MASTER_KEYS", { ...prod, GATEHOUSE_MASTER_KEYS: undefined }],

@@ -75,6 +75,28 @@ const masterKeys = z.string().transform((raw, ctx): MasterKey[] => {
   return keys;
 });
 
+// "host:port" each, for tests and development only: these skip the outbound address rules (SPEC §12) and may use http.
+const outboundAllow = z.string().transform((raw, ctx): string[] => {
+  const entries: string[] = [];
+  for (const part of raw.split(",").map((p) => p.trim()).filter(Boolean)) {
+    const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(part);
+    const port = m ? Number(m[2]) : 0;
+    let host = "";
+    try {
+      // The WHATWG form, so an entry matches exactly what a URL's host:port becomes (0x7f.1 is 127.0.0.1).
+      host = m ? new URL(`http://${m[1]}`).hostname : "";
+    } catch {
+      host = "";
+    }
+    if (!host || port < 1 || port > 65535) {
+      ctx.addIssue({ code: "custom", message: `"${part}" is not host:port (e.g. 127.0.0.1:8443, [::1]:8443, mcp.test:443)` });
+      return z.NEVER;
+    }
+    entries.push(`${host}:${port}`);
+  }
+  return [...new Set(entries)];
+});
+
 const schema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
@@ -112,6 +134,8 @@ const schema = z.object({
   RATE_LIMIT_TOKEN_PER_MINUTE: positiveInt(1200),
   RATE_LIMIT_UNKNOWN_TOKEN_PER_MINUTE: positiveInt(60),
   RATE_LIMIT_GATEWAY_PER_JOB: positiveInt(10),
+
+  GATEHOUSE_OUTBOUND_ALLOW: outboundAllow.optional(),
 });
 
 type Env = Record<string, string | undefined>;
@@ -171,6 +195,10 @@ function crossFieldProblems(e: Partial<Parsed>): string[] {
         problems.push(`${key}: must be https in production (the bot token is sent with every call)`);
       }
     }
+  }
+  // An exception to the outbound address rules is an SSRF hole on a real deployment.
+  if (e.NODE_ENV === "production" && e.GATEHOUSE_OUTBOUND_ALLOW !== undefined) {
+    problems.push("GATEHOUSE_OUTBOUND_ALLOW: is for tests and development only; unset it in production");
   }
   const oauthKeys = Object.keys(e).filter((k) => k.startsWith("SETTINGS_OAUTH_") && e[k as keyof Parsed] !== undefined);
   const explicit = [e.SETTINGS_OAUTH_AUTH_URL, e.SETTINGS_OAUTH_TOKEN_URL, e.SETTINGS_OAUTH_USERINFO_URL];
@@ -242,6 +270,7 @@ export function parseConfig(env: Env) {
       tokenRotationGraceSeconds: e.TOKEN_ROTATION_GRACE_SECONDS,
     },
     trustProxyHops: e.TRUST_PROXY_HOPS,
+    outboundAllow: e.GATEHOUSE_OUTBOUND_ALLOW ?? [],
     rateLimits: {
       linkPerMinute: e.RATE_LIMIT_LINK_PER_MINUTE,
       telegramPerMinute: e.RATE_LIMIT_TELEGRAM_PER_MINUTE,
