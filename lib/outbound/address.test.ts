@@ -32,6 +32,7 @@ describe("forbiddenAddressReason", () => {
     ["169.254.170.2", "cloud metadata"],
     ["100.100.100.200", "cloud metadata"],
     ["192.0.0.192", "cloud metadata"],
+    ["168.63.129.16", "cloud metadata"],
     ["fd00:ec2::254", "cloud metadata"],
     ["FD00:EC2:0:0:0:0:0:254", "cloud metadata"],
   ])("refuses %s (%s)", (address, reason) => {

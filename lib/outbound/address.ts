@@ -26,8 +26,9 @@ const V4_DENY: readonly V4Range[] = [
   ["240.0.0.0", 4, "reserved or broadcast"],
 ];
 
-// All inside the ranges above; named so the rule does not depend on those ranges staying wide enough.
-const METADATA = new Set(["169.254.169.254", "169.254.170.2", "100.100.100.200", "192.0.0.192", "fd00:ec2::254"]);
+// Named so the rule does not depend on the ranges above staying wide enough (most are inside them).
+// 168.63.129.16 (Azure's WireServer) is a public address, so only this list refuses it.
+const METADATA = new Set(["169.254.169.254", "169.254.170.2", "100.100.100.200", "192.0.0.192", "168.63.129.16", "fd00:ec2::254"]);
 
 const V6_DENY_IN_GLOBAL: ReadonlyArray<readonly [string, number, string]> = [
   ["2001::", 23, "IETF protocol assignments (Teredo, ORCHID, …)"],

@@ -263,7 +263,7 @@ describe("the URL rules", () => {
   it.each(["private.test", "metadata.test", "mixed.test", "v6private.test", "mapped.test", "nat64.test"])(
     "refuses %s, a name with a forbidden address",
     async (name) => {
-      await expectKind(fetchWith()(`https://${name}/`), "forbidden_address");
+      await expectKind(fetchWith()(`https://${name}/`), "forbidden_resolved");
     },
   );
 
@@ -274,13 +274,19 @@ describe("the URL rules", () => {
 
   it("applies the rules to the system resolver and the configured exceptions by default", async () => {
     // The test run sets no GATEHOUSE_OUTBOUND_ALLOW: localhost resolves to loopback and is refused.
-    await expectKind(outboundFetch(`https://localhost:${HTTPS}/json`), "forbidden_address");
+    await expectKind(outboundFetch(`https://localhost:${HTTPS}/json`), "forbidden_resolved");
     await expectKind(outboundFetch(`http://127.0.0.1:${HTTP}/json`), "not_https");
   });
 
   it("is a 400 for a URL that breaks a rule and a 503 for a server that fails", async () => {
-    expect((await failure(fetchWith()("https://private.test/"))).status).toBe(400);
+    expect((await failure(fetchWith()("https://10.0.0.1/"))).status).toBe(400);
     expect((await failure(fetchWith()("https://nowhere.test/"))).status).toBe(503);
+  });
+
+  it("answers a name with a forbidden address exactly like a name that does not resolve (no map of internal names)", async () => {
+    const hidden = await failure(fetchWith()("https://private.test/"));
+    const missing = await failure(fetchWith()("https://nowhere.test/"));
+    expect([hidden.status, hidden.code, hidden.message]).toEqual([missing.status, missing.code, missing.message]);
   });
 });
 
@@ -292,9 +298,9 @@ describe("the exceptions (GATEHOUSE_OUTBOUND_ALLOW)", () => {
     await expectKind(f(`http://127.0.0.1:${HTTP + 1}/json`), "not_https");
     await expectKind(f(`https://127.0.0.1:${HTTPS}/json`), "forbidden_address");
     await expectKind(f(`http://localhost:${HTTP}/json`), "not_https");
-    await expectKind(f(`https://svc.test:${HTTPS + 1}/json`), "forbidden_address");
-    await expectKind(f(`https://other.test:${HTTPS}/json`), "forbidden_address");
-    await expectKind(f(`https://svc.test/json`), "forbidden_address");
+    await expectKind(f(`https://svc.test:${HTTPS + 1}/json`), "forbidden_resolved");
+    await expectKind(f(`https://other.test:${HTTPS}/json`), "forbidden_resolved");
+    await expectKind(f(`https://svc.test/json`), "forbidden_resolved");
   });
 
   it("match the default port too, and then only skip the rules: a closed port is still a network failure", async () => {
@@ -331,9 +337,9 @@ describe("redirects", () => {
     ["https://10.0.0.1/", "forbidden_address"],
     ["https://[::ffff:192.168.0.1]/", "forbidden_address"],
     ["https://0x7f.1/", "forbidden_address"],
-    ["https://private.test/", "forbidden_address"],
-    ["https://metadata.test/latest/meta-data/", "forbidden_address"],
-    [`https://svc.test:${0}/json`, "forbidden_address"],
+    ["https://private.test/", "forbidden_resolved"],
+    ["https://metadata.test/latest/meta-data/", "forbidden_resolved"],
+    [`https://svc.test:${0}/json`, "forbidden_resolved"],
     ["http://public.test/", "not_https"],
     ["http://svc.test/json", "not_https"],
     ["https://user:pw@public.test/", "credentials_in_url"],
@@ -361,9 +367,12 @@ describe("redirects", () => {
 
   it("never carries a body or credentials to another origin", async () => {
     await expectKind(fetchWith()(redirect(`https://other.test:${HTTPS}/echo`, 307), { method: "POST", body: "client_secret=s" }), "bad_redirect");
-    const res = await fetchWith()(redirect(`https://other.test:${HTTPS}/echo`), { headers: { Authorization: "Bearer t", "X-Trace": "1" } });
-    expect(res.json()).toMatchObject({ headers: { "x-trace": "1" } });
-    expect((res.json() as { headers: Record<string, string> }).headers.authorization).toBeUndefined();
+    const res = await fetchWith()(redirect(`https://other.test:${HTTPS}/echo`), {
+      headers: { Authorization: "Bearer t", "X-Api-Key": "k", DPoP: "proof", "Mcp-Session-Id": "s", "User-Agent": "gatehouse-test" },
+    });
+    const sent = (res.json() as { headers: Record<string, string> }).headers;
+    expect(sent["user-agent"]).toBe("gatehouse-test");
+    for (const name of ["authorization", "x-api-key", "dpop", "mcp-session-id"]) expect(sent[name], name).toBeUndefined();
   });
 
   it("returns the redirect itself when asked to", async () => {

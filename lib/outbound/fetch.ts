@@ -147,10 +147,13 @@ async function addressesFor(url: URL, allowed: boolean, resolve: NonNullable<Out
   }
   if (addresses.length === 0) throw new OutboundError("network", "ENOTFOUND");
   if (!allowed && addresses.some((a) => isIP(a.address) === 0 || isForbiddenAddress(a.address))) {
-    throw new OutboundError("forbidden_address");
+    // A literal says itself what it is; a name's answer stays as quiet as "does not resolve".
+    throw new OutboundError(literal ? "forbidden_address" : "forbidden_resolved");
   }
   return { host, addresses };
 }
+
+const CROSS_ORIGIN_HEADERS = new Set(["accept", "accept-encoding", "accept-language", "user-agent"]);
 
 /** Answers the socket's lookup with the checked addresses only, whatever it asks. */
 function pinnedLookup(host: string, addresses: ResolvedAddress[]): LookupFunction {
@@ -296,10 +299,10 @@ export function createOutboundFetch(options: OutboundOptions = {}) {
         headers = rest;
       }
       if (next.origin !== url.origin) {
-        // A body (a client secret, a code) goes only where the caller sent it; credentials likewise (as fetch does).
+        // A body (a client secret, a code) goes only where the caller sent it; so does every header that could carry
+        // a credential (Authorization, X-Api-Key, DPoP, Mcp-Session-Id, …): only the harmless ones cross origins.
         if (body) throw new OutboundError("bad_redirect");
-        const { authorization: _dropped, ...rest } = headers;
-        headers = rest;
+        headers = Object.fromEntries(Object.entries(headers).filter(([name]) => CROSS_ORIGIN_HEADERS.has(name.toLowerCase())));
       }
       url = next;
     }

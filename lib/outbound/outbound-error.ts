@@ -5,6 +5,7 @@ export type OutboundFailure =
   | "not_https"
   | "credentials_in_url"
   | "forbidden_address"
+  | "forbidden_resolved"
   | "too_many_redirects"
   | "bad_redirect"
   | "timeout"
@@ -18,6 +19,9 @@ const MESSAGES: Record<OutboundFailure, string> = {
   not_https: "The URL must use https.",
   credentials_in_url: "The URL must not contain a user name or password.",
   forbidden_address: "The URL leads to an address Gatehouse does not connect to (private, loopback, link-local or metadata).",
+  // A name that resolves to a forbidden address reads like one that does not resolve, so users cannot map which
+  // internal names exist through Gatehouse's resolver; the kind tells the two apart in logs.
+  forbidden_resolved: "The server could not be reached.",
   too_many_redirects: "The server redirected too many times.",
   bad_redirect: "The server sent a redirect Gatehouse does not follow.",
   timeout: "The server did not answer in time.",
