@@ -1,8 +1,9 @@
 // The operator CLI end to end: real process, real database, exactly one JSON object with --json.
 import { afterAll, describe, expect, it } from "vitest";
+import { providerClientSecret } from "@/lib/connections/providers";
 import { db } from "@/lib/db/client";
 import { closeLazyClients } from "@/lib/lazy";
-import { randomName, randomTelegramId } from "@/test/factories";
+import { makeWorkspace, randomName, randomTelegramId } from "@/test/factories";
 import { runCli } from "@/test/run-script";
 
 afterAll(closeLazyClients);
@@ -10,7 +11,11 @@ afterAll(closeLazyClients);
 type CliJson = { workspaceId: string; ownerUserId: string; userId: string; url: string; expiresAt: string; error: { code: string; message: string }; [key: string]: unknown };
 
 async function cli(...args: string[]) {
-  const r = await runCli([...args, "--json"]);
+  return cliWithStdin(undefined, ...args);
+}
+
+async function cliWithStdin(stdin: string | undefined, ...args: string[]) {
+  const r = await runCli([...args, "--json"], {}, stdin);
   const lines = r.stdout.trim().split("\n");
   expect(lines, `stdout must be exactly one JSON line:\n${r.stdout}\n${r.stderr}`).toHaveLength(1);
   return { code: r.code, json: JSON.parse(lines[0]!) as CliJson, stderr: r.stderr };
@@ -75,6 +80,7 @@ describe("gatehouse CLI", () => {
       expect(r, args.join(" ")).toMatchObject({ code: 0, stderr: "" });
       expect(r.stdout).toContain("Usage: npm run -s gatehouse -- <command>");
       expect(r.stdout).toContain("audit verify");
+      expect(r.stdout).toContain("provider add     --workspace W --id ID --template T --client-id C [--client-secret-stdin]");
     }
     const bare = await runCli([]);
     expect(bare).toMatchObject({ code: 2, stdout: "" });
@@ -138,6 +144,75 @@ describe("gatehouse CLI", () => {
     expect(JSON.stringify(rows)).not.toContain(id);
     const stranger = await cli("link", "settings", "--workspace", ws.json.workspaceId, "--platform", "telegram", "--id", randomTelegramId());
     expect(stranger).toMatchObject({ code: 1, json: { error: { code: "not_a_member" } } });
+  });
+
+  it("adds a provider with its client secret from stdin, lists it without the secret, and removes it", async () => {
+    const { workspaceId } = await makeWorkspace();
+    const secret = "cli-secret-9f8e7d6c5b4a";
+    const gh = await cliWithStdin(`${secret}\n`, "provider", "add", "--workspace", workspaceId, "--id", "github", "--template", "github", "--client-id", "Iv1.cli", "--client-secret-stdin", "--scopes", "repo read:org");
+    expect(gh, gh.stderr).toMatchObject({ code: 0, json: { providerId: "github" } });
+    expect(gh.stderr).not.toContain(secret);
+    const google = await cli("provider", "add", "--workspace", workspaceId, "--id", "google", "--template", "google", "--client-id", "1.apps.googleusercontent.com");
+    expect(google).toMatchObject({ code: 0, json: { providerId: "google" } });
+    expect(await providerClientSecret({ workspaceId, providerId: "github" })).toBe(secret);
+
+    const listed = await cli("provider", "list", "--workspace", workspaceId);
+    expect(listed.code).toBe(0);
+    expect(listed.json.providers).toEqual([
+      expect.objectContaining({ id: "github", template: "github", clientId: "Iv1.cli", hasClientSecret: true, scopes: ["repo", "read:org"] }),
+      expect.objectContaining({ id: "google", template: "google", hasClientSecret: false, scopes: ["openid", "email", "profile"] }),
+    ]);
+    expect(JSON.stringify(listed.json)).not.toContain(secret);
+
+    const dup = await cli("provider", "add", "--workspace", workspaceId, "--id", "github", "--template", "github", "--client-id", "x");
+    expect(dup).toMatchObject({ code: 1, json: { error: { code: "conflict" } } });
+    const removed = await cli("provider", "remove", "--workspace", workspaceId, "--id", "github");
+    expect(removed).toMatchObject({ code: 0, json: { removed: true } });
+    const again = await cli("provider", "remove", "--workspace", workspaceId, "--id", "github");
+    expect(again).toMatchObject({ code: 1, json: { error: { code: "not_found" } } });
+    expect((await cli("provider", "list", "--workspace", workspaceId)).json.providers).toEqual([expect.objectContaining({ id: "google" })]);
+
+    const events = await db.auditEvent.findMany({ where: { workspaceId, action: { startsWith: "provider." } }, orderBy: { seq: "asc" }, omit: { id: true } });
+    expect(events.map((e) => [e.action, e.actorType, e.actorId])).toEqual([
+      ["provider.added", "system", "cli"],
+      ["provider.added", "system", "cli"],
+      ["provider.removed", "system", "cli"],
+    ]);
+    expect(JSON.stringify(events)).not.toContain(secret);
+  });
+
+  it.each([
+    [["provider", "add", "--workspace", "00000000-0000-4000-8000-000000000000", "--id", "gh", "--template", "github"], 2, "usage", "missing --client-id"],
+    [["provider", "add", "--workspace", "00000000-0000-4000-8000-000000000000", "--id", "gh", "--template", "github", "--client-id", "c", "--client-secret", "s"], 2, "usage", "Unknown option '--client-secret'"],
+    [["provider", "add", "--workspace", "nope", "--id", "gh", "--template", "github", "--client-id", "c"], 2, "usage", "--workspace must be an id"],
+    [["provider", "add", "--workspace", "00000000-0000-4000-8000-000000000000", "--id", "gh", "--template", "gitlab", "--client-id", "c"], 1, "validation_failed", "Unknown template"],
+    [["provider", "add", "--workspace", "00000000-0000-4000-8000-000000000000", "--id", "oidc", "--template", "generic-oidc", "--client-id", "c"], 1, "validation_failed", "needs the issuer"],
+    [["provider", "add", "--workspace", "00000000-0000-4000-8000-000000000000", "--id", "gh", "--template", "github", "--client-id", "c"], 1, "not_found", "No such workspace"],
+    [["provider", "list", "--workspace", "00000000-0000-4000-8000-000000000000"], 1, "not_found", "No such workspace"],
+    [["provider", "remove", "--workspace", "00000000-0000-4000-8000-000000000000"], 2, "usage", "missing --id"],
+  ])("provider: rejects %j", async (args, code, errorCode, message) => {
+    const r = await cli(...args);
+    expect(r).toMatchObject({ code, json: { error: { code: errorCode } } });
+    expect(r.json.error.message).toContain(message);
+  });
+
+  it("provider add refuses an empty stdin secret, and --client-secret-stdin in batch", async () => {
+    const { workspaceId } = await makeWorkspace();
+    const args = ["provider", "add", "--workspace", workspaceId, "--id", "gh", "--template", "github", "--client-id", "c", "--client-secret-stdin"];
+    const empty = await cliWithStdin("\n", ...args);
+    expect(empty).toMatchObject({ code: 2, json: { error: { code: "usage" } } });
+    expect(empty.json.error.message).toContain("stdin is empty");
+
+    const { spawn } = await import("node:child_process");
+    const child = spawn(process.execPath, ["scripts/cli.mjs", "batch"], { env: process.env, stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stdin.end(`${JSON.stringify(args)}\nsecret-on-the-next-line\n`);
+    await new Promise((resolve) => child.on("close", resolve));
+    const [first] = out.trim().split("\n").map((l) => JSON.parse(l) as { exit: number; output: CliJson });
+    expect(first).toMatchObject({ exit: 2, output: { error: { code: "usage" } } });
+    expect(first!.output.error.message).toContain("cannot be used in batch");
+    expect(await db.provider.count({ where: { workspaceId } })).toBe(0);
   });
 
   it("reports an unknown workspace to audit verify as not found", async () => {

@@ -13,6 +13,12 @@ Commands:
   link settings    --workspace W --platform telegram --id ID
   token issue      --workspace W --kind service [--name NAME] [--ttl SECONDS]
   token revoke     --id TOKEN_ID
+  provider add     --workspace W --id ID --template T --client-id C [--client-secret-stdin] [--scopes S]
+                   [--issuer URL | --auth-url URL --token-url URL [--userinfo-url URL] [--revocation-url URL]]
+                   templates: github, google, slack, linear, notion, generic-oidc (--issuer),
+                   generic-oauth2 (--auth-url, --token-url); the client secret is read from stdin, never an argument
+  provider list    --workspace W
+  provider remove  --workspace W --id ID
   keys rotate
   audit verify     [--workspace W]
   batch            one command per line on stdin, as a JSON array of its arguments; one JSON line
@@ -21,7 +27,13 @@ Commands:
 With --json, exactly one JSON object is printed on stdout (an {"error":…} object on failure).`;
 
 type Options = Record<string, string | boolean | undefined>;
-type Command = { name: string; options: Record<string, { type: "string" | "boolean" }>; required: string[]; run: (o: Options) => Promise<Record<string, unknown>> };
+type Io = { out: (text: string) => void; err: (text: string) => void; stdin?: () => Promise<string> };
+type Command = {
+  name: string;
+  options: Record<string, { type: "string" | "boolean" }>;
+  required: string[];
+  run: (o: Options, io: Io) => Promise<Record<string, unknown>>;
+};
 
 const str = { type: "string" } as const;
 
@@ -117,12 +129,73 @@ const commands: Command[] = [
     },
   },
   {
+    name: "provider add",
+    options: {
+      workspace: str,
+      id: str,
+      template: str,
+      "client-id": str,
+      "client-secret-stdin": { type: "boolean" },
+      scopes: str,
+      issuer: str,
+      "auth-url": str,
+      "token-url": str,
+      "userinfo-url": str,
+      "revocation-url": str,
+    },
+    required: ["workspace", "id", "template", "client-id"],
+    async run(o, io) {
+      const workspaceId = uuid(o.workspace, "workspace");
+      let clientSecret: string | undefined;
+      if (o["client-secret-stdin"]) {
+        if (!io.stdin) throw new UsageError("--client-secret-stdin cannot be used in batch (stdin holds the commands)");
+        clientSecret = await io.stdin();
+        if (clientSecret === "") throw new UsageError("--client-secret-stdin: stdin is empty");
+      }
+      const { addProvider } = await import("../lib/connections/providers");
+      return addProvider({
+        workspaceId,
+        id: o.id,
+        template: o.template,
+        clientId: o["client-id"],
+        clientSecret,
+        scopes: o.scopes,
+        issuer: o.issuer,
+        authUrl: o["auth-url"],
+        tokenUrl: o["token-url"],
+        userinfoUrl: o["userinfo-url"],
+        revocationUrl: o["revocation-url"],
+        actor: ACTOR,
+      });
+    },
+  },
+  {
+    name: "provider list",
+    options: { workspace: str },
+    required: ["workspace"],
+    async run(o) {
+      const workspaceId = uuid(o.workspace, "workspace");
+      const { listProviders } = await import("../lib/connections/providers");
+      const providers = await listProviders({ workspaceId });
+      return { providers: providers.map((p) => ({ ...p, createdAt: p.createdAt.toISOString() })) };
+    },
+  },
+  {
+    name: "provider remove",
+    options: { workspace: str, id: str },
+    required: ["workspace", "id"],
+    async run(o) {
+      const { removeProvider } = await import("../lib/connections/providers");
+      return removeProvider({ workspaceId: uuid(o.workspace, "workspace"), id: o.id, actor: ACTOR });
+    },
+  },
+  {
     name: "keys rotate",
     options: {},
     required: [],
     async run() {
-      const { reencryptSecrets } = await import("../lib/secrets/keys");
-      const result = await reencryptSecrets();
+      const { reencryptAll } = await import("../lib/flows/master-keys");
+      const result = await reencryptAll();
       if (result.failed > 0) {
         process.exitCode = 1;
         process.stderr.write(`warning: ${result.failed} secret(s) could not be opened with any configured key and were left as they are\n`);
@@ -149,13 +222,27 @@ function humanize(result: Record<string, unknown>) {
     .join("\n");
 }
 
-type Io = { out: (text: string) => void; err: (text: string) => void };
-const stdio: Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
+const MAX_STDIN_BYTES = 8192;
+
+/** The whole of stdin, without one trailing newline (as `printf '%s\n'` or a heredoc leaves it). */
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write("client secret (end with Ctrl-D): ");
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_STDIN_BYTES) throw new UsageError(`stdin is longer than ${MAX_STDIN_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
+}
+
+const stdio: Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), stdin: readStdin };
 
 /** One command; the caller closes the clients. */
 async function runCommand(argv: string[], io: Io): Promise<number> {
   const asJson = argv.includes("--json");
-  const emit = (obj: Record<string, unknown>, human: string, stream: keyof Io = "out") => {
+  const emit = (obj: Record<string, unknown>, human: string, stream: "out" | "err" = "out") => {
     if (asJson) io.out(`${JSON.stringify(obj)}\n`);
     else io[stream](`${human}\n`);
   };
@@ -196,7 +283,7 @@ async function runCommand(argv: string[], io: Io): Promise<number> {
   try {
     loadLocalEnv();
     parseConfig(process.env);
-    const result = await command.run(values);
+    const result = await command.run(values, io);
     emit(result, humanize(result));
     return process.exitCode === 1 ? 1 : 0;
   } catch (err) {
@@ -232,6 +319,7 @@ async function batch(): Promise<number> {
       continue;
     }
     let out = "";
+    // No stdin for the command: it holds the commands.
     const exit = await runCommand([...args.filter((a) => a !== "--json"), "--json"], { out: (t) => (out += t), err: stdio.err });
     let output: unknown;
     try {

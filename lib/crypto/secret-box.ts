@@ -1,5 +1,6 @@
 // AES-256-GCM at rest (SPEC §6): 0x01 | key-id length (1 byte) | key id | 96-bit nonce | ciphertext | 128-bit tag.
-// The associated data binds a box to (workspace, user, name): copied anywhere else, it fails instead of decrypting.
+// The associated data binds a box to its owner, (workspace, user, name) for a user's secret or (workspace, provider)
+// for a provider's client secret: copied anywhere else, it fails instead of decrypting.
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import type { MasterKey } from "../config";
 
@@ -7,7 +8,9 @@ const VERSION = 1;
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 
-export type SecretOwner = { workspaceId: string; userId: string; name: string };
+export type UserSecretOwner = { workspaceId: string; userId: string; name: string };
+export type ProviderSecretOwner = { kind: "provider-client-secret"; workspaceId: string; providerId: string };
+export type SecretOwner = UserSecretOwner | ProviderSecretOwner;
 
 export class DecryptError extends Error {
   constructor(readonly reason: "malformed" | "unknown_key" | "authentication_failed") {
@@ -18,9 +21,14 @@ export class DecryptError extends Error {
 
 const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
 
-function associatedData({ workspaceId, userId, name }: SecretOwner, header: Buffer): Buffer {
-  // NUL-separated: no part can contain NUL. The header (version, key id) is authenticated too.
-  return Buffer.concat([Buffer.from(`gatehouse/secret/v${VERSION}\0${workspaceId}\0${userId}\0${name}\0`, "utf8"), header]);
+function associatedData(owner: SecretOwner, header: Buffer): Buffer {
+  // NUL-separated: no part can contain NUL. A distinct label per kind of owner, so a box of one kind never opens as
+  // the other. The header (version, key id) is authenticated too.
+  const text =
+    "kind" in owner
+      ? `gatehouse/provider-client-secret/v${VERSION}\0${owner.workspaceId}\0${owner.providerId}\0`
+      : `gatehouse/secret/v${VERSION}\0${owner.workspaceId}\0${owner.userId}\0${owner.name}\0`;
+  return Buffer.concat([Buffer.from(text, "utf8"), header]);
 }
 
 export function seal(keys: readonly MasterKey[], owner: SecretOwner, plaintext: string): { box: Uint8Array<ArrayBuffer>; keyId: string } {

@@ -2,7 +2,7 @@ import "server-only";
 import { ConfigError, getConfig } from "../config";
 import { isInfrastructureError } from "../errors";
 import { log } from "../log";
-import { checkMasterKeys } from "../secrets/keys";
+import { checkAllMasterKeys } from "./master-keys";
 
 function refuse(message: string): never {
   process.stderr.write(`gatehouse: ${message}\n`);
@@ -25,7 +25,7 @@ export async function runStartupChecks() {
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
-      const problems = await checkMasterKeys();
+      const problems = await checkAllMasterKeys();
       if (problems.length) {
         refuse(`GATEHOUSE_MASTER_KEYS does not match the stored secrets:\n${problems.map((p) => `  - ${p}`).join("\n")}\nConfigure the key(s) the secrets were encrypted with (add new keys in front; run \`gatehouse keys rotate\` to move everything to the first).`);
       }
