@@ -202,6 +202,11 @@ describe("gatehouse CLI", () => {
     const empty = await cliWithStdin("\n", ...args);
     expect(empty).toMatchObject({ code: 2, json: { error: { code: "usage" } } });
     expect(empty.json.error.message).toContain("stdin is empty");
+    // A value typed where no value belongs (say, the secret itself) is refused, never ignored.
+    const stray = await cliWithStdin("s3cret\n", ...args, "s3cret-typed-too");
+    expect(stray).toMatchObject({ code: 2, json: { error: { code: "usage" } } });
+    expect(stray.json.error.message).toContain("unexpected argument");
+    expect(JSON.stringify(stray.json)).not.toContain("s3cret");
 
     const { spawn } = await import("node:child_process");
     const child = spawn(process.execPath, ["scripts/cli.mjs", "batch"], { env: process.env, stdio: ["pipe", "pipe", "pipe"] });

@@ -226,7 +226,8 @@ const MAX_STDIN_BYTES = 8192;
 
 /** The whole of stdin, without one trailing newline (as `printf '%s\n'` or a heredoc leaves it). */
 async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) process.stderr.write("client secret (end with Ctrl-D): ");
+  // Typed at a terminal, it would be echoed to the screen and its scrollback: it must be piped in.
+  if (process.stdin.isTTY) throw new UsageError("--client-secret-stdin reads a pipe, not a terminal: printf '%s' \"$SECRET\" | npm run -s gatehouse -- provider add …");
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of process.stdin) {
@@ -265,12 +266,15 @@ async function runCommand(argv: string[], io: Io): Promise<number> {
   }
   let values: Options;
   try {
-    ({ values } = parseArgs({
+    let positionals: string[];
+    ({ values, positionals } = parseArgs({
       args: argv.filter((a) => a !== "--json"),
       options: command.options,
       allowPositionals: true,
       strict: true,
     }));
+    // Only the command's own words: a stray word is a mistake (or a secret typed where no secret belongs).
+    if (positionals.length > command.name.split(" ").length) throw new UsageError("unexpected argument; every value goes after its --option");
     const missing = command.required.filter((r) => values[r] === undefined || values[r] === "");
     if (missing.length) throw new UsageError(`missing ${missing.map((m) => `--${m}`).join(", ")}`);
   } catch (err) {

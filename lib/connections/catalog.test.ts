@@ -27,7 +27,7 @@ describe("provider catalog", () => {
     expect(CATALOG.github).toMatchObject({ kind: "oauth2", tokenUrl: "https://github.com/login/oauth/access_token", pkce: true, account: { from: "userinfo", fields: ["login"] }, revocation: { url: null } });
     expect(CATALOG.google).toMatchObject({ kind: "oidc", issuer: "https://accounts.google.com", revocation: { url: "https://oauth2.googleapis.com/revoke" }, pkce: true });
     expect(CATALOG.slack).toMatchObject({ kind: "oidc", issuer: "https://slack.com", account: { from: "id_token", claims: ["email", "sub"] } });
-    expect(CATALOG.linear).toMatchObject({ authorizationUrl: "https://linear.app/oauth/authorize", revocation: { url: "https://api.linear.app/oauth/revoke" }, scopeSeparator: "," });
+    expect(CATALOG.linear).toMatchObject({ authorizationUrl: "https://linear.app/oauth/authorize", revocation: { url: null }, scopeSeparator: "," });
     expect(CATALOG.notion).toMatchObject({ pkce: false, tokenEndpointAuth: "client_secret_basic", authorizationParams: { owner: "user" } });
   });
 

@@ -119,7 +119,10 @@ export const CATALOG: Readonly<Record<TemplateName, ProviderTemplate>> = deepFre
     authorizationUrl: "https://linear.app/oauth/authorize",
     tokenUrl: "https://api.linear.app/oauth/token",
     userinfoUrl: null,
-    revocation: { url: "https://api.linear.app/oauth/revoke" },
+    revocation: {
+      url: null,
+      note: "Linear revokes at POST https://api.linear.app/oauth/revoke with the token as a bearer, not an RFC 7009 form body; not used here.",
+    },
     defaultScopes: ["read"],
     scopeSeparator: ",",
     pkce: true,

@@ -1,6 +1,6 @@
 // Provider configuration (SPEC §12): validation, the client secret sealed to (workspace, provider id) and never
 // returned, audited without it, and every call confined to its workspace.
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { makeWorkspace } from "@/test/factories";
 import { getConfig } from "../config";
 import { DecryptError, open, seal } from "../crypto/secret-box";
@@ -8,7 +8,12 @@ import { db } from "../db/client";
 import { closeLazyClients } from "../lazy";
 import { addProvider, listProviders, providerClientSecret, providerExists, removeProvider, type AddProviderInput } from "./providers";
 
-afterAll(closeLazyClients);
+// Read once, when the configuration is first parsed: the local test provider's ports are the only http exceptions.
+vi.stubEnv("GATEHOUSE_OUTBOUND_ALLOW", "127.0.0.1:9000,localhost:9000");
+afterAll(async () => {
+  await closeLazyClients();
+  vi.unstubAllEnvs();
+});
 
 const actor = { type: "system" as const, id: "test" };
 const SECRET = "gh-client-secret-Zq81xP0";
@@ -40,6 +45,14 @@ describe("addProvider validation", () => {
     ["a scope with a quote", { scopes: 'repo "x' }, "not a valid scope"],
     ["an empty client secret", { clientSecret: "" }, "client secret"],
     ["a client secret with a newline", { clientSecret: "a\nb" }, "client secret"],
+    ["http to a loopback port that is not an exception", { template: "generic-oauth2", authUrl: "http://127.0.0.1:9001/a", tokenUrl: "https://o.example/t" }, "must use https"],
+    ["a private address literal", { template: "generic-oauth2", authUrl: "https://10.0.0.1/a", tokenUrl: "https://o.example/t" }, "private, loopback"],
+    ["the metadata address", { template: "generic-oauth2", authUrl: "https://o.example/a", tokenUrl: "https://169.254.169.254/t" }, "private, loopback"],
+    ["a token URL with a query", { template: "generic-oauth2", authUrl: "https://o.example/a", tokenUrl: "https://o.example/t?client_secret=s" }, "query"],
+    ["an issuer the parser would rewrite", { template: "generic-oidc", issuer: "https:\\\\id.example" }, "backslashes"],
+    ["an issuer with an empty query", { template: "generic-oidc", issuer: "https://id.example/?" }, "query"],
+    ["an issuer not in canonical form", { template: "generic-oidc", issuer: "https://ID.example" }, "canonical"],
+    ["an OIDC template without openid", { template: "google", scopes: "email profile" }, "openid"],
   ])("refuses %s", async (_, extra, message) => {
     const { workspaceId } = await makeWorkspace();
     const err = await add(workspaceId, extra).catch((e: unknown) => e);

@@ -1,6 +1,7 @@
 // The workspace's OAuth/OIDC providers (SPEC §12), configured by the operator. The client secret is write-only:
 // sealed on the way in, bound to (workspace, provider id), opened only by providerClientSecret for the connect flow.
 import "server-only";
+import { isIP } from "node:net";
 import type { AuditActor } from "../audit";
 import { appendAuditEvent } from "../audit";
 import { getConfig } from "../config";
@@ -8,6 +9,7 @@ import { open, seal, type ProviderSecretOwner } from "../crypto/secret-box";
 import { db } from "../db/client";
 import { AppError } from "../errors";
 import { PROVIDER_ID_PATTERN } from "../links/purpose";
+import { isForbiddenAddress } from "../outbound/address";
 import { workspaceExists } from "../workspaces/workspace";
 import { CATALOG, endpointRules, isTemplateName, TEMPLATE_NAMES, type EndpointOption, type TemplateName } from "./catalog";
 
@@ -70,23 +72,31 @@ export function assertProviderId(id: unknown): asserts id is string {
   }
 }
 
-const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
-
-/** https only; http just for a loopback host outside production (a local test provider). No credentials or fragment. */
-function endpointUrl(value: unknown, what: string, { issuer = false } = {}): string {
+/**
+ * https only, to a host Gatehouse would connect to (no private, loopback or metadata literal); http only for a
+ * host:port listed in GATEHOUSE_OUTBOUND_ALLOW (a local test provider, never in production). No credentials, no
+ * fragment, and what is stored is exactly what was checked. Token and revocation URLs take no query: an operator's
+ * pasted `?client_secret=` would land in the audit log and every listing.
+ */
+function endpointUrl(value: unknown, what: string, { issuer = false, noQuery = false } = {}): string {
   if (typeof value !== "string" || value.length === 0 || value.length > MAX_URL_LENGTH) invalid(`The ${what} must be a URL of at most ${MAX_URL_LENGTH} characters.`);
+  // The URL parser strips whitespace and reads "\" as "/": refuse what it would silently rewrite.
+  if (/[\s\\\0-\x1f\x7f]/.test(value)) invalid(`The ${what} must not contain spaces, control characters or backslashes.`);
   let url: URL;
   try {
     url = new URL(value);
   } catch {
     invalid(`The ${what} is not a valid URL.`);
   }
-  const loopbackHttp = url.protocol === "http:" && LOOPBACK_HOSTS.test(url.hostname) && getConfig().env !== "production";
-  if (url.protocol !== "https:" && !loopbackHttp) invalid(`The ${what} must use https (http only for a loopback host, outside production).`);
+  const allowed = getConfig().outboundAllow.includes(url.host) || getConfig().outboundAllow.includes(`${url.hostname}:${url.port || (url.protocol === "https:" ? "443" : "80")}`);
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && allowed)) invalid(`The ${what} must use https.`);
+  const literal = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
+  if (!allowed && isIP(literal) && isForbiddenAddress(literal)) invalid(`The ${what} must not point at a private, loopback, link-local or metadata address.`);
   if (url.username || url.password) invalid(`The ${what} must not contain credentials.`);
   if (url.hash || value.includes("#")) invalid(`The ${what} must not have a fragment.`);
   // OIDC Core §2 / RFC 8414 §2: an issuer has no query or fragment, and its discovery URL is derived from it.
-  if (issuer && url.search) invalid(`The ${what} must not have a query.`);
+  if ((issuer || noQuery) && (url.search || value.includes("?"))) invalid(`The ${what} must not have a query.`);
+  if (issuer && value !== url.href && `${value}/` !== url.href) invalid(`The ${what} must be written in its canonical form (${url.href.slice(0, 200)}).`);
   return issuer ? value : url.href;
 }
 
@@ -129,9 +139,13 @@ export async function addProvider(input: AddProviderInput): Promise<{ providerId
     if (!rules.required.includes(option) && !rules.optional.includes(option)) {
       invalid(`The ${template} template takes no ${OPTION_NAMES[option]}${CATALOG[template].kind === "generic-oidc" ? " (it comes from the issuer's discovery document)" : " (the template fixes its endpoints)"}.`);
     }
-    endpoints[option] = endpointUrl(value, OPTION_NAMES[option], { issuer: option === "issuer" });
+    endpoints[option] = endpointUrl(value, OPTION_NAMES[option], { issuer: option === "issuer", noQuery: option === "tokenUrl" || option === "revocationUrl" });
   }
   const scopes = parseScopes(input.scopes, template);
+  // Without openid there is no id_token, so no nonce or iss check and no account to name: refuse rather than degrade.
+  if ((CATALOG[template].kind === "oidc" || CATALOG[template].kind === "generic-oidc") && !scopes.includes("openid")) {
+    invalid(`The ${template} template signs in with OpenID Connect: its scopes must include openid.`);
+  }
   const clientSecret = parseClientSecret(input.clientSecret);
   const sealed = clientSecret === null ? null : seal(getConfig().masterKeys, secretOwner(workspaceId, id), clientSecret);
 

@@ -21,11 +21,13 @@ export class DecryptError extends Error {
 
 const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
 
+const isProviderOwner = (owner: SecretOwner): owner is ProviderSecretOwner => (owner as Partial<ProviderSecretOwner>).kind === "provider-client-secret";
+
 function associatedData(owner: SecretOwner, header: Buffer): Buffer {
   // NUL-separated: no part can contain NUL. A distinct label per kind of owner, so a box of one kind never opens as
   // the other. The header (version, key id) is authenticated too.
   const text =
-    "kind" in owner
+    isProviderOwner(owner)
       ? `gatehouse/provider-client-secret/v${VERSION}\0${owner.workspaceId}\0${owner.providerId}\0`
       : `gatehouse/secret/v${VERSION}\0${owner.workspaceId}\0${owner.userId}\0${owner.name}\0`;
   return Buffer.concat([Buffer.from(text, "utf8"), header]);
