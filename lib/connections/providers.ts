@@ -9,7 +9,7 @@ import { open, seal, type ProviderSecretOwner } from "../crypto/secret-box";
 import { db } from "../db/client";
 import { AppError } from "../errors";
 import { PROVIDER_ID_PATTERN } from "../links/purpose";
-import { isForbiddenAddress } from "../outbound/address";
+import { isForbiddenAddress, isOutboundException } from "../outbound";
 import { workspaceExists } from "../workspaces/workspace";
 import { CATALOG, endpointRules, isTemplateName, TEMPLATE_NAMES, type EndpointOption, type TemplateName } from "./catalog";
 
@@ -88,7 +88,7 @@ function endpointUrl(value: unknown, what: string, { issuer = false, noQuery = f
   } catch {
     invalid(`The ${what} is not a valid URL.`);
   }
-  const allowed = getConfig().outboundAllow.includes(url.host) || getConfig().outboundAllow.includes(`${url.hostname}:${url.port || (url.protocol === "https:" ? "443" : "80")}`);
+  const allowed = isOutboundException(url);
   if (url.protocol !== "https:" && !(url.protocol === "http:" && allowed)) invalid(`The ${what} must use https.`);
   const literal = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
   if (!allowed && isIP(literal) && isForbiddenAddress(literal)) invalid(`The ${what} must not point at a private, loopback, link-local or metadata address.`);

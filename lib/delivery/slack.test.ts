@@ -10,17 +10,7 @@ import type { DeliveryOutcome, DeliveryTarget, LinkMessage } from "./types";
 
 // The raw logger, without lib/log's redaction: whatever deliverLink hands the log is exactly what is checked.
 const logged = vi.hoisted(() => ({ lines: [] as string[] }));
-vi.mock("../log", async () => {
-  const { default: pino } = await import("pino");
-  const { Writable } = await import("node:stream");
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      logged.lines.push(String(chunk));
-      cb();
-    },
-  });
-  return { log: pino({ level: "trace" }, sink) };
-});
+vi.mock("../log", async () => ({ log: (await import("@/test/fixtures/raw-log")).rawTraceLogger(logged.lines) }));
 
 const TOKEN = "xoxb-1111-2222-slackdeliverytesttoken";
 const TEAM = "T0BOTTEAM";

@@ -21,15 +21,7 @@ import type { GatewayReason } from "./messages";
 const logged = vi.hoisted(() => ({ lines: [] as string[] }));
 vi.mock("../log", async (importOriginal) => {
   const real = await importOriginal<typeof Log>();
-  const { default: pino } = await import("pino");
-  const { Writable } = await import("node:stream");
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      logged.lines.push(String(chunk));
-      cb();
-    },
-  });
-  return { ...real, log: pino({ level: "trace" }, sink) };
+  return { ...real, log: (await import("@/test/fixtures/raw-log")).rawTraceLogger(logged.lines) };
 });
 
 const TELEGRAM_TOKEN = "777002:AAgateway-test-telegram-token";

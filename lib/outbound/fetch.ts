@@ -106,6 +106,11 @@ function hostPort(url: URL): string {
   return `${url.hostname}:${url.port || (url.protocol === "https:" ? "443" : "80")}`;
 }
 
+/** Whether a URL's host:port (the default port counts) is one of GATEHOUSE_OUTBOUND_ALLOW's exceptions. */
+export function isOutboundException(url: URL, allow: readonly string[] = getConfig().outboundAllow): boolean {
+  return allow.includes(hostPort(url));
+}
+
 function checkedUrl(raw: string | URL, allow: readonly string[]): { url: URL; allowed: boolean } {
   let url: URL;
   try {
@@ -116,7 +121,7 @@ function checkedUrl(raw: string | URL, allow: readonly string[]): { url: URL; al
   if (url.username || url.password) throw new OutboundError("credentials_in_url");
   if (url.protocol !== "https:" && url.protocol !== "http:") throw new OutboundError("not_https");
   if (!url.hostname) throw new OutboundError("invalid_url");
-  const allowed = allow.includes(hostPort(url));
+  const allowed = isOutboundException(url, allow);
   if (url.protocol !== "https:" && !allowed) throw new OutboundError("not_https");
   return { url, allowed };
 }
