@@ -103,7 +103,7 @@ describe("the client secret", () => {
     await add(a.workspaceId, { clientSecret: SECRET });
     await add(a.workspaceId, { id: "github-2", clientSecret: "second" });
     await add(b.workspaceId, { clientSecret: "theirs" });
-    const row = await db.provider.findUniqueOrThrow({ where: { workspaceId_id: { workspaceId: a.workspaceId, id: "github" } } });
+    const row = await db.provider.findUniqueOrThrow({ where: { workspaceId_id: { workspaceId: a.workspaceId, id: "github" } }, omit: { clientSecret: false } });
     expect(Buffer.from(row.clientSecret!).includes(Buffer.from(SECRET))).toBe(false);
     expect(row.clientSecretKeyId).toBe(getConfig().masterKeys[0]!.id);
     expect(await providerClientSecret({ workspaceId: a.workspaceId, providerId: "github" })).toBe(SECRET);
@@ -144,7 +144,7 @@ describe("the client secret", () => {
       expect.objectContaining({ id: "github", template: "github", clientId: "Iv1.abc", hasClientSecret: true, scopes: ["repo", "read:org"] }),
       expect.objectContaining({ id: "gmail", template: "google", hasClientSecret: false, scopes: ["openid", "email", "profile"] }),
     ]);
-    const row = await db.provider.findUniqueOrThrow({ where: { workspaceId_id: { workspaceId, id: "github" } } });
+    const row = await db.provider.findUniqueOrThrow({ where: { workspaceId_id: { workspaceId, id: "github" } }, omit: { clientSecret: false } });
     const boxB64 = Buffer.from(row.clientSecret!).toString("base64");
     const boxHex = Buffer.from(row.clientSecret!).toString("hex");
     for (const p of list) expect(Object.keys(p)).not.toContain("clientSecret");

@@ -1,6 +1,6 @@
 // AES-256-GCM at rest (SPEC §6): 0x01 | key-id length (1 byte) | key id | 96-bit nonce | ciphertext | 128-bit tag.
 // The associated data binds a box to its owner, (workspace, user, name) for a user's secret or (workspace, provider)
-// for a provider's client secret: copied anywhere else, it fails instead of decrypting.
+// for a provider's client secret, (workspace, user, connection) for a connection's tokens: copied anywhere else, it fails instead of decrypting.
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import type { MasterKey } from "../config";
 
@@ -10,7 +10,11 @@ const TAG_BYTES = 16;
 
 export type UserSecretOwner = { workspaceId: string; userId: string; name: string };
 export type ProviderSecretOwner = { kind: "provider-client-secret"; workspaceId: string; providerId: string };
-export type SecretOwner = UserSecretOwner | ProviderSecretOwner;
+/** A connection's token set (SPEC §12): access and refresh token of one user's connection. */
+export type ConnectionTokensOwner = { kind: "connection-tokens"; workspaceId: string; userId: string; connectionId: string };
+/** Gatehouse's client secret from a dynamic registration at an MCP server's authorization server. */
+export type McpClientSecretOwner = { kind: "mcp-client-secret"; issuer: string; redirectUri: string };
+export type SecretOwner = UserSecretOwner | ProviderSecretOwner | ConnectionTokensOwner | McpClientSecretOwner;
 
 export class DecryptError extends Error {
   constructor(readonly reason: "malformed" | "unknown_key" | "authentication_failed") {
@@ -21,16 +25,31 @@ export class DecryptError extends Error {
 
 const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
 
-const isProviderOwner = (owner: SecretOwner): owner is ProviderSecretOwner => (owner as Partial<ProviderSecretOwner>).kind === "provider-client-secret";
+function ownerLabel(owner: SecretOwner): string {
+  const kind = (owner as { kind?: unknown }).kind;
+  if (kind === undefined) {
+    const o = owner as UserSecretOwner;
+    return `gatehouse/secret/v${VERSION}\0${o.workspaceId}\0${o.userId}\0${o.name}\0`;
+  }
+  if (kind === "provider-client-secret") {
+    const o = owner as ProviderSecretOwner;
+    return `gatehouse/provider-client-secret/v${VERSION}\0${o.workspaceId}\0${o.providerId}\0`;
+  }
+  if (kind === "connection-tokens") {
+    const o = owner as ConnectionTokensOwner;
+    return `gatehouse/connection-tokens/v${VERSION}\0${o.workspaceId}\0${o.userId}\0${o.connectionId}\0`;
+  }
+  if (kind === "mcp-client-secret") {
+    const o = owner as McpClientSecretOwner;
+    return `gatehouse/mcp-client-secret/v${VERSION}\0${o.issuer}\0${o.redirectUri}\0`;
+  }
+  throw new Error("unknown secret owner kind");
+}
 
 function associatedData(owner: SecretOwner, header: Buffer): Buffer {
   // NUL-separated: no part can contain NUL. A distinct label per kind of owner, so a box of one kind never opens as
   // the other. The header (version, key id) is authenticated too.
-  const text =
-    isProviderOwner(owner)
-      ? `gatehouse/provider-client-secret/v${VERSION}\0${owner.workspaceId}\0${owner.providerId}\0`
-      : `gatehouse/secret/v${VERSION}\0${owner.workspaceId}\0${owner.userId}\0${owner.name}\0`;
-  return Buffer.concat([Buffer.from(text, "utf8"), header]);
+  return Buffer.concat([Buffer.from(ownerLabel(owner), "utf8"), header]);
 }
 
 export function seal(keys: readonly MasterKey[], owner: SecretOwner, plaintext: string): { box: Uint8Array<ArrayBuffer>; keyId: string } {

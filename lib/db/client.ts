@@ -33,7 +33,7 @@ function createClient(pool: pg.Pool) {
     log: isTestRun() ? [{ emit: "event", level: "query" }] : [],
     // Prisma's 2 s default maxWait turned bursts of serialised audit appends into spurious 503s.
     transactionOptions: { maxWait: 5000, timeout: 10_000 },
-    omit: { secret: { ciphertext: true }, token: { hash: true }, invite: { codeHash: true } },
+    omit: { secret: { ciphertext: true }, token: { hash: true }, invite: { codeHash: true }, provider: { clientSecret: true }, connection: { tokens: true }, mcpClient: { clientSecret: true } },
   });
   if (isTestRun()) {
     (client as unknown as { $on(event: "query", cb: (e: { query: string }) => void): void }).$on("query", (e) => {

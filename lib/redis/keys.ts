@@ -6,6 +6,11 @@ export const redisKeys = {
   portalSession: (idHash: string) => `portal:session:{${idHash}}`,
   userPortalSessions: (workspaceId: string, userId: string) => `portal:user-sessions:{${workspaceId}:${userId}}`,
   oauthPending: (stateHash: string) => `oauth:pending:{${stateHash}}`,
+  /** A connect or MCP-login authorization in progress (lib/connections/flow-state.ts). */
+  oauthFlow: (stateHash: string) => `oauth:flow:{${stateHash}}`,
+  /** The single-flight refresh of one connection: the lock, and the winner's outcome for those who waited. */
+  connectionRefresh: (connectionId: string) => `connection:refresh:{${connectionId}}`,
+  connectionRefreshOutcome: (connectionId: string, version: number) => `connection:refresh-outcome:{${connectionId}}:${version}`,
   rateLimit: (bucket: string, subject: string, window: number) => `ratelimit:${bucket}:{${subject}}:${window}`,
   slidingLimit: (bucket: string, subject: string) => `ratelimit:sliding:${bucket}:{${subject}}`,
   refusalNoted: (bucket: string, subject: string) => `ratelimit:noted:${bucket}:{${subject}}`,
