@@ -1,7 +1,7 @@
 // The OAuth / MCP fixtures against a maintained client (openid-client 6): they must behave like the real thing.
 import * as oc from "openid-client";
 import { afterEach, describe, expect, it } from "vitest";
-import { callWhoami, startMcpStack } from "./mcp-server";
+import { callWhoami, startMcpServer, startMcpStack } from "./mcp-server";
 import { type OAuthAS, authorizeHeadless, startOAuthAS } from "./oauth-as";
 import { oauthAsControl } from "./oauth-control";
 
@@ -275,5 +275,16 @@ describe("startMcpStack", () => {
     const url = oc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: "mcp:tools", resource: "http://127.0.0.1:9/unknown", code_challenge: await oc.calculatePKCECodeChallenge(verifier), code_challenge_method: "S256", state: "s" });
     const cb = await authorizeHeadless(url.href, "alice");
     expect(cb.searchParams.get("error")).toBe("invalid_target");
+  });
+
+  it("also introspects with client credentials discovered from the AS metadata", async () => {
+    const as = await startAS({ dynamicRegistration: true });
+    const mcp = await startMcpServer({ authorizationServer: as.issuer, introspect: as.introspectionClient });
+    cleanups.push(() => mcp.stop());
+    as.allowResource(mcp.url);
+    const config = await configFor(as.issuer);
+    const { tokens } = await codeFlow(config, { scope: "mcp:tools", resource: mcp.url, login: "bob" });
+    expect(await callWhoami(mcp.url, tokens.access_token)).toBe("bob-sub");
+    expect(mcp.stats()).toMatchObject({ unauthorized: 0 });
   });
 });

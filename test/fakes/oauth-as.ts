@@ -20,8 +20,9 @@
  *   tokens do not end with the login session.
  * - Rotation: every refresh answers a new refresh token and marks the old one consumed. Replaying a consumed refresh
  *   token answers 400 invalid_grant ("refresh token already used") AND revokes the whole grant: the newest refresh
- *   token and every access token of that grant are dead too (checked in oauth-as.test.ts). A revoked (RFC 7009)
- *   refresh token also revokes its grant; revoking an access token kills only that token.
+ *   token and every access token of that grant are dead too (checked in oauth-as.test.ts). Revocation (RFC 7009,
+ *   only by the client the token was issued to) of a refresh token revokes its grant; revoking an ACCESS token also
+ *   kills every token of its grant, the refresh token included (oidc-provider keeps only the Grant record then).
  * - RFC 8707: `resourceIndicators.resources` (or `allowResource(url)` later) are the resource servers it issues
  *   tokens for: opaque access tokens with `aud` = the resource and scope `mcp:tools` (introspectable; oidc-provider
  *   refuses to introspect JWT access tokens). Any other `resource` → invalid_target. On refresh the token is for the
@@ -116,6 +117,8 @@ export type OAuthAS = {
   /** The scope of access tokens issued for a resource server (RFC 8707). */
   resourceScope: string;
   accounts: Readonly<Record<string, OAuthAccount>>;
+  /** A confidential client that may introspect every token (client_secret_basic), for a resource server elsewhere. */
+  introspectionClient: { client_id: string; client_secret: string };
   stats(): OAuthASStats;
   script(script: RefreshScript): void;
   introspect(token: string): Promise<IntrospectionResponse>;
@@ -491,6 +494,7 @@ export async function startOAuthAS(options: StartOAuthASOptions = {}): Promise<O
     port: running.port,
     resourceScope: RESOURCE_SCOPE,
     accounts,
+    introspectionClient: { client_id: INTROSPECTOR_ID, client_secret: introspectorSecret },
     stats: () => structuredClone(stats),
     script(s) {
       script = s.nextRefresh === null || s.times === 0 ? undefined : { mode: s.nextRefresh, left: s.times ?? 1 };
