@@ -1,6 +1,7 @@
 // The gateway journey (SPEC §7): a worker asks for a link, the owner gets a native chat button, and the worker
 // learns only whether that worked. Nothing returned, logged or audited here holds a URL or any part of a link id.
 import "server-only";
+import { connectionWorks } from "../connections/connect";
 import { appendAuditEvent } from "../audit";
 import { getConfig } from "../config";
 import { deliverLink, telegramOpensInWebApp } from "../delivery";
@@ -64,6 +65,10 @@ export async function requestLink({ job, purpose, reason, ip }: { job: JobPrinci
     const first = await noteRefusal({ bucket: "gateway", subject: jobId, seconds: slot.retryAfterSeconds });
     return first ? fail("rate_limited", slot.retryAfterSeconds) : result("rate_limited", slot.retryAfterSeconds);
   }
+
+  // The owner's account is connected and working: nothing to ask them (SPEC §7). A connection waiting for a
+  // reconnect is not working, so that one gets its link.
+  if (purpose.kind === "connect" && (await connectionWorks({ workspaceId, userId: ownerUserId, providerId: purpose.provider }))) return fail("already_connected");
 
   if (!job.delivery) return fail("no_delivery_context");
   const delivery = job.delivery;
