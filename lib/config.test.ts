@@ -100,12 +100,14 @@ describe("parseConfig", () => {
     },
   );
 
-  it("refuses GATEHOUSE_OUTBOUND_ALLOW in production, even when it lists nothing", () => {
-    for (const value of ["127.0.0.1:8443", ","]) {
+  it("refuses GATEHOUSE_OUTBOUND_ALLOW in production unless it lists only loopback ports (the e2e suite's local providers)", () => {
+    for (const value of ["10.0.0.5:8443", "mcp.test:443", "127.0.0.1:8443,169.254.169.254:80", "127.0.0.2:80", "localhost.evil.test:80"]) {
       expect(problems({ ...prod, GATEHOUSE_OUTBOUND_ALLOW: value })).toEqual([
-        "GATEHOUSE_OUTBOUND_ALLOW: is for tests and development only; unset it in production",
+        "GATEHOUSE_OUTBOUND_ALLOW: is for tests and development only; in production it may only list loopback host:port entries; unset it",
       ]);
     }
+    expect(parseConfig({ ...prod, GATEHOUSE_OUTBOUND_ALLOW: "127.0.0.1:8443,localhost:3999,[::1]:9000" }).outboundAllow).toHaveLength(3);
+    expect(parseConfig({ ...prod, GATEHOUSE_OUTBOUND_ALLOW: "127.0.0.1:8443" }).outboundAllow).toEqual(["127.0.0.1:8443"]);
     // Next to another broken variable, and when the list itself is malformed, it is still named.
     const found = problems({ ...prod, PORT: "x", GATEHOUSE_OUTBOUND_ALLOW: "nonsense" }).join("\n");
     expect(found).toMatch(/^PORT: /m);

@@ -196,9 +196,12 @@ function crossFieldProblems(e: Partial<Parsed>): string[] {
       }
     }
   }
-  // An exception to the outbound address rules is an SSRF hole on a real deployment.
+  // An exception to the outbound address rules is an SSRF hole on a real deployment. A production build may only
+  // name exact loopback ports (the end-to-end tests run `next start` against local test providers); any other
+  // host is refused, and so is a list that does not parse.
   if (e.NODE_ENV === "production" && e.GATEHOUSE_OUTBOUND_ALLOW !== undefined) {
-    problems.push("GATEHOUSE_OUTBOUND_ALLOW: is for tests and development only; unset it in production");
+    const remote = e.GATEHOUSE_OUTBOUND_ALLOW.filter((entry) => !LOOPBACK.has(entry.slice(0, entry.lastIndexOf(":"))));
+    if (remote.length) problems.push("GATEHOUSE_OUTBOUND_ALLOW: is for tests and development only; in production it may only list loopback host:port entries; unset it");
   }
   const oauthKeys = Object.keys(e).filter((k) => k.startsWith("SETTINGS_OAUTH_") && e[k as keyof Parsed] !== undefined);
   const explicit = [e.SETTINGS_OAUTH_AUTH_URL, e.SETTINGS_OAUTH_TOKEN_URL, e.SETTINGS_OAUTH_USERINFO_URL];
