@@ -61,6 +61,9 @@ function ensureEnvFile() {
 async function main() {
   ensureEnvFile();
   loadLocalEnv();
+  // The demo provider and MCP server listen on loopback ports, which only these exact exceptions let Gatehouse reach.
+  const { devOutboundAllow } = await import("./lib/dev-connections");
+  process.env.GATEHOUSE_OUTBOUND_ALLOW = devOutboundAllow(process.env.GATEHOUSE_OUTBOUND_ALLOW);
   const config = parseConfig(process.env);
   if (config.production) throw new ConfigError(["NODE_ENV: is production; `npm run dev` seeds demo data and must not touch a production database"]);
   process.on("SIGINT", () => void shutdown(0));
@@ -101,6 +104,11 @@ async function main() {
   Object.assign(childEnv, chat.env);
   for (const inbox of chat.inboxes) say(`fake ${inbox.platform} API (no ${inbox.platform.toUpperCase()}_BOT_TOKEN set); its chats: ${inbox.url}`);
 
+  const { startDevConnections, connectionLines } = await import("./lib/dev-connections");
+  const connections = await startDevConnections({ publicUrl: config.publicUrl, workspaceId: demo.workspaceId });
+  stops.push(connections.stop);
+  say(`demo provider "demo" at ${connections.providerIssuer}; demo MCP server at ${connections.mcpUrl}`);
+
   // Next's request log would print every link id it serves (`/settings?s=…`).
   next = spawn("npx", ["next", "dev", "-p", String(config.port)], { env: childEnv, stdio: ["ignore", "pipe", "pipe"], detached: true });
   next.stdout?.pipe(redactingLines(process.stdout));
@@ -132,6 +140,7 @@ async function main() {
     `  Readiness:      ${config.publicUrl}/api/ready`,
     `  Operator CLI:   npm run -s gatehouse -- --help`,
     ...journeyLines({ publicUrl: config.publicUrl, serviceToken: service.token, inboxes: chat.inboxes }),
+    ...connectionLines({ publicUrl: config.publicUrl, connections, aliceTelegramId: DEMO.owner.externalId }),
     "Press Ctrl+C to stop (a project-local Postgres/Redis started here keeps running; see README).",
     "",
   ];

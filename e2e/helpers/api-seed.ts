@@ -101,7 +101,7 @@ export async function deleteSecret(request: APIRequestContext, session: string, 
   expect(res.status(), `DELETE secret ${name}`).toBe(204);
 }
 
-export type Grant = { secret: string; envVar: string };
+export type Grant = { secret: string; envVar: string } | { connection: string; envVar: string } | { mcp: string; envVar: string };
 export type CreatedJob = { jobId: string; token: string; expiresAt: string };
 
 /** Starts a job through the orchestrator API and expects 201. */

@@ -15,6 +15,19 @@ export const E2E_TELEGRAM_FAKE_URL = `http://127.0.0.1:${E2E_TELEGRAM_FAKE_PORT}
 export const E2E_SLACK_FAKE_URL = `http://127.0.0.1:${E2E_SLACK_FAKE_PORT}/api/`;
 export const E2E_SLACK_BOT_TOKEN = "xoxb-e2e-test-slack-token";
 export const E2E_SLACK_TEAM_ID = "T0E2ETEAM";
+/**
+ * Third-party authorization servers (real oidc-provider instances, test/fakes/oauth-as.ts) started by
+ * scripts/e2e-server.ts: one stands for a provider users connect (refresh-token rotation, revocation,
+ * introspection); the other backs a real MCP SDK server (dynamic registration, resource indicators).
+ */
+export const E2E_CONNECT_AS_PORT = Number(process.env.E2E_CONNECT_AS_PORT ?? 3992);
+export const E2E_CONNECT_AS_URL = `http://127.0.0.1:${E2E_CONNECT_AS_PORT}`;
+export const E2E_MCP_PORT = Number(process.env.E2E_MCP_PORT ?? 3991);
+export const E2E_MCP_URL = `http://127.0.0.1:${E2E_MCP_PORT}/mcp`;
+export const E2E_MCP_AS_PORT = Number(process.env.E2E_MCP_AS_PORT ?? 3990);
+export const E2E_MCP_AS_URL = `http://127.0.0.1:${E2E_MCP_AS_PORT}`;
+export const E2E_CONNECT_CLIENT_ID = "gatehouse-e2e-connect";
+export const E2E_CONNECT_CLIENT_SECRET = "gatehouse-e2e-connect-secret";
 
 // Stable within one run: Playwright imports this file in its own process and in the web server's.
 const runSeed = process.env.GATEHOUSE_E2E_SECRETS ?? randomBytes(32).toString("base64");
@@ -42,6 +55,8 @@ export const E2E_ENV: Record<string, string> = {
   SLACK_API_URL: E2E_SLACK_FAKE_URL,
   RATE_LIMIT_LINK_PER_MINUTE: "20",
   RATE_LIMIT_TELEGRAM_PER_MINUTE: "20",
+  // Only the local test providers above: every other outbound URL keeps the full address rules.
+  GATEHOUSE_OUTBOUND_ALLOW: [E2E_CONNECT_AS_PORT, E2E_MCP_PORT, E2E_MCP_AS_PORT].map((p) => `127.0.0.1:${p}`).join(","),
 };
 
 export const E2E_PLAIN_ENV: Record<string, string> = {

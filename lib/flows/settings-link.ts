@@ -9,7 +9,8 @@ import { AppError } from "../errors";
 import { bindOrVerifyIdentity, settingsProviderKey } from "../identity/bindings";
 import { findUserByIdentity, getUserSummary } from "../identity/users";
 import { consumePendingIdentity, createPendingIdentity, PENDING_TTL_SECONDS } from "../links/pending";
-import { landingPath, parsePurpose, purposeName, type LinkPurpose } from "../links/purpose";
+import { parsePurpose, purposeName, type LinkPurpose } from "../links/purpose";
+import { landingFor } from "./landing";
 import { consumeLinkSession, peekLinkSession } from "../links/sessions";
 import { getMembership } from "../members/membership";
 import { createPortalSession } from "../portal/sessions";
@@ -86,7 +87,8 @@ export async function openLink({ id, initData, ip, userAgent, currentSession }: 
 
   if (telegram || !getConfig().settingsOAuth) {
     const session = await createPortalSession({ workspaceId, userId, method: telegram ? "telegram" : "link", ip, userAgent, replacing: currentSession });
-    return { next: "portal", sessionId: session.id, maxAgeSeconds: session.maxAgeSeconds, landing: landingPath(link.purpose), verifiedBy: telegram ? "telegram" : null };
+    const landing = await landingFor(link.purpose, { workspaceId, userId, sessionId: session.id, ip: ip ?? null });
+    return { next: "portal", sessionId: session.id, maxAgeSeconds: session.maxAgeSeconds, landing, verifiedBy: telegram ? "telegram" : null };
   }
   const section = link.purpose.kind === "settings" ? link.purpose.section : undefined;
   return { next: "identity", pendingId: await createPendingIdentity({ workspaceId, userId, link: linkRef, purpose, ...(section ? { section } : {}) }) };
@@ -128,5 +130,5 @@ export async function completeIdentity({
   if (!(await getMembership(pending))) throw new AppError("link_expired");
   await bindOrVerifyIdentity({ workspaceId: pending.workspaceId, userId: pending.userId, provider: settingsProviderKey(), subject, ip });
   const session = await createPortalSession({ workspaceId: pending.workspaceId, userId: pending.userId, method: "oauth", ip, userAgent, replacing: currentSession });
-  return { ...session, landing: landingPath(purpose) };
+  return { ...session, landing: await landingFor(purpose, { workspaceId: pending.workspaceId, userId: pending.userId, sessionId: session.id, ip: ip ?? null }) };
 }

@@ -1,5 +1,6 @@
 // What a link is for (SPEC §7 "Links by purpose"), where it lands once opened, and the one rule of which purposes
 // end each other: a new link for the same user and purpose ends their earlier unused ones.
+import { isOutboundException } from "../outbound";
 
 export const SETTINGS_SECTIONS = ["secrets", "connections", "agent-access"] as const;
 export type SettingsSection = (typeof SETTINGS_SECTIONS)[number];
@@ -46,7 +47,7 @@ export function parsePurpose(name: unknown, section?: unknown): LinkPurpose | nu
   return null;
 }
 
-/** An absolute https URL without credentials or fragment, in its canonical form. */
+/** An absolute https URL without credentials or fragment, in its canonical form (http only for a GATEHOUSE_OUTBOUND_ALLOW host:port, a local test server). */
 export function isMcpServerUrl(value: string): boolean {
   return canonicalMcpServerUrl(value) === value;
 }
@@ -54,7 +55,8 @@ export function isMcpServerUrl(value: string): boolean {
 export function canonicalMcpServerUrl(value: string): string | null {
   if (value.length > MAX_MCP_SERVER_URL_LENGTH || !URL.canParse(value)) return null;
   const url = new URL(value);
-  if (url.protocol !== "https:" || url.username || url.password || url.hash || !url.hostname) return null;
+  const scheme = url.protocol === "https:" || (url.protocol === "http:" && isOutboundException(url));
+  if (!scheme || url.username || url.password || url.hash || !url.hostname) return null;
   // The canonical form is what is stored and compared: percent-encoding can make it far longer than the input.
   const canonical = url.toString();
   return canonical.length <= MAX_MCP_SERVER_URL_LENGTH ? canonical : null;

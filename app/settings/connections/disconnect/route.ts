@@ -2,6 +2,7 @@
 import { disconnect } from "@/lib/connections/connect";
 import { withPortalForm } from "../../../_lib/portal-form";
 import { connectionsErrorPath } from "../_errors";
+import { revokeMcpConnection } from "../_mcp";
 
 export const POST = withPortalForm(
   async ({ form, portal, ip }) => {
@@ -10,6 +11,7 @@ export const POST = withPortalForm(
       userId: portal.user.id,
       connectionId: form.get("connectionId") ?? "",
       ip,
+      revokeMcp: revokeMcpConnection,
     });
     return `/settings/connections?${new URLSearchParams({ disconnected: "1", revocation })}`;
   },

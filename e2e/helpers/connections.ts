@@ -1,0 +1,45 @@
+// Connections in e2e: the operator adds a provider through the real CLI (the client secret on stdin, as the README
+// says), and the specs watch the real authorization servers that scripts/e2e-server.ts started.
+import { spawn } from "node:child_process";
+import type { Page } from "@playwright/test";
+import { expect } from "@playwright/test";
+import { oauthAsControl } from "../../test/fakes/oauth-control";
+import { E2E_CONNECT_AS_URL, E2E_CONNECT_CLIENT_ID, E2E_CONNECT_CLIENT_SECRET, E2E_ENV, E2E_MCP_AS_URL } from "./env";
+
+export const connectAs = oauthAsControl(E2E_CONNECT_AS_URL);
+export const mcpAs = oauthAsControl(E2E_MCP_AS_URL);
+
+/** `gatehouse provider add … --client-secret-stdin` with the e2e provider's client, as an operator would run it. */
+export async function addTestProvider(workspaceId: string, id = "corp"): Promise<void> {
+  const args = ["scripts/cli.mjs", "provider", "add", "--workspace", workspaceId, "--id", id, "--template", "generic-oidc", "--client-id", E2E_CONNECT_CLIENT_ID, "--client-secret-stdin", "--issuer", E2E_CONNECT_AS_URL, "--scopes", "openid email offline_access", "--json"];
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...E2E_ENV }, stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+  child.stdin.end(E2E_CONNECT_CLIENT_SECRET);
+  const code = await new Promise<number>((resolve) => child.on("exit", (c) => resolve(c ?? 1)));
+  expect(code, `provider add: ${out}`).toBe(0);
+  expect(JSON.parse(out.trim().split("\n").at(-1)!)).toEqual({ providerId: id });
+}
+
+/**
+ * oidc-provider's development login and consent pages (/interaction/<uid>), as a person fills them in, until the
+ * browser is back on `returnTo` (a second authorization in the same browser may skip the login, or both pages).
+ */
+export async function passProvider(page: Page, login: string, returnTo: string) {
+  const settled = (u: URL) => u.href.startsWith(returnTo) || /^\/interaction\/[^/]+$/.test(u.pathname);
+  await page.waitForURL(settled);
+  for (let step = 0; step < 4 && !page.url().startsWith(returnTo); step++) {
+    const before = page.url();
+    const form = page.locator("input[name=login]");
+    if (await form.isVisible()) {
+      await form.fill(login);
+      await page.locator("input[name=password]").fill("any password");
+      await page.getByRole("button", { name: /sign-in/i }).click();
+    } else {
+      await page.getByRole("button", { name: /^continue$/i }).click();
+    }
+    await page.waitForURL((u) => settled(u) && u.href !== before);
+  }
+  expect(page.url().startsWith(returnTo), page.url()).toBe(true);
+}
