@@ -174,6 +174,16 @@ function requestedAuthMethod(metadata: AuthorizationServerMetadata): TokenEndpoi
 
 const PRINTABLE = /^[\x21-\x7e]+$/;
 
+/**
+ * The scope to register (RFC 7591 §2), only when the authorization server lists every value of it: the MCP scope
+ * is often the resource server's, which an authorization server may refuse in a registration (oidc-provider does).
+ */
+function registrationScope(metadata: AuthorizationServerMetadata, scope: string | undefined): string | undefined {
+  if (!scope) return undefined;
+  const supported = metadata.scopes_supported;
+  return supported && scope.split(" ").every((s) => supported.includes(s)) ? scope : undefined;
+}
+
 async function register(issuer: string, redirectUri: string, metadata: AuthorizationServerMetadata, scope: string | undefined): Promise<McpClient> {
   const asked = requestedAuthMethod(metadata);
   let info: OAuthClientInformationFull;
@@ -187,7 +197,7 @@ async function register(issuer: string, redirectUri: string, metadata: Authoriza
         response_types: ["code"],
         token_endpoint_auth_method: asked,
       },
-      scope,
+      scope: registrationScope(metadata, scope),
       fetchFn: mcpFetch,
     });
   } catch (err) {
