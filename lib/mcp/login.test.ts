@@ -1,0 +1,489 @@
+// MCP login (SPEC §12) against a real oidc-provider authorization server and a real MCP SDK server that checks each
+// token's audience: discovery, client registration in the spec's order and kept per issuer, PKCE, state, resource,
+// iss; what is refused before any request; and that no token, code, verifier or client secret reaches the log.
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { authorizeHeadless } from "@/test/fakes/oauth-as";
+import { callWhoami, startMcpStack, type McpStack } from "@/test/fakes/mcp-server";
+import { makeMember, makeWorkspace } from "@/test/factories";
+import { getConfig } from "../config";
+import { takeFlow, type FlowRecord } from "../connections/flow-state";
+import { connectRedirectUri } from "../connections/oauth-client";
+import { addProvider } from "../connections/providers";
+import { readConnectionTokens } from "../connections/store";
+import { open } from "../crypto/secret-box";
+import { db } from "../db/client";
+import { AppError } from "../errors";
+import { closeLazyClients } from "../lazy";
+import { redis } from "../redis/client";
+import type * as OutboundModule from "../outbound";
+import type { OutboundRequest } from "../outbound";
+import { chooseRegistration, clientMetadataDocument, finishMcpLogin, McpTokenError, refreshMcpTokens, revokeMcpTokens, startMcpLogin } from ".";
+import { GET as clientMetadataRoute } from "@/app/oauth/client-metadata.json/route";
+
+// The raw logger, without lib/log's redaction: whatever this code hands the log is exactly what is checked.
+const logged = vi.hoisted(() => ({ lines: [] as string[] }));
+vi.mock("../log", async () => ({ log: (await import("@/test/fixtures/raw-log")).rawTraceLogger(logged.lines) }));
+
+// Every outbound request this code makes, as sent (the real rules still apply: the calls pass through).
+type Sent = { method: string; url: string; body: string };
+const sent = vi.hoisted(() => ({ calls: [] as Sent[] }));
+vi.mock("../outbound", async (importOriginal) => {
+  const real = await importOriginal<typeof OutboundModule>();
+  const bodyText = (body: unknown) => (body === undefined || body === null ? "" : body instanceof Uint8Array ? Buffer.from(body).toString("utf8") : String(body));
+  return {
+    ...real,
+    outboundFetch: (input: string | URL, init: OutboundRequest = {}) => {
+      sent.calls.push({ method: init.method ?? "GET", url: String(input), body: bodyText(init.body) });
+      return real.outboundFetch(input, init);
+    },
+    outboundFetchAsFetch: (input: string | URL, init: { method?: string; body?: unknown } = {}) => {
+      sent.calls.push({ method: init.method ?? "GET", url: String(input), body: bodyText(init.body) });
+      return real.outboundFetchAsFetch(input, init as Parameters<typeof real.outboundFetchAsFetch>[1]);
+    },
+  };
+});
+const tokenRequests = (issuer: string) =>
+  sent.calls.filter((c) => c.method === "POST" && c.url === `${issuer}/token`).map((c) => Object.fromEntries(new URLSearchParams(c.body)));
+
+const PRE_CLIENT_ID = "gatehouse-pre-registered";
+const PRE_SECRET = "pre-registered-secret-Hq2nV8sLw3";
+
+let stack: McpStack; // dynamic registration
+let pre: McpStack; // the operator pre-registered Gatehouse
+let race: McpStack; // first logins racing
+let fake: { origin: string; port: number; requests: string[]; connections: number; close(): Promise<void> };
+let unlisted: { port: number; connections: number; close(): Promise<void> };
+/** Every secret value seen in the tests, for the leak canary. */
+const secrets = new Set<string>([PRE_SECRET]);
+
+const sessionRef = "ab".repeat(32);
+const actorFor = (userId: string) => ({ type: "user" as const, id: userId });
+
+/** A small metadata server for the refusals: routes answer fixed JSON; counts every request and connection. */
+async function startFake() {
+  const requests: string[] = [];
+  let connections = 0;
+  let origin = "";
+  const docs = (): Record<string, { status: number; body?: unknown; headers?: Record<string, string> }> => ({
+    "POST /nos256/mcp": { status: 401, headers: { "www-authenticate": `Bearer resource_metadata="${origin}/.well-known/oauth-protected-resource/nos256/mcp"` } },
+    "GET /.well-known/oauth-protected-resource/nos256/mcp": { status: 200, body: { resource: `${origin}/nos256/mcp`, authorization_servers: [`${origin}/as-nos256`] } },
+    "GET /.well-known/oauth-authorization-server/as-nos256": {
+      status: 200,
+      body: { issuer: `${origin}/as-nos256`, authorization_endpoint: `${origin}/as-nos256/auth`, token_endpoint: `${origin}/as-nos256/token`, registration_endpoint: `${origin}/as-nos256/reg`, response_types_supported: ["code"] },
+    },
+    "POST /plain/mcp": { status: 401, headers: { "www-authenticate": `Bearer resource_metadata="${origin}/.well-known/oauth-protected-resource/plain/mcp"` } },
+    "GET /.well-known/oauth-protected-resource/plain/mcp": { status: 200, body: { resource: `${origin}/plain/mcp`, authorization_servers: [`${origin}/as-plain`] } },
+    "GET /.well-known/oauth-authorization-server/as-plain": {
+      status: 200,
+      body: { issuer: `${origin}/as-plain`, authorization_endpoint: `${origin}/a`, token_endpoint: `${origin}/t`, registration_endpoint: `${origin}/r`, response_types_supported: ["code"], code_challenge_methods_supported: ["plain"] },
+    },
+    // No WWW-Authenticate hint: the well-known path is found on its own; its resource is another server's.
+    "POST /mismatch/mcp": { status: 401, headers: { "www-authenticate": "Bearer" } },
+    "GET /.well-known/oauth-protected-resource/mismatch/mcp": { status: 200, body: { resource: `${origin}/other/mcp`, authorization_servers: [`${origin}/as-plain`] } },
+    "POST /prefix/mcp": { status: 401 },
+    "GET /.well-known/oauth-protected-resource/prefix/mcp": { status: 200, body: { resource: `${origin}/prefix`, authorization_servers: [`${origin}/as-plain`] } },
+    "POST /wrong-issuer/mcp": { status: 401 },
+    "GET /.well-known/oauth-protected-resource/wrong-issuer/mcp": { status: 200, body: { resource: `${origin}/wrong-issuer/mcp`, authorization_servers: [`${origin}/as-wrong`] } },
+    "GET /.well-known/oauth-authorization-server/as-wrong": {
+      status: 200,
+      body: { issuer: "https://as.evil.example", authorization_endpoint: `${origin}/a`, token_endpoint: `${origin}/t`, registration_endpoint: `${origin}/r`, response_types_supported: ["code"], code_challenge_methods_supported: ["S256"] },
+    },
+    "POST /noreg/mcp": { status: 401 },
+    "GET /.well-known/oauth-protected-resource/noreg/mcp": { status: 200, body: { resource: `${origin}/noreg/mcp`, authorization_servers: [`${origin}/as-noreg`] } },
+    "GET /.well-known/oauth-authorization-server/as-noreg": {
+      status: 200,
+      body: { issuer: `${origin}/as-noreg`, authorization_endpoint: `${origin}/a`, token_endpoint: `${origin}/t`, response_types_supported: ["code"], code_challenge_methods_supported: ["S256"] },
+    },
+    "POST /down/mcp": { status: 401 },
+    "GET /.well-known/oauth-protected-resource/down/mcp": { status: 503, body: { error: "upstream-secret-words" } },
+  });
+  const server = http.createServer((req, res) => {
+    const key = `${req.method} ${new URL(req.url ?? "/", origin).pathname}`;
+    requests.push(key);
+    req.resume();
+    const doc = docs()[key];
+    if (!doc) {
+      res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not_found"}');
+      return;
+    }
+    res.writeHead(doc.status, { "content-type": "application/json", ...doc.headers }).end(doc.body === undefined ? "" : JSON.stringify(doc.body));
+  });
+  server.on("connection", () => (connections += 1));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  origin = `http://127.0.0.1:${port}`;
+  return {
+    origin,
+    port,
+    requests,
+    get connections() {
+      return connections;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function startUnlisted() {
+  let connections = 0;
+  const server = http.createServer((_req, res) => res.writeHead(401).end());
+  server.on("connection", () => (connections += 1));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    get connections() {
+      return connections;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+beforeAll(async () => {
+  stack = await startMcpStack();
+  pre = await startMcpStack({ clients: [{ client_id: PRE_CLIENT_ID, client_secret: PRE_SECRET, redirect_uris: ["http://localhost:3000/settings/connections/callback"] }] });
+  race = await startMcpStack();
+  fake = await startFake();
+  unlisted = await startUnlisted();
+  // The configuration is parsed once, on first use (nothing has used it yet): the fixtures' ports are the only
+  // exceptions to the outbound rules; `unlisted` is deliberately not among them.
+  const ports = [stack.as.port, stack.mcp.port, pre.as.port, pre.mcp.port, race.as.port, race.mcp.port, fake.port];
+  vi.stubEnv("GATEHOUSE_OUTBOUND_ALLOW", ports.map((p) => `127.0.0.1:${p}`).join(","));
+  expect(getConfig().outboundAllow).toHaveLength(ports.length);
+  expect(connectRedirectUri()).toBe("http://localhost:3000/settings/connections/callback");
+});
+
+afterAll(async () => {
+  await Promise.all([stack?.stop(), pre?.stop(), race?.stop(), fake?.close(), unlisted?.close()]);
+  await closeLazyClients();
+  vi.unstubAllEnvs();
+});
+
+async function refusal(promise: Promise<unknown>): Promise<AppError> {
+  const err = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(AppError);
+  return err as AppError;
+}
+
+/** Start, log in at the AS as `login`, and take the flow as the callback route does. */
+async function authorize(opts: { workspaceId: string; userId: string; serverUrl: string; login?: string }) {
+  const { authorizationUrl } = await startMcpLogin({ workspaceId: opts.workspaceId, userId: opts.userId, sessionRef, serverUrl: opts.serverUrl, ip: "203.0.113.9" });
+  const callbackUrl = await authorizeHeadless(authorizationUrl, opts.login ?? "alice");
+  const state = callbackUrl.searchParams.get("state");
+  const code = callbackUrl.searchParams.get("code");
+  if (code) secrets.add(code);
+  const flow = await takeFlow(state);
+  expect(flow).not.toBeNull();
+  secrets.add(flow!.codeVerifier);
+  return { authorizationUrl: new URL(authorizationUrl), callbackUrl, state: state!, flow: flow! };
+}
+
+async function login(opts: { workspaceId: string; userId: string; serverUrl: string; login?: string }) {
+  const a = await authorize(opts);
+  const done = await finishMcpLogin({ flow: a.flow, callbackUrl: a.callbackUrl, actor: actorFor(opts.userId), ip: "203.0.113.9" });
+  const conn = await readConnectionTokens({ workspaceId: opts.workspaceId, userId: opts.userId, ref: { kind: "mcp", serverUrl: done.serverUrl } });
+  secrets.add(conn!.tokens.accessToken);
+  if (conn!.tokens.refreshToken) secrets.add(conn!.tokens.refreshToken);
+  return { ...a, done, conn: conn! };
+}
+
+async function rememberClientSecret(issuer: string) {
+  const row = await db.mcpClient.findUnique({ where: { issuer_redirectUri: { issuer, redirectUri: connectRedirectUri() } }, omit: { clientSecret: false } });
+  if (row?.clientSecret) secrets.add(open(getConfig().masterKeys, { kind: "mcp-client-secret", issuer, redirectUri: connectRedirectUri() }, row.clientSecret));
+  return row;
+}
+
+describe("the full login with dynamic registration", () => {
+  it("logs in, stores a token the MCP server accepts for its resource, and registers once per issuer", async () => {
+    const { workspaceId, ownerUserId } = await makeWorkspace();
+    const first = await login({ workspaceId, userId: ownerUserId, serverUrl: stack.mcp.url });
+
+    const params = first.authorizationUrl.searchParams;
+    expect(`${first.authorizationUrl.origin}${first.authorizationUrl.pathname}`).toBe(`${stack.as.issuer}/auth`);
+    expect(params.get("resource")).toBe(stack.mcp.url);
+    expect(params.get("code_challenge_method")).toBe("S256");
+    expect(params.get("code_challenge")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(params.get("scope")).toBe("mcp:tools");
+    expect(params.get("redirect_uri")).toBe(connectRedirectUri());
+    expect(params.get("state")).toBe(first.state);
+    expect(first.flow).toMatchObject({ workspaceId, userId: ownerUserId, sessionRef, target: { kind: "mcp", serverUrl: stack.mcp.url, issuer: stack.as.issuer, resource: stack.mcp.url } });
+
+    expect(first.done.serverUrl).toBe(stack.mcp.url);
+    expect(first.conn).toMatchObject({ id: first.done.connectionId, kind: "mcp", issuer: stack.as.issuer, resource: stack.mcp.url, status: "active", scopes: ["mcp:tools"] });
+    expect(first.conn.tokens.tokenType).toBe("Bearer");
+    expect(first.conn.tokens.refreshToken).toEqual(expect.any(String));
+    expect(first.conn.accessExpiresAt!.getTime()).toBeGreaterThan(Date.now());
+    // The token was issued for this server (RFC 8707) and the server, which checks the audience, accepts it.
+    expect(await stack.as.introspect(first.conn.tokens.accessToken)).toMatchObject({ active: true, aud: stack.mcp.url, sub: "alice-sub" });
+    expect(await callWhoami(stack.mcp.url, first.conn.tokens.accessToken)).toBe("alice-sub");
+    // The resource went into the token request too, with the verifier of this flow.
+    expect(tokenRequests(stack.as.issuer).at(-1)).toMatchObject({
+      grant_type: "authorization_code",
+      resource: stack.mcp.url,
+      code_verifier: first.flow.codeVerifier,
+      redirect_uri: connectRedirectUri(),
+    });
+
+    const row = await rememberClientSecret(stack.as.issuer);
+    expect(row).toMatchObject({ method: "dynamic", clientId: params.get("client_id"), tokenEndpointAuthMethod: "client_secret_basic" });
+    expect(row!.clientSecret).not.toBeNull();
+    expect(stack.as.stats().registrations).toBe(1);
+
+    // A second user's login at the same issuer reuses the registration.
+    const member = await makeMember(workspaceId);
+    const second = await login({ workspaceId, userId: member.userId, serverUrl: stack.mcp.url, login: "bob" });
+    expect(second.authorizationUrl.searchParams.get("client_id")).toBe(row!.clientId);
+    expect(await callWhoami(stack.mcp.url, second.conn.tokens.accessToken)).toBe("bob-sub");
+    expect(stack.as.stats().registrations).toBe(1);
+    expect(await db.mcpClient.count({ where: { issuer: stack.as.issuer } })).toBe(1);
+
+    // Reconnecting replaces the same connection's tokens.
+    const again = await login({ workspaceId, userId: ownerUserId, serverUrl: stack.mcp.url });
+    expect(again.done.connectionId).toBe(first.done.connectionId);
+    expect(again.conn.version).toBe(first.conn.version + 1);
+  });
+
+  it("refreshes with the resource (a rotated refresh token comes back), then revokes", async () => {
+    const { workspaceId, ownerUserId } = await makeWorkspace();
+    const { conn } = await login({ workspaceId, userId: ownerUserId, serverUrl: stack.mcp.url });
+    const refreshed = await refreshMcpTokens({ workspaceId, issuer: conn.issuer!, resource: conn.resource!, refreshToken: conn.tokens.refreshToken! });
+    secrets.add(refreshed.tokens.accessToken);
+    secrets.add(refreshed.tokens.refreshToken!);
+    expect(refreshed.tokens.refreshToken).not.toBe(conn.tokens.refreshToken);
+    expect(refreshed.expiresAt!.getTime()).toBeGreaterThan(Date.now());
+    expect(refreshed.scopes).toEqual(["mcp:tools"]);
+    expect(tokenRequests(stack.as.issuer).at(-1)).toMatchObject({ grant_type: "refresh_token", resource: stack.mcp.url });
+    expect(await callWhoami(stack.mcp.url, refreshed.tokens.accessToken)).toBe("alice-sub");
+
+    // The consumed refresh token again: invalid_grant, told apart from "unavailable".
+    const dead = await refusal(refreshMcpTokens({ workspaceId, issuer: conn.issuer!, resource: conn.resource!, refreshToken: conn.tokens.refreshToken! }));
+    expect(dead).toBeInstanceOf(McpTokenError);
+    expect((dead as McpTokenError).kind).toBe("invalid_grant");
+
+    const ws2 = await makeWorkspace();
+    const live = await login({ workspaceId: ws2.workspaceId, userId: ws2.ownerUserId, serverUrl: stack.mcp.url });
+    stack.as.script({ nextRefresh: "down" });
+    const down = await refusal(refreshMcpTokens({ workspaceId: ws2.workspaceId, issuer: stack.as.issuer, resource: stack.mcp.url, refreshToken: live.conn.tokens.refreshToken! }));
+    expect((down as McpTokenError).kind).toBe("unavailable");
+    expect(down.status).toBe(503);
+
+    const before = stack.as.stats().revocations.length;
+    expect(await revokeMcpTokens({ workspaceId: ws2.workspaceId, issuer: stack.as.issuer, tokens: live.conn.tokens })).toBe("revoked");
+    expect(stack.as.stats().revocations.slice(before).map((r) => r.token_type_hint)).toEqual(["refresh_token", "access_token"]);
+    await expect(callWhoami(stack.mcp.url, live.conn.tokens.accessToken)).rejects.toThrow();
+  });
+
+  it("keeps one registration when first logins race", async () => {
+    const { workspaceId, ownerUserId } = await makeWorkspace();
+    const urls = await Promise.all(
+      Array.from({ length: 4 }, () => startMcpLogin({ workspaceId, userId: ownerUserId, sessionRef, serverUrl: race.mcp.url }).then((r) => new URL(r.authorizationUrl))),
+    );
+    expect(await db.mcpClient.count({ where: { issuer: race.as.issuer } })).toBe(1);
+    const row = await rememberClientSecret(race.as.issuer);
+    expect(new Set(urls.map((u) => u.searchParams.get("client_id")))).toEqual(new Set([row!.clientId]));
+    // Every flow completes with the one client that was kept.
+    const done = await login({ workspaceId, userId: ownerUserId, serverUrl: race.mcp.url });
+    expect(await callWhoami(race.mcp.url, done.conn.tokens.accessToken)).toBe("alice-sub");
+  });
+});
+
+describe("the callback", () => {
+  it("refuses a replayed state: the flow is taken once", async () => {
+    const { workspaceId, ownerUserId } = await makeWorkspace();
+    const a = await authorize({ workspaceId, userId: ownerUserId, serverUrl: stack.mcp.url });
+    expect(await takeFlow(a.state)).toBeNull();
+  });
+
+  it("refuses an iss that is not the issuer, and a missing iss when the server advertises it (before any token request)", async () => {
+    const { workspaceId, ownerUserId } = await makeWorkspace();
+    const a = await authorize({ workspaceId, userId: ownerUserId, serverUrl: stack.mcp.url });
+    expect(a.callbackUrl.searchParams.get("iss")).toBe(stack.as.issuer);
+    const grants = stack.as.stats().authorizationCodeGrants;
+
+    const forged = new URL(a.callbackUrl);
+    forged.searchParams.set("iss", pre.as.issuer);
+    const mismatch = await refusal(finishMcpLogin({ flow: a.flow, callbackUrl: forged, actor: actorFor(ownerUserId) }));
+    expect(mismatch.details).toEqual({ reason: "iss_mismatch" });
+
+    const stripped = new URL(a.callbackUrl);
+    stripped.searchParams.delete("iss");
+    expect((await refusal(finishMcpLogin({ flow: a.flow, callbackUrl: stripped, actor: actorFor(ownerUserId) }))).details).toEqual({ reason: "iss_missing" });
+
+    const twice = new URL(a.callbackUrl);
+    twice.searchParams.append("iss", stack.as.issuer);
+    expect((await refusal(finishMcpLogin({ flow: a.flow, callbackUrl: twice, actor: actorFor(ownerUserId) }))).code).toBe("bad_request");
+
+    expect(stack.as.stats().authorizationCodeGrants).toBe(grants);
+    expect(await readConnectionTokens({ workspaceId, userId: ownerUserId, ref: { kind: "mcp", serverUrl: stack.mcp.url } })).toBeNull();
+  });
+
+  it("turns an error response into a fixed sentence that does not echo the server", async () => {
+    const { workspaceId, ownerUserId } = await makeWorkspace();
+    const a = await authorize({ workspaceId, userId: ownerUserId, serverUrl: stack.mcp.url });
+    const url = new URL(connectRedirectUri());
+    url.search = new URLSearchParams({ error: "access_denied", error_description: "<script>upstream words</script>", iss: stack.as.issuer, state: a.state }).toString();
+    const err = await refusal(finishMcpLogin({ flow: a.flow, callbackUrl: url, actor: actorFor(ownerUserId) }));
+    expect(err.details).toEqual({ reason: "authorization_denied" });
+    expect(err.message).not.toContain("upstream");
+    url.searchParams.set("error", "server_error");
+    expect((await refusal(finishMcpLogin({ flow: a.flow, callbackUrl: url, actor: actorFor(ownerUserId) }))).details).toEqual({ reason: "authorization_failed" });
+  });
+
+  it("a code the AS does not take (used already) is a 503 with a fixed sentence", async () => {
+    const { workspaceId, ownerUserId } = await makeWorkspace();
+    const a = await authorize({ workspaceId, userId: ownerUserId, serverUrl: stack.mcp.url });
+    await finishMcpLogin({ flow: a.flow, callbackUrl: a.callbackUrl, actor: actorFor(ownerUserId) });
+    const err = await refusal(finishMcpLogin({ flow: a.flow, callbackUrl: a.callbackUrl, actor: actorFor(ownerUserId) }));
+    expect(err.code).toBe("unavailable");
+    expect(err.message).toBe("The MCP server's authorization server did not issue a token. Try the login again.");
+  });
+});
+
+describe("client registration", () => {
+  it("uses the workspace's pre-registered provider when its issuer is the authorization server's", async () => {
+    const { workspaceId, ownerUserId } = await makeWorkspace();
+    await addProvider({ workspaceId, id: "mcp-as", template: "generic-oidc", issuer: pre.as.issuer, clientId: PRE_CLIENT_ID, clientSecret: PRE_SECRET, scopes: "openid", actor: { type: "system", id: "test" } });
+    const done = await login({ workspaceId, userId: ownerUserId, serverUrl: pre.mcp.url });
+    expect(done.authorizationUrl.searchParams.get("client_id")).toBe(PRE_CLIENT_ID);
+    expect(pre.as.stats().registrations).toBe(0);
+    expect(await db.mcpClient.count({ where: { issuer: pre.as.issuer } })).toBe(0);
+    expect(await callWhoami(pre.mcp.url, done.conn.tokens.accessToken)).toBe("alice-sub");
+    const refreshed = await refreshMcpTokens({ workspaceId, issuer: pre.as.issuer, resource: pre.mcp.url, refreshToken: done.conn.tokens.refreshToken! });
+    secrets.add(refreshed.tokens.accessToken);
+    secrets.add(refreshed.tokens.refreshToken!);
+    expect(await callWhoami(pre.mcp.url, refreshed.tokens.accessToken)).toBe("alice-sub");
+
+    // The operator's client is this workspace's: another workspace registers a client of its own (this AS allows it).
+    const other = await makeWorkspace();
+    const theirs = await login({ workspaceId: other.workspaceId, userId: other.ownerUserId, serverUrl: pre.mcp.url, login: "bob" });
+    expect(theirs.authorizationUrl.searchParams.get("client_id")).not.toBe(PRE_CLIENT_ID);
+    expect(pre.as.stats().registrations).toBe(1);
+    await rememberClientSecret(pre.as.issuer);
+    // ...and the first workspace still presents the operator's client.
+    const again = await startMcpLogin({ workspaceId, userId: ownerUserId, sessionRef, serverUrl: pre.mcp.url });
+    expect(new URL(again.authorizationUrl).searchParams.get("client_id")).toBe(PRE_CLIENT_ID);
+  });
+
+  it("chooses in the spec's order: pre-registered, kept, Client ID Metadata Document (https only), dynamic, none", () => {
+    const both = { client_id_metadata_document_supported: true, registration_endpoint: "https://as.example/reg" };
+    expect(chooseRegistration({ providerId: "p", stored: true, metadata: both, publicUrl: "https://gh.example" })).toEqual({ kind: "provider", providerId: "p" });
+    expect(chooseRegistration({ providerId: null, stored: true, metadata: both, publicUrl: "https://gh.example" })).toEqual({ kind: "stored" });
+    expect(chooseRegistration({ providerId: null, stored: false, metadata: both, publicUrl: "https://gh.example" })).toEqual({
+      kind: "metadata_document",
+      clientId: "https://gh.example/oauth/client-metadata.json",
+    });
+    expect(chooseRegistration({ providerId: null, stored: false, metadata: both, publicUrl: "http://localhost:3000" })).toEqual({ kind: "dynamic", registrationEndpoint: "https://as.example/reg" });
+    expect(chooseRegistration({ providerId: null, stored: false, metadata: { registration_endpoint: "https://as.example/reg" }, publicUrl: "https://gh.example" })).toEqual({
+      kind: "dynamic",
+      registrationEndpoint: "https://as.example/reg",
+    });
+    expect(chooseRegistration({ providerId: null, stored: false, metadata: { client_id_metadata_document_supported: true }, publicUrl: "http://localhost:3000" })).toEqual({ kind: "none" });
+    expect(chooseRegistration({ providerId: null, stored: false, metadata: {}, publicUrl: "https://gh.example" })).toEqual({ kind: "none" });
+  });
+
+  it("serves the Client ID Metadata Document", async () => {
+    const res = clientMetadataRoute();
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("public, max-age=3600");
+    expect(await res.json()).toEqual({
+      client_id: "http://localhost:3000/oauth/client-metadata.json",
+      client_name: "Gatehouse",
+      redirect_uris: ["http://localhost:3000/settings/connections/callback"],
+      grant_types: ["authorization_code", "refresh_token"],
+      response_types: ["code"],
+      token_endpoint_auth_method: "none",
+    });
+    expect(clientMetadataDocument().redirect_uris).toEqual([connectRedirectUri()]);
+  });
+});
+
+describe("refusals", () => {
+  const start = async (serverUrl: string) => {
+    const { workspaceId, ownerUserId } = await makeWorkspace();
+    return refusal(startMcpLogin({ workspaceId, userId: ownerUserId, sessionRef, serverUrl }));
+  };
+
+  it("refuses an authorization server that does not advertise S256 (absent, or only plain), before registering", async () => {
+    for (const path of ["/nos256/mcp", "/plain/mcp"]) {
+      const err = await start(`${fake.origin}${path}`);
+      expect(err.code).toBe("bad_request");
+      expect(err.details).toEqual({ reason: "pkce_unsupported" });
+      expect(err.message).toBe("This MCP server's authorization server does not support PKCE with S256, which Gatehouse requires.");
+    }
+    expect(fake.requests.filter((r) => r.startsWith("POST /as-") || r.endsWith("/reg") || r === "POST /r")).toEqual([]);
+  });
+
+  it("refuses protected resource metadata for another resource, also a path prefix of this one", async () => {
+    expect((await start(`${fake.origin}/mismatch/mcp`)).details).toEqual({ reason: "resource_mismatch" });
+    expect((await start(`${fake.origin}/prefix/mcp`)).details).toEqual({ reason: "resource_mismatch" });
+  });
+
+  it("refuses authorization server metadata whose issuer is not the URL it came from", async () => {
+    expect((await start(`${fake.origin}/wrong-issuer/mcp`)).details).toEqual({ reason: "issuer_mismatch" });
+  });
+
+  it("refuses when no registration is possible", async () => {
+    expect((await start(`${fake.origin}/noreg/mcp`)).details).toEqual({ reason: "no_client_registration" });
+  });
+
+  it("a metadata server that fails is a 503 that names nothing it sent", async () => {
+    const err = await start(`${fake.origin}/down/mcp`);
+    expect(err.code).toBe("unavailable");
+    expect(err.message).toBe("The MCP server's protected resource metadata could not be read. Try again in a minute.");
+  });
+
+  it("refuses an http URL, credentials, a fragment, and loopback without an exception, before any request", async () => {
+    const before = sent.calls.length;
+    for (const url of [
+      `http://127.0.0.1:${unlisted.port}/mcp`,
+      "http://mcp.example/mcp",
+      `https://user:pw@127.0.0.1:${unlisted.port}/mcp`,
+      "https://mcp.example/mcp#frag",
+      "https://mcp.example/mcp#",
+      "javascript:alert(1)",
+      "not a url",
+    ]) {
+      expect((await start(url)).code).toBe("validation_failed");
+    }
+    expect(sent.calls.length).toBe(before);
+    // https to loopback: a literal is refused outright, a name that resolves there reads like one that does not resolve.
+    const literal = await start(`https://127.0.0.1:${unlisted.port}/mcp`);
+    expect(literal.code).toBe("bad_request");
+    const named = await start(`https://localhost:${unlisted.port}/mcp`);
+    expect(named.code).toBe("unavailable");
+    expect(named.message).not.toContain("127.0.0.1");
+    expect(unlisted.connections).toBe(0);
+  });
+});
+
+describe("leak canary", () => {
+  it("no token, code, verifier or client secret in the log, nor a token, code or client secret in Redis", async () => {
+    // A flow in progress, so Redis holds something to look at.
+    const { workspaceId, ownerUserId } = await makeWorkspace();
+    const pending = await startMcpLogin({ workspaceId, userId: ownerUserId, sessionRef, serverUrl: stack.mcp.url });
+    const state = new URL(pending.authorizationUrl).searchParams.get("state")!;
+
+    expect(secrets.size).toBeGreaterThan(10);
+    expect(logged.lines.length).toBeGreaterThan(0);
+    const log = logged.lines.join("\n");
+    for (const s of secrets) expect(log.includes(s), "a secret value reached the log").toBe(false);
+    expect(log).not.toContain("upstream-secret-words");
+
+    const values: string[] = [];
+    for (const key of await redis.keys("*")) {
+      const type = await redis.type(key);
+      if (type === "string") values.push((await redis.get(key)) ?? "");
+      else if (type === "hash") values.push(JSON.stringify(await redis.hgetall(key)));
+    }
+    expect(values.join("\n")).not.toContain(state);
+    const pendingFlow: FlowRecord | null = await takeFlow(state);
+    expect(pendingFlow).not.toBeNull();
+    // lib/connections/flow-state keeps the PKCE verifier of a pending flow in Redis (under the state's hash); the
+    // flows that finished are gone. Only the pending one may be there; no token, code or client secret ever is.
+    const others = [...secrets].filter((s) => s !== pendingFlow!.codeVerifier);
+    for (const s of others) expect(values.join("\n").includes(s), "a secret value is in Redis").toBe(false);
+  });
+});

@@ -1,0 +1,255 @@
+// Gatehouse's client at an MCP server's authorization server, in the MCP spec's order: a client pre-registered by
+// the operator (a workspace provider with that issuer), a Client ID Metadata Document Gatehouse serves itself, or an
+// RFC 7591 dynamic registration. Whatever a login picked is kept per (issuer, redirect URI) in mcp_clients, so the
+// callback and every later refresh present the same client the tokens were issued to, and no issuer is registered
+// at twice.
+import "server-only";
+import { registerClient } from "@modelcontextprotocol/sdk/client/auth.js";
+import type { OAuthClientInformationFull } from "@modelcontextprotocol/sdk/shared/auth.js";
+import { getConfig } from "../config";
+import { CATALOG, type TemplateName } from "../connections/catalog";
+import { connectRedirectUri } from "../connections/oauth-client";
+import { providerClientSecret } from "../connections/providers";
+import { DecryptError, open, seal, type McpClientSecretOwner } from "../crypto/secret-box";
+import { db } from "../db/client";
+import { AppError } from "../errors";
+import { log } from "../log";
+import { mcpFetch, type AuthorizationServerMetadata } from "./discovery";
+import { originOf, refused, upstreamFailure } from "./upstream";
+
+export const CLIENT_METADATA_PATH = "/oauth/client-metadata.json";
+
+export type TokenEndpointAuthMethod = "none" | "client_secret_basic" | "client_secret_post";
+
+/** The client a token request presents; the secret stays in memory for that request only. */
+export type McpClient = {
+  source: "provider" | "metadata_document" | "dynamic";
+  clientId: string;
+  clientSecret: string | null;
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  /** The provider's id when source is "provider". */
+  providerId?: string;
+};
+
+export type RegistrationChoice =
+  | { kind: "provider"; providerId: string }
+  | { kind: "stored" }
+  | { kind: "metadata_document"; clientId: string }
+  | { kind: "dynamic"; registrationEndpoint: string }
+  | { kind: "none" };
+
+/** The Client ID Metadata Document's URL (its own client_id), or null when the public URL is not https. */
+export function clientMetadataUrl(publicUrl: string = getConfig().publicUrl): string | null {
+  const url = new URL(CLIENT_METADATA_PATH, publicUrl);
+  return url.protocol === "https:" ? url.href : null;
+}
+
+/** The document served at CLIENT_METADATA_PATH: a public client that only ever redirects to Gatehouse's callback. */
+export function clientMetadataDocument() {
+  const clientId = new URL(CLIENT_METADATA_PATH, getConfig().publicUrl).href;
+  return {
+    client_id: clientId,
+    client_name: "Gatehouse",
+    redirect_uris: [connectRedirectUri()],
+    grant_types: ["authorization_code", "refresh_token"],
+    response_types: ["code"],
+    token_endpoint_auth_method: "none",
+  };
+}
+
+/**
+ * The spec's order as a pure decision. A stored registration comes before a new Client ID Metadata Document
+ * so an issuer whose tokens were issued to a registered client keeps presenting that client.
+ */
+export function chooseRegistration({
+  providerId,
+  stored,
+  metadata,
+  publicUrl,
+}: {
+  providerId: string | null;
+  stored: boolean;
+  metadata: Pick<AuthorizationServerMetadata, "client_id_metadata_document_supported" | "registration_endpoint">;
+  publicUrl: string;
+}): RegistrationChoice {
+  if (providerId) return { kind: "provider", providerId };
+  if (stored) return { kind: "stored" };
+  const cimd = clientMetadataUrl(publicUrl);
+  if (metadata.client_id_metadata_document_supported === true && cimd) return { kind: "metadata_document", clientId: cimd };
+  if (metadata.registration_endpoint) return { kind: "dynamic", registrationEndpoint: metadata.registration_endpoint };
+  return { kind: "none" };
+}
+
+const OIDC_TEMPLATES_BY_ISSUER = (issuer: string) =>
+  (Object.entries(CATALOG) as [TemplateName, (typeof CATALOG)[TemplateName]][]).filter(([, t]) => t.kind === "oidc" && t.issuer === issuer).map(([name]) => name);
+
+/** The workspace's provider for this issuer (its own --issuer, or a template's fixed one), first by id. */
+async function providerFor(workspaceId: string, issuer: string) {
+  return db.provider.findFirst({
+    where: { workspaceId, OR: [{ template: "generic-oidc", issuer }, { template: { in: OIDC_TEMPLATES_BY_ISSUER(issuer) } }] },
+    select: { id: true, template: true, clientId: true },
+    orderBy: { id: "asc" },
+  });
+}
+
+async function providerClient(workspaceId: string, row: { id: string; template: string; clientId: string }): Promise<McpClient> {
+  let secret: string | null;
+  try {
+    secret = await providerClientSecret({ workspaceId, providerId: row.id });
+  } catch (err) {
+    if (err instanceof DecryptError) {
+      log.error({ providerId: row.id, reason: err.reason }, "a provider's client secret could not be decrypted");
+      throw new AppError("unavailable", "This workspace's provider for the MCP server cannot be used right now.");
+    }
+    throw err;
+  }
+  const template = CATALOG[row.template as TemplateName];
+  return {
+    source: "provider",
+    providerId: row.id,
+    clientId: row.clientId,
+    clientSecret: secret,
+    tokenEndpointAuthMethod: secret === null ? "none" : (template?.tokenEndpointAuth ?? "client_secret_basic"),
+  };
+}
+
+const secretOwner = (issuer: string, redirectUri: string): McpClientSecretOwner => ({ kind: "mcp-client-secret", issuer, redirectUri });
+
+async function storedClient(issuer: string, redirectUri: string): Promise<McpClient | null> {
+  const row = await db.mcpClient.findUnique({ where: { issuer_redirectUri: { issuer, redirectUri } }, omit: { clientSecret: false } });
+  if (!row) return null;
+  let clientSecret: string | null = null;
+  if (row.clientSecret) {
+    try {
+      clientSecret = open(getConfig().masterKeys, secretOwner(issuer, redirectUri), row.clientSecret);
+    } catch (err) {
+      if (!(err instanceof DecryptError)) throw err;
+      log.error({ issuer: originOf(issuer), reason: err.reason }, "an MCP client registration's secret could not be decrypted");
+      throw new AppError("unavailable", "Gatehouse's registration at this MCP server's authorization server cannot be used right now.");
+    }
+  }
+  return {
+    source: row.method === "metadata_document" ? "metadata_document" : "dynamic",
+    clientId: row.clientId,
+    clientSecret,
+    tokenEndpointAuthMethod: toAuthMethod(row.tokenEndpointAuthMethod, clientSecret),
+  };
+}
+
+function toAuthMethod(value: unknown, secret: string | null): TokenEndpointAuthMethod {
+  if (secret === null) return "none";
+  return value === "client_secret_post" ? "client_secret_post" : "client_secret_basic";
+}
+
+/** Keeps the first registration for (issuer, redirect URI): a concurrent first login's row wins, ours is dropped. */
+async function keep(issuer: string, redirectUri: string, method: "metadata_document" | "dynamic", client: Omit<McpClient, "source">): Promise<McpClient> {
+  const sealed = client.clientSecret === null ? null : seal(getConfig().masterKeys, secretOwner(issuer, redirectUri), client.clientSecret);
+  await db.mcpClient.createMany({
+    data: [
+      {
+        issuer,
+        redirectUri,
+        method,
+        clientId: client.clientId,
+        clientSecret: sealed?.box ?? null,
+        clientSecretKeyId: sealed?.keyId ?? null,
+        tokenEndpointAuthMethod: client.tokenEndpointAuthMethod,
+      },
+    ],
+    skipDuplicates: true,
+  });
+  const kept = await storedClient(issuer, redirectUri);
+  if (!kept) throw new AppError("unavailable");
+  return kept;
+}
+
+function requestedAuthMethod(metadata: AuthorizationServerMetadata): TokenEndpointAuthMethod {
+  // RFC 8414 §2: an absent list means client_secret_basic. A confidential client is asked for when possible, so a
+  // leaked refresh token alone is not enough at the token endpoint.
+  const supported = metadata.token_endpoint_auth_methods_supported ?? ["client_secret_basic"];
+  if (supported.includes("client_secret_basic")) return "client_secret_basic";
+  if (supported.includes("client_secret_post")) return "client_secret_post";
+  return "none";
+}
+
+const PRINTABLE = /^[\x21-\x7e]+$/;
+
+/**
+ * The scope to register (RFC 7591 §2), only when the authorization server lists every value of it: the MCP scope
+ * is often the resource server's, which an authorization server may refuse in a registration (oidc-provider does).
+ */
+function registrationScope(metadata: AuthorizationServerMetadata, scope: string | undefined): string | undefined {
+  if (!scope) return undefined;
+  const supported = metadata.scopes_supported;
+  return supported && scope.split(" ").every((s) => supported.includes(s)) ? scope : undefined;
+}
+
+async function register(issuer: string, redirectUri: string, metadata: AuthorizationServerMetadata, scope: string | undefined): Promise<McpClient> {
+  const asked = requestedAuthMethod(metadata);
+  let info: OAuthClientInformationFull;
+  try {
+    info = await registerClient(issuer, {
+      metadata,
+      clientMetadata: {
+        client_name: "Gatehouse",
+        redirect_uris: [redirectUri],
+        grant_types: ["authorization_code", "refresh_token"],
+        response_types: ["code"],
+        token_endpoint_auth_method: asked,
+      },
+      scope: registrationScope(metadata, scope),
+      fetchFn: mcpFetch,
+    });
+  } catch (err) {
+    throw upstreamFailure(err, "registration", originOf(issuer));
+  }
+  const clientId = info.client_id;
+  const secret = typeof info.client_secret === "string" && info.client_secret.length > 0 ? info.client_secret : null;
+  if (!PRINTABLE.test(clientId) || clientId.length > 512 || (secret !== null && (!PRINTABLE.test(secret) || secret.length > 4096))) {
+    throw upstreamFailure(new Error("registration response out of bounds"), "registration", originOf(issuer));
+  }
+  // The registration must be for Gatehouse's callback and nothing else.
+  if (info.redirect_uris && (info.redirect_uris.length !== 1 || info.redirect_uris[0] !== redirectUri)) throw refused("registration_refused");
+  const granted = info.token_endpoint_auth_method ?? asked;
+  const method: TokenEndpointAuthMethod = secret === null ? "none" : granted === "client_secret_post" ? "client_secret_post" : "client_secret_basic";
+  if (secret === null && granted !== "none") throw refused("registration_refused");
+  return keep(issuer, redirectUri, "dynamic", { clientId, clientSecret: secret, tokenEndpointAuthMethod: method });
+}
+
+/**
+ * The client for this issuer. `register`: a login may create one (metadata document or dynamic registration);
+ * a callback or a refresh only finds the one its login used.
+ */
+export async function resolveMcpClient({
+  workspaceId,
+  issuer,
+  metadata,
+  scope,
+  register: mayRegister,
+}: {
+  workspaceId: string;
+  issuer: string;
+  metadata: AuthorizationServerMetadata;
+  scope?: string;
+  register: boolean;
+}): Promise<McpClient> {
+  const redirectUri = connectRedirectUri();
+  const provider = await providerFor(workspaceId, issuer);
+  const stored = provider ? null : await storedClient(issuer, redirectUri);
+  const choice = chooseRegistration({ providerId: provider?.id ?? null, stored: stored !== null, metadata, publicUrl: getConfig().publicUrl });
+  switch (choice.kind) {
+    case "provider":
+      return providerClient(workspaceId, provider!);
+    case "stored":
+      return stored!;
+    case "metadata_document":
+      if (!mayRegister) break;
+      return keep(issuer, redirectUri, "metadata_document", { clientId: choice.clientId, clientSecret: null, tokenEndpointAuthMethod: "none" });
+    case "dynamic":
+      if (!mayRegister) break;
+      return register(issuer, redirectUri, metadata, scope);
+    case "none":
+      break;
+  }
+  throw refused("no_client_registration");
+}
