@@ -1,7 +1,9 @@
 // The one-time `state` of an authorization in progress (SPEC §12): bound to the portal session that started it,
 // valid 10 minutes, consumed atomically by the callback (GETDEL), so a replayed or raced callback finds nothing.
-// Redis holds it under the hash of the state; the PKCE verifier and nonce never leave the server.
+// Redis holds it under the hash of the state, sealed with a key derived from the state itself (AES-256-GCM): the
+// PKCE verifier and nonce are never readable from Redis alone, only with the state the browser carries back.
 import "server-only";
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
 import { generateOpaqueId, isOpaqueId, sha256Hex } from "../crypto/opaque";
 import { uuidSchema } from "../db/sql";
@@ -28,19 +30,44 @@ const flowRecord = z.object({
 export type FlowRecord = z.infer<typeof flowRecord>;
 export type FlowTarget = FlowRecord["target"];
 
+const keyFor = (state: string) => createHash("sha256").update(`gatehouse/oauth-flow/v1\0${state}`).digest();
+
+function sealRecord(state: string, stateHash: string, json: string): string {
+  const nonce = randomBytes(12);
+  const cipher = createCipheriv("aes-256-gcm", keyFor(state), nonce);
+  cipher.setAAD(Buffer.from(stateHash));
+  const data = Buffer.concat([cipher.update(json, "utf8"), cipher.final()]);
+  return Buffer.concat([nonce, data, cipher.getAuthTag()]).toString("base64");
+}
+
+function openRecord(state: string, stateHash: string, sealed: string): string | null {
+  try {
+    const b = Buffer.from(sealed, "base64");
+    if (b.length < 12 + 16) return null;
+    const decipher = createDecipheriv("aes-256-gcm", keyFor(state), b.subarray(0, 12));
+    decipher.setAAD(Buffer.from(stateHash));
+    decipher.setAuthTag(b.subarray(b.length - 16));
+    return Buffer.concat([decipher.update(b.subarray(12, b.length - 16)), decipher.final()]).toString("utf8");
+  } catch {
+    return null;
+  }
+}
+
 /** Stores the flow and returns its state (a fresh opaque id). Redis errors propagate (→ 503). */
 export async function saveFlow(record: Omit<FlowRecord, "createdAt">): Promise<string> {
   const state = generateOpaqueId();
+  const stateHash = sha256Hex(state);
   const full: FlowRecord = { ...record, createdAt: Date.now() };
-  await redis.set(redisKeys.oauthFlow(sha256Hex(state)), JSON.stringify(flowRecord.parse(full)), "EX", FLOW_TTL_SECONDS, "NX");
+  await redis.set(redisKeys.oauthFlow(stateHash), sealRecord(state, stateHash, JSON.stringify(flowRecord.parse(full))), "EX", FLOW_TTL_SECONDS, "NX");
   return state;
 }
 
 /** The flow for this state, consumed: a second call (a replayed callback) gets null. */
 export async function takeFlow(state: unknown): Promise<FlowRecord | null> {
   if (!isOpaqueId(state)) return null;
-  const raw = await redis.getdel(redisKeys.oauthFlow(sha256Hex(state)));
-  const record = parseRecord(flowRecord, raw);
+  const stateHash = sha256Hex(state);
+  const sealed = await redis.getdel(redisKeys.oauthFlow(stateHash));
+  const record = sealed === null ? null : parseRecord(flowRecord, openRecord(state, stateHash, sealed));
   if (!record || Date.now() - record.createdAt > FLOW_TTL_SECONDS * 1000) return null;
   return record;
 }
