@@ -130,7 +130,7 @@ describe("the client secret", () => {
   it("is optional (a public client), and then there is nothing to open", async () => {
     const { workspaceId } = await makeWorkspace();
     await add(workspaceId, { id: "pub", template: "linear" });
-    const row = await db.provider.findUniqueOrThrow({ where: { workspaceId_id: { workspaceId, id: "pub" } } });
+    const row = await db.provider.findUniqueOrThrow({ where: { workspaceId_id: { workspaceId, id: "pub" } }, select: { clientSecret: true, clientSecretKeyId: true, scopes: true } });
     expect(row).toMatchObject({ clientSecret: null, clientSecretKeyId: null, scopes: "read" });
     expect(await providerClientSecret({ workspaceId, providerId: "pub" })).toBeNull();
   });
