@@ -1,5 +1,5 @@
 // Master keys end to end in real processes on a database of their own: `gatehouse keys rotate` re-encrypts
-// to the active key (users' secrets and providers' client secrets) and old data still reads; the start-up check
+// to the active key (users' secrets, providers' client secrets, connections' token sets, MCP client secrets) and old data still reads; the start-up check
 // names a missing or wrong key.
 import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -29,12 +29,14 @@ describe("master keys", () => {
     expect((await fixture("check", `${NEW},${OLD}`)).json).toEqual([]);
     const rotated = await run("scripts/gatehouse.ts", ["keys", "rotate", "--json"], `${NEW},${OLD}`);
     expect(rotated.code, rotated.stderr).toBe(0);
-    expect(rotated.json).toEqual({ reencrypted: 4, failed: 0, activeKeyId: "new" });
+    expect(rotated.json).toEqual({ reencrypted: 6, failed: 0, activeKeyId: "new" });
     const expected = [
       { name: "A", keyId: "new", value: "alpha" },
       { name: "B", keyId: "new", value: "bravo" },
       { name: "C", keyId: "new", value: "charlie" },
       { name: "provider:github", keyId: "new", value: "delta" },
+      { name: "connection:https://mcp.keys.test/mcp", keyId: "new", value: "echo/foxtrot" },
+      { name: "mcp-client:https://as.keys.test", keyId: "new", value: "golf" },
     ];
     expect((await fixture("read", `${NEW},${OLD}`)).json).toEqual(expected);
     expect((await fixture("read", NEW)).json).toEqual(expected);
@@ -47,11 +49,15 @@ describe("master keys", () => {
     expect(missing.json).toEqual([
       '3 stored secret(s) are encrypted with key "new", which GATEHOUSE_MASTER_KEYS does not contain',
       '1 provider client secret(s) are encrypted with key "new", which GATEHOUSE_MASTER_KEYS does not contain',
+      '1 connection token set(s) are encrypted with key "new", which GATEHOUSE_MASTER_KEYS does not contain',
+      '1 MCP client secret(s) are encrypted with key "new", which GATEHOUSE_MASTER_KEYS does not contain',
     ]);
     const wrong = await fixture("check", key("new"));
     expect(wrong.json).toEqual([
       'key "new" in GATEHOUSE_MASTER_KEYS does not open the secrets stored under that id (wrong key?)',
       'key "new" in GATEHOUSE_MASTER_KEYS does not open the provider client secrets stored under that id (wrong key?)',
+      'key "new" in GATEHOUSE_MASTER_KEYS does not open the connection token sets stored under that id (wrong key?)',
+      'key "new" in GATEHOUSE_MASTER_KEYS does not open the MCP client secrets stored under that id (wrong key?)',
     ]);
   });
 });

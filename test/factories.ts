@@ -1,5 +1,6 @@
 // Test data: every test makes its own workspace with random names and ids, so nothing depends on leftovers.
 import { randomBytes, randomInt } from "node:crypto";
+import type { GrantInput } from "@/lib/jobs/grants";
 import { createWorkspace } from "@/lib/workspaces/workspace";
 
 export function randomTelegramId() {
@@ -43,7 +44,7 @@ export async function makeMember(workspaceId: string, secrets: Record<string, st
 export async function makeJob(
   workspaceId: string,
   telegramId: string,
-  grants: { secret: string; envVar: string }[] = [],
+  grants: GrantInput[] = [],
   opts: { ttlSeconds?: number; delivery?: { platform: "telegram" | "slack"; chatId: string; threadId?: string } } = {},
 ) {
   const { issueServiceToken } = await import("@/lib/tokens/registry");

@@ -7,6 +7,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { getConfig } from "@/lib/config";
 import type { ErrorCode } from "@/lib/errors";
+import { saveConnection } from "@/lib/connections/store";
 import { completeJob } from "@/lib/jobs/lifecycle";
 import { deleteSecret } from "@/lib/secrets/store";
 import { makeJob, makeMember, makeWorkspace, randomTelegramId } from "@/test/factories";
@@ -236,6 +237,25 @@ async function withMember() {
   return { workspaceId, member };
 }
 
+const MCP_SERVER = "https://mcp.example.test/mcp";
+
+/** A connection to an MCP server whose token never expires: granted and served without any upstream call. */
+async function connectMcp(workspaceId: string, userId: string) {
+  await saveConnection({
+    workspaceId,
+    userId,
+    ref: { kind: "mcp", serverUrl: MCP_SERVER },
+    issuer: "https://as.example.test",
+    resource: MCP_SERVER,
+    upstreamAccount: null,
+    upstreamSubject: null,
+    scopes: [],
+    tokens: { accessToken: `mcp-${randomBytes(6).toString("hex")}`, refreshToken: null, tokenType: "bearer" },
+    expiresAt: null,
+    actor: { type: "user", id: userId },
+  });
+}
+
 const serviceCases = (serviceToken: string, extra: { json?: boolean } = {}): Case[] => {
   const type: Record<string, string> = extra.json ? { "content-type": "application/json" } : {};
   const body = extra.json ? "{}" : undefined;
@@ -308,6 +328,14 @@ const scenarios: Record<string, () => Promise<Case[]>> = {
         expect: [422, "invalid_grants"],
         then: (res) => expect(res.body).toMatchObject({ error: { details: { missing_secrets: ["MISSING"] } } }),
       },
+      {
+        name: "a grant of a connection and an MCP server the user has not connected",
+        headers: json,
+        body: JSON.stringify({ user, grants: [{ connection: "github", envVar: "GH_TOKEN" }, { mcp: "https://other.example.test/mcp", envVar: "MCP_TOKEN" }] }),
+        expect: [422, "invalid_grants"],
+        then: (res) =>
+          expect(res.body).toMatchObject({ error: { details: { missing_secrets: [], missing_connections: ["github", "https://other.example.test/mcp"] } } }),
+      },
     ];
   },
 
@@ -317,8 +345,18 @@ const scenarios: Record<string, () => Promise<Case[]>> = {
     const other = await makeWorkspace();
     const theirs = await makeJob(other.workspaceId, other.ownerTelegramId);
     const auth = bearer(job.serviceToken);
+    const { workspaceId: grantedIn, member: granter } = await withMember();
+    await connectMcp(grantedIn, granter.userId);
+    const granted = await makeJob(grantedIn, granter.telegramId, [{ secret: "KEY", envVar: "KEY" }, { mcp: MCP_SERVER, envVar: "MCP_TOKEN" }]);
     return [
       { name: "a job of the token's workspace", headers: auth, jobId: job.jobId, expect: 200 },
+      {
+        name: "a job with secret and MCP grants",
+        headers: bearer(granted.serviceToken),
+        jobId: granted.jobId,
+        expect: 200,
+        then: (res) => expect((res.body as { grants: unknown }).grants).toEqual([{ secret: "KEY", envVar: "KEY" }, { mcp: MCP_SERVER, envVar: "MCP_TOKEN" }]),
+      },
       ...serviceCases(job.serviceToken).map((c) => ({ ...c, jobId: job.jobId })),
       { name: "another workspace's job", headers: auth, jobId: theirs.jobId, expect: [404, "not_found"] },
       { name: "an unknown id", headers: auth, jobId: randomUUID(), expect: [404, "not_found"] },
@@ -350,8 +388,11 @@ const scenarios: Record<string, () => Promise<Case[]>> = {
     await deleteSecret({ workspaceId, userId: member.userId, name: "GONE", actor: { type: "user", id: member.userId } });
     const ended = await makeJob(workspaceId, member.telegramId, [{ secret: "KEY", envVar: "API_KEY" }]);
     await completeJob({ workspaceId, jobId: ended.jobId, serviceTokenId: ended.serviceTokenId });
+    await connectMcp(workspaceId, member.userId);
+    const withMcp = await makeJob(workspaceId, member.telegramId, [{ mcp: MCP_SERVER, envVar: "MCP_TOKEN" }]);
     return [
       { name: "a job with grants", headers: bearer(granted.token), jobId: granted.jobId, expect: 200 },
+      { name: "a job with an MCP grant", headers: bearer(withMcp.token), jobId: withMcp.jobId, expect: 200 },
       { name: "a job without grants", headers: bearer(bare.token), jobId: bare.jobId, expect: 204 },
       ...workerCases().map((c) => ({ ...c, jobId: granted.jobId })),
       { name: "another job's token", headers: bearer(bare.token), jobId: granted.jobId, expect: [401, "invalid_token"] },

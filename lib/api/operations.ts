@@ -77,7 +77,7 @@ export const operations: readonly Operation[] = [
       validation_failed: "Wrong types or unknown fields (details.fields), ttlSeconds outside 60..86400, an unknown platform or a malformed platform id.",
       not_a_member: "The user is not a member of the token's workspace.",
       invalid_grants:
-        "details.grants lists per-grant reasons (invalid_secret_name, invalid_env_var, env_var_not_allowed, duplicate_env_var, secret_not_found); details.missing_secrets the secrets the user has yet to add; details.max_grants when there are more than 20.",
+        "details.grants lists per-grant reasons (invalid_secret_name, invalid_provider_id, invalid_mcp_server_url, invalid_env_var, env_var_not_allowed, duplicate_env_var, secret_not_found, connection_not_found); details.missing_secrets the secrets the user has yet to add; details.missing_connections the provider ids and MCP server URLs (canonical form) the user has yet to connect; details.max_grants when there are more than 20.",
     },
   },
   {
@@ -108,18 +108,20 @@ export const operations: readonly Operation[] = [
     method: "GET",
     path: "/api/v1/worker/jobs/{jobId}/credentials",
     tag: "worker",
-    summary: "The job's granted secrets as environment variables, failing closed",
-    description: "Every authenticated call is audited; nothing is served unless its record committed.",
+    summary: "The job's granted secrets and connection access tokens as environment variables, failing closed",
+    description:
+      "Every authenticated call is audited; nothing is served unless its record committed. A connection or mcp grant's value is a currently valid access token: one that expires within 5 minutes (or within half its lifetime, if shorter) is refreshed first, once per connection however many workers ask at once.",
     security: "jobToken",
     responses: [
-      { status: 200, description: "The granted secrets", body: { name: "Credentials", schema: credentialsResponse } },
+      { status: 200, description: "The granted secrets and access tokens", body: { name: "Credentials", schema: credentialsResponse } },
       { status: 204, description: "The job has no grants" },
     ],
     errors: [...BEARER_ERRORS, "forbidden"],
     errorNotes: {
       invalid_token: "Missing, unknown, expired, revoked or rotated-out token, a token of another job, a completed job's token, or a service token.",
-      forbidden: "The one answer for every deny reason: owner or membership gone, a granted secret deleted, a value that does not decrypt, job not running.",
-      unavailable: "Redis or PostgreSQL unreachable: never a 200 from stale state.",
+      forbidden:
+        "The one answer for every deny reason: owner or membership gone, a granted secret or connection deleted, a connection that needs reconnecting (its refresh was refused), a value that does not decrypt, job not running.",
+      unavailable: "Redis or PostgreSQL unreachable, or a connection's provider down or slow while its token needed a refresh: never a 200 from stale state or a stale token.",
     },
   },
   {

@@ -21,10 +21,18 @@ export const createJobRequest = z.strictObject({
     .strictObject({ platform: z.enum(["telegram", "slack"]), chatId: id, threadId: id.optional() })
     .optional(),
   grants: z
-    .array(z.strictObject({ secret: z.string().max(128), envVar: z.string().max(256) }))
+    .array(
+      z.union([
+        z.strictObject({ secret: z.string().max(128).describe("The name of one of the user's secrets"), envVar: z.string().max(256) }),
+        z.strictObject({ connection: z.string().max(64).describe("A provider id of this workspace: the user's connection to it"), envVar: z.string().max(256) }),
+        z.strictObject({ mcp: z.string().max(MAX_MCP_SERVER_URL_LENGTH).describe("A remote MCP server's https URL: the user's connection to it"), envVar: z.string().max(256) }),
+      ]),
+    )
     .max(100)
     .optional()
-    .describe("At most 20 (more is 422 invalid_grants); envVar must match ^[A-Z_][A-Z0-9_]{0,127}$ and not be denylisted"),
+    .describe(
+      "At most 20 of all kinds (more is 422 invalid_grants); envVar must match ^[A-Z_][A-Z0-9_]{0,127}$, not be denylisted and be unique across all grants. A connection or mcp grant gives the job a currently valid access token.",
+    ),
   ttlSeconds: z.number().int().min(60).max(86400).optional().describe("Defaults to JOB_TOKEN_TTL_SECONDS"),
 });
 
@@ -45,7 +53,13 @@ export const jobResponse = z.strictObject({
   expiresAt: instant,
   endedAt: instant.nullable(),
   delivery: z.strictObject({ platform: z.string(), chatId: z.string(), threadId: z.string().nullable() }).nullable(),
-  grants: z.array(z.strictObject({ secret: z.string(), envVar: z.string() })),
+  grants: z.array(
+    z.union([
+      z.strictObject({ secret: z.string(), envVar: z.string() }),
+      z.strictObject({ connection: z.string(), envVar: z.string() }),
+      z.strictObject({ mcp: z.string(), envVar: z.string() }),
+    ]),
+  ).describe("Every grant, by envVar; never a value or token"),
 });
 
 export const credentialsResponse = z.array(z.strictObject({ env_var: z.string(), value: z.string() })).min(1);

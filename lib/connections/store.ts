@@ -4,8 +4,8 @@
 import "server-only";
 import { z } from "zod";
 import { appendAuditEvent, type AuditActor } from "../audit";
-import { getConfig } from "../config";
-import { open, seal, type ConnectionTokensOwner } from "../crypto/secret-box";
+import { getConfig, type MasterKey } from "../config";
+import { DecryptError, open, seal, type ConnectionTokensOwner } from "../crypto/secret-box";
 import { db, type Tx } from "../db/client";
 import type { Prisma } from "@/generated/prisma/client";
 
@@ -87,9 +87,16 @@ export function sealTokens(owner: ConnectionTokensOwner, tokens: TokenSet): { bo
 }
 
 /** DecryptError propagates; a box that opens but is not a token set is as bad as one that does not open. */
-export function openTokens(owner: ConnectionTokensOwner, box: Uint8Array): TokenSet {
-  const parsed = tokenSetSchema.safeParse(JSON.parse(open(getConfig().masterKeys, owner, box)));
-  if (!parsed.success) throw new Error("a connection's sealed token set is malformed");
+export function openTokens(owner: ConnectionTokensOwner, box: Uint8Array, keys: readonly MasterKey[] = getConfig().masterKeys): TokenSet {
+  const plaintext = open(keys, owner, box);
+  let json: unknown;
+  try {
+    json = JSON.parse(plaintext);
+  } catch {
+    throw new DecryptError("malformed");
+  }
+  const parsed = tokenSetSchema.safeParse(json);
+  if (!parsed.success) throw new DecryptError("malformed");
   return parsed.data;
 }
 
@@ -140,6 +147,25 @@ export async function readConnectionById(
 ): Promise<ConnectionWithTokens | null> {
   const row = await client.connection.findFirst({ where: { id, workspaceId, userId }, select: WITH_TOKENS_SELECT });
   return row ? withTokens(row) : null;
+}
+
+/**
+ * The owner's connections that job grants name (`connection` by provider id, `mcp` by canonical server URL), locked
+ * FOR SHARE until the job's grants are inserted, so a disconnect cannot slip between the check and the insert.
+ * Keys are `connection:<provider id>` and `mcp:<server URL>`; a needs_reconnect connection is found (and granted).
+ */
+export async function lockConnectionsByRef(
+  tx: Tx,
+  { workspaceId, userId, providerIds, serverUrls }: { workspaceId: string; userId: string; providerIds: string[]; serverUrls: string[] },
+): Promise<Map<string, string>> {
+  if (providerIds.length === 0 && serverUrls.length === 0) return new Map();
+  const rows = await tx.$queryRaw<{ id: string; kind: string; provider_id: string | null; server_url: string | null }[]>`
+    SELECT id::text AS id, kind, provider_id, server_url FROM connections
+    WHERE workspace_id = ${workspaceId}::uuid AND user_id = ${userId}::uuid
+      AND ((kind = 'provider' AND provider_id = ANY(${providerIds}::text[])) OR (kind = 'mcp' AND server_url = ANY(${serverUrls}::text[])))
+    ORDER BY id
+    FOR SHARE`;
+  return new Map(rows.map((r) => [r.kind === "provider" ? `connection:${r.provider_id}` : `mcp:${r.server_url}`, r.id]));
 }
 
 export type SaveConnectionInput = {
@@ -230,35 +256,57 @@ export async function saveConnection(input: SaveConnectionInput): Promise<{ id: 
 }
 
 /**
- * Stores a refresh's result over exactly the version it refreshed (compare-and-set): false when the row changed
- * meanwhile (reconnected, disconnected, or refreshed by a lease that was lost), and nothing is written then.
+ * Stores a refresh's result over exactly the version it refreshed (compare-and-set) and audits it in the same
+ * transaction: null when the row changed meanwhile (reconnected, disconnected, or refreshed by a lease that was
+ * lost), and nothing is written then. `rotated`: the provider sent a new refresh token (stored in the same box).
  */
 export async function storeRefreshedTokens({
   connection,
   tokens,
   expiresAt,
   scopes,
+  rotated,
+  actor,
 }: {
-  connection: Pick<ConnectionWithTokens, "id" | "workspaceId" | "userId" | "version">;
+  connection: Pick<ConnectionWithTokens, "id" | "workspaceId" | "userId" | "version" | "kind" | "providerId" | "serverUrl">;
   tokens: TokenSet;
   expiresAt: Date | null;
   scopes?: string[];
+  rotated: boolean;
+  actor: AuditActor;
 }): Promise<number | null> {
   const sealed = sealTokens(tokensOwner(connection.workspaceId, connection.userId, connection.id), tokens);
   const now = new Date();
-  const { count } = await db.connection.updateMany({
-    where: { id: connection.id, workspaceId: connection.workspaceId, userId: connection.userId, version: connection.version, status: "active" },
-    data: {
-      tokens: sealed.box,
-      tokensKeyId: sealed.keyId,
-      accessExpiresAt: expiresAt,
-      obtainedAt: now,
-      updatedAt: now,
-      ...(scopes ? { scopes: scopes.join(" ") } : {}),
-      version: { increment: 1 },
-    },
+  return db.$transaction(async (tx) => {
+    const { count } = await tx.connection.updateMany({
+      where: { id: connection.id, workspaceId: connection.workspaceId, userId: connection.userId, version: connection.version, status: "active" },
+      data: {
+        tokens: sealed.box,
+        tokensKeyId: sealed.keyId,
+        accessExpiresAt: expiresAt,
+        obtainedAt: now,
+        updatedAt: now,
+        ...(scopes ? { scopes: scopes.join(" ") } : {}),
+        version: { increment: 1 },
+      },
+    });
+    if (count !== 1) return null;
+    await appendAuditEvent(
+      {
+        workspaceId: connection.workspaceId,
+        actor,
+        action: "connection.refreshed",
+        target: refName(connectionRef(connection)),
+        data: { connectionId: connection.id, rotated, expiresAt },
+      },
+      tx,
+    );
+    return connection.version + 1;
   });
-  return count === 1 ? connection.version + 1 : null;
+}
+
+export function connectionRef(connection: Pick<ConnectionWithTokens, "kind" | "providerId" | "serverUrl">): ConnectionRef {
+  return connection.kind === "provider" ? { kind: "provider", providerId: connection.providerId! } : { kind: "mcp", serverUrl: connection.serverUrl! };
 }
 
 /** The connection is dead upstream (invalid_grant after a re-read): the user must reconnect. Audited. */

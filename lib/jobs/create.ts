@@ -12,8 +12,9 @@ import { SECRET_NAME_PATTERN } from "../secrets/names";
 import { lockSecretsByName } from "../secrets/store";
 import { rememberTokenLane } from "../tokens/lanes";
 import { insertJobToken, lockLiveServiceToken } from "../tokens/registry";
+import { lockConnectionsByRef } from "../connections/store";
 import { checkDelivery, type Delivery } from "./delivery";
-import { checkGrantShapes, MAX_GRANTS, type GrantInput } from "./grants";
+import { checkGrantShapes, connectionGrantRef, isSecretGrant, MAX_GRANTS, type GrantInput, type GrantProblem } from "./grants";
 
 export type { Delivery };
 
@@ -49,20 +50,39 @@ export async function createJob({
       checkDelivery(delivery, identities);
     }
 
-    const names = [...new Set(grants.map((g) => g.secret).filter((n) => SECRET_NAME_PATTERN.test(n)))];
+    const secretGrants = grants.filter(isSecretGrant);
+    const names = [...new Set(secretGrants.map((g) => g.secret).filter((n) => SECRET_NAME_PATTERN.test(n)))];
     const secretIds = await lockSecretsByName(tx, { workspaceId, userId: owner.id, names });
     const missing = names.filter((n) => !secretIds.has(n));
-    if (problems.length || tooMany || missing.length) {
-      const perGrant = new Map(problems.map((p) => [p.index, p]));
-      grants.forEach((g, index) => {
-        if (!names.includes(g.secret) || secretIds.has(g.secret)) return;
+    // Connection grants by (workspace, owner, provider id | server URL): only this owner's rows are ever looked at.
+    const refs = grants.map(connectionGrantRef);
+    const wanted = [...new Set(refs.flatMap((r) => (r ? [`${r.kind}:${r.ref}`] : [])))];
+    const connectionIds = await lockConnectionsByRef(tx, {
+      workspaceId,
+      userId: owner.id,
+      providerIds: refs.flatMap((r) => (r?.kind === "connection" ? [r.ref] : [])),
+      serverUrls: refs.flatMap((r) => (r?.kind === "mcp" ? [r.ref] : [])),
+    });
+    const missingConnections = wanted.filter((k) => !connectionIds.has(k)).map((k) => k.slice(k.indexOf(":") + 1));
+    if (problems.length || tooMany || missing.length || missingConnections.length) {
+      const perGrant = new Map<number, GrantProblem>(problems.map((p) => [p.index, p]));
+      const note = (index: number, g: GrantInput, reason: string) => {
         if (!perGrant.has(index)) perGrant.set(index, { index, ...g, reasons: [] });
-        perGrant.get(index)!.reasons.push("secret_not_found");
+        perGrant.get(index)!.reasons.push(reason);
+      };
+      grants.forEach((g, index) => {
+        if (isSecretGrant(g)) {
+          if (names.includes(g.secret) && !secretIds.has(g.secret)) note(index, g, "secret_not_found");
+          return;
+        }
+        const ref = refs[index];
+        if (ref && !connectionIds.has(`${ref.kind}:${ref.ref}`)) note(index, g, "connection_not_found");
       });
       throw new AppError("invalid_grants", tooMany ? `A job may have at most ${MAX_GRANTS} grants.` : undefined, {
         details: {
           grants: [...perGrant.values()].sort((a, b) => a.index - b.index),
           missing_secrets: missing,
+          missing_connections: missingConnections,
           ...(tooMany ? { max_grants: MAX_GRANTS } : {}),
         },
       });
@@ -81,9 +101,9 @@ export async function createJob({
       },
       select: { id: true },
     });
-    if (grants.length) {
+    if (secretGrants.length) {
       await tx.jobGrant.createMany({
-        data: grants.map((g) => ({
+        data: secretGrants.map((g) => ({
           jobId: job.id,
           workspaceId,
           ownerUserId: owner.id,
@@ -91,6 +111,16 @@ export async function createJob({
           secretName: g.secret,
           secretId: secretIds.get(g.secret)!,
         })),
+      });
+    }
+    const connectionGrants = grants.flatMap((g, index) => {
+      const ref = refs[index];
+      return ref ? [{ envVar: g.envVar, ...ref, connectionId: connectionIds.get(`${ref.kind}:${ref.ref}`)! }] : [];
+    });
+    if (connectionGrants.length) {
+      // The composite foreign key (connection, workspace, owner) refuses a row naming anyone else's connection.
+      await tx.jobConnectionGrant.createMany({
+        data: connectionGrants.map((g) => ({ jobId: job.id, workspaceId, ownerUserId: owner.id, envVar: g.envVar, kind: g.kind, ref: g.ref, connectionId: g.connectionId })),
       });
     }
     const { tokenId, token } = await insertJobToken(tx, { workspaceId, jobId: job.id, expiresAt });
@@ -101,7 +131,16 @@ export async function createJob({
         action: "job.created",
         target: `job:${job.id}`,
         ip,
-        data: { owner: owner.id, grants: grants.map((g) => ({ secret: g.secret, envVar: g.envVar })), expiresAt, tokenId },
+        data: {
+          owner: owner.id,
+          grants: grants.map((g, index) => {
+            const ref = refs[index];
+            if (!ref) return { secret: (g as { secret: string }).secret, envVar: g.envVar };
+            return { [ref.kind]: ref.ref, envVar: g.envVar, connectionId: connectionIds.get(`${ref.kind}:${ref.ref}`)! };
+          }),
+          expiresAt,
+          tokenId,
+        },
       },
       tx,
     );

@@ -3,13 +3,14 @@
 import "server-only";
 import { chainInsert, createGroupCommit, type Outcome } from "../audit/group-commit";
 import { getConfig } from "../config";
+import { refreshConnection } from "../connections/refresh";
 import type { SqlConnection } from "../db/sql";
 import { AppError } from "../errors";
 import { recordSecretsUsed } from "../secrets/store";
 import { hashToken } from "../tokens/format";
 import { healTokenLane, rememberDeadToken, UNKNOWN_LANE } from "../tokens/lanes";
 import { needsTouch, touchToken } from "../tokens/registry";
-import { decide, type Credential, type CredentialRequest, type Decision } from "./credentials-decide";
+import { decide, type Credential, type CredentialRequest, type Decision, type RefreshNeed } from "./credentials-decide";
 import { readCredentialRows, tokenHashHex } from "./credentials-sql";
 import { isJobId } from "./ids";
 
@@ -30,14 +31,34 @@ async function serveBatch(conn: SqlConnection, requests: CredentialRequest[]): P
 
 const submit = createGroupCommit(serveBatch);
 
+// Not a version any row has: a due token whose refresh ended without one is never served on the second pass.
+const NO_VERSION = 0;
+
+/** Each due connection refreshed (single-flight, lib/connections/refresh.ts), outside any batch and its locks. */
+async function refreshDue(needs: RefreshNeed[], jobId: string): Promise<Map<string, number>> {
+  const results = await Promise.all(
+    needs.map(async (n) => {
+      const result = await refreshConnection({ workspaceId: n.workspaceId, userId: n.userId, connectionId: n.connectionId, seenVersion: n.version, actor: { type: "job", id: jobId } });
+      return [n.connectionId, result.outcome === "ok" ? result.version : NO_VERSION] as const;
+    }),
+  );
+  return new Map(results);
+}
+
 /** 401 unless a live token of this job; one 403 for every reason to deny. */
 /** `lane` is the queue the request waits in (lib/tokens/lanes.ts): fairness only, the batch authenticates. */
 export async function serveCredentials({ token, jobId, ip, lane = UNKNOWN_LANE }: { token: string; jobId: string; ip?: string | null; lane?: string }): Promise<Credential[]> {
   if (!isJobId(jobId)) throw new AppError("invalid_token");
-  const decision = await submit("credentials", { hash: hashToken(token), jobId, ip }, lane).catch(async (err: unknown) => {
-    if (err instanceof AppError && err.reason === "token_dead") await rememberDeadToken(token);
-    throw err;
-  });
+  const hash = hashToken(token);
+  const once = (refreshed?: Map<string, number>) =>
+    submit("credentials", { hash, jobId, ip, refreshed }, lane).catch(async (err: unknown) => {
+      if (err instanceof AppError && err.reason === "token_dead") await rememberDeadToken(token);
+      throw err;
+    });
+  let decision = await once();
+  // A granted connection is due: the first pass recorded nothing; refresh, then decide once more (and only once).
+  if ("refresh" in decision) decision = await once(await refreshDue(decision.refresh, jobId));
+  if ("refresh" in decision) throw new AppError("unavailable");
 
   await healTokenLane(token, lane, decision.row.workspace_id, decision.row.token_expires_at);
   const now = new Date();

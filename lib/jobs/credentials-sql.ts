@@ -1,5 +1,6 @@
-// Every audited change (secret deleted, member removed, job ended) commits under its workspace's audit lock, so
-// this read, taken after the locks, sees all that returned before the batch records anything.
+// Every audited change (secret deleted, member removed, job ended, a connection refreshed, disconnected or marked
+// needs_reconnect) commits under its workspace's audit lock, so this read, taken after the locks, sees all that
+// returned before the batch records anything.
 import "server-only";
 import { lockChainsSql, chainEnds, type ChainEnds } from "../audit/group-commit";
 import type { SqlConnection } from "../db/sql";
@@ -22,6 +23,20 @@ export type CredentialRow = {
   owner_exists: boolean;
   member: boolean;
   grants: { envVar: string; secretName: string; secretId: string | null; box: string | null; lastUsedAt: string | null }[];
+  /** connectionId, status and box are null once the connection is gone (deleted, or never the owner's). */
+  connection_grants: ConnectionGrantRow[];
+};
+
+export type ConnectionGrantRow = {
+  envVar: string;
+  kind: "connection" | "mcp";
+  ref: string;
+  connectionId: string | null;
+  status: string | null;
+  box: string | null;
+  expiresAt: string | null;
+  obtainedAt: string | null;
+  version: number | null;
 };
 
 export const tokenHashHex = (hash: Uint8Array) => Buffer.from(hash).toString("hex");
@@ -46,7 +61,16 @@ export async function readCredentialRows(conn: SqlConnection, tokenHashes: Uint8
              FROM job_grants g
              LEFT JOIN secrets s ON s.id = g.secret_id AND s.workspace_id = j.workspace_id AND s.user_id = j.owner_user_id
              WHERE g.job_id = j.id AND g.workspace_id = j.workspace_id AND g.owner_user_id = j.owner_user_id
-           ), '[]'::json) AS grants
+           ), '[]'::json) AS grants,
+           COALESCE((
+             SELECT json_agg(json_build_object(
+                      'envVar', cg.env_var, 'kind', cg.kind, 'ref', cg.ref, 'connectionId', c.id, 'status', c.status,
+                      'box', encode(c.tokens, 'base64'), 'expiresAt', c.access_expires_at, 'obtainedAt', c.obtained_at,
+                      'version', c.version) ORDER BY cg.env_var)
+             FROM job_connection_grants cg
+             LEFT JOIN connections c ON c.id = cg.connection_id AND c.workspace_id = j.workspace_id AND c.user_id = j.owner_user_id
+             WHERE cg.job_id = j.id AND cg.workspace_id = j.workspace_id AND cg.owner_user_id = j.owner_user_id
+           ), '[]'::json) AS connection_grants
     FROM tokens t
     LEFT JOIN jobs j ON j.id = t.job_id AND j.workspace_id = t.workspace_id
     WHERE ${byHash}`);

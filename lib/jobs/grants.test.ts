@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkGrantShapes, isDeniedEnvVar } from "./grants";
+import { checkGrantShapes, connectionGrantRef, isDeniedEnvVar } from "./grants";
 
 describe("grant env vars", () => {
   it.each([
@@ -38,5 +38,28 @@ describe("grant env vars", () => {
       { index: 3, secret: "B", envVar: "OK", reasons: ["duplicate_env_var"] },
     ]);
     expect(checkGrantShapes(Array.from({ length: 21 }, (_, i) => ({ secret: "S", envVar: `V${i}` }))).tooMany).toBe(true);
+  });
+
+  it("checks connection and MCP grants by shape, envVar unique across every kind", () => {
+    const { problems } = checkGrantShapes([
+      { connection: "github", envVar: "GH_TOKEN" },
+      { connection: "Git_Hub", envVar: "X1" },
+      { mcp: "http://mcp.example.test/mcp", envVar: "X2" },
+      { mcp: "https://u:p@mcp.example.test/mcp", envVar: "X3" },
+      { mcp: "https://mcp.example.test/mcp", envVar: "GH_TOKEN" },
+      { secret: "S", envVar: "X2" },
+    ]);
+    expect(problems).toEqual([
+      { index: 1, connection: "Git_Hub", envVar: "X1", reasons: ["invalid_provider_id"] },
+      { index: 2, mcp: "http://mcp.example.test/mcp", envVar: "X2", reasons: ["invalid_mcp_server_url"] },
+      { index: 3, mcp: "https://u:p@mcp.example.test/mcp", envVar: "X3", reasons: ["invalid_mcp_server_url"] },
+      { index: 4, mcp: "https://mcp.example.test/mcp", envVar: "GH_TOKEN", reasons: ["duplicate_env_var"] },
+      { index: 5, secret: "S", envVar: "X2", reasons: ["duplicate_env_var"] },
+    ]);
+    expect(connectionGrantRef({ mcp: "https://MCP.example.test/mcp", envVar: "M" })).toEqual({ kind: "mcp", ref: "https://mcp.example.test/mcp" });
+    expect(connectionGrantRef({ connection: "github", envVar: "G" })).toEqual({ kind: "connection", ref: "github" });
+    expect(connectionGrantRef({ secret: "github", envVar: "G" })).toBeNull();
+    const mixed = Array.from({ length: 21 }, (_, i) => (i % 2 ? { connection: "github", envVar: `V${i}` } : { secret: "S", envVar: `V${i}` }));
+    expect(checkGrantShapes(mixed).tooMany).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
-// Grant validation (SPEC §6): which secret a job may read, under which environment variable.
+// Grant validation (SPEC §6, §12): which secret or connection a job may read, under which environment variable.
+import { canonicalMcpServerUrl, PROVIDER_ID_PATTERN } from "../links/purpose";
 import { SECRET_NAME_PATTERN } from "../secrets/names";
 
 export const MAX_GRANTS = 20;
@@ -36,20 +37,43 @@ export function isDeniedEnvVar(name: string): boolean {
   return !CREDENTIAL_SUFFIXES.some((s) => name.endsWith(s));
 }
 
-export type GrantInput = { secret: string; envVar: string };
-export type GrantProblem = { index: number; secret: string; envVar: string; reasons: string[] };
+export type SecretGrantInput = { secret: string; envVar: string };
+/** `connection` is a provider id of the workspace; the job gets the owner's connection to it. */
+export type ConnectionGrantInput = { connection: string; envVar: string };
+/** `mcp` is a remote MCP server's URL; the job gets the owner's connection to that server. */
+export type McpGrantInput = { mcp: string; envVar: string };
+export type GrantInput = SecretGrantInput | ConnectionGrantInput | McpGrantInput;
+export type GrantProblem = GrantInput & { index: number; reasons: string[] };
+
+export const isSecretGrant = (g: GrantInput): g is SecretGrantInput => "secret" in g;
+export const isConnectionGrant = (g: GrantInput): g is ConnectionGrantInput => "connection" in g;
+export const isMcpGrant = (g: GrantInput): g is McpGrantInput => "mcp" in g;
+
+/** What a connection grant names, as stored in job_connection_grants (kind, ref); null when it names nothing valid. */
+export function connectionGrantRef(g: GrantInput): { kind: "connection" | "mcp"; ref: string } | null {
+  if (isConnectionGrant(g)) return PROVIDER_ID_PATTERN.test(g.connection) ? { kind: "connection", ref: g.connection } : null;
+  if (isMcpGrant(g)) {
+    const url = canonicalMcpServerUrl(g.mcp);
+    return url === null ? null : { kind: "mcp", ref: url };
+  }
+  return null;
+}
 
 export function checkGrantShapes(grants: GrantInput[]): { problems: GrantProblem[]; tooMany: boolean } {
   const seen = new Map<string, number>();
   const problems: GrantProblem[] = [];
   grants.forEach((g, index) => {
     const reasons: string[] = [];
-    if (!SECRET_NAME_PATTERN.test(g.secret)) reasons.push("invalid_secret_name");
+    if (isSecretGrant(g)) {
+      if (!SECRET_NAME_PATTERN.test(g.secret)) reasons.push("invalid_secret_name");
+    } else if (isConnectionGrant(g)) {
+      if (connectionGrantRef(g) === null) reasons.push("invalid_provider_id");
+    } else if (connectionGrantRef(g) === null) reasons.push("invalid_mcp_server_url");
     if (!ENV_VAR_PATTERN.test(g.envVar)) reasons.push("invalid_env_var");
     else if (isDeniedEnvVar(g.envVar)) reasons.push("env_var_not_allowed");
     if (seen.has(g.envVar)) reasons.push("duplicate_env_var");
     else seen.set(g.envVar, index);
-    if (reasons.length) problems.push({ index, secret: g.secret, envVar: g.envVar, reasons });
+    if (reasons.length) problems.push({ index, ...g, reasons });
   });
   return { problems, tooMany: grants.length > MAX_GRANTS };
 }

@@ -18,8 +18,11 @@ export type JobView = {
   expiresAt: string;
   endedAt: string | null;
   delivery: { platform: string; chatId: string; threadId: string | null } | null;
-  grants: { secret: string; envVar: string }[];
+  grants: JobGrantView[];
 };
+
+/** A grant as the orchestrator wrote it: a secret by name, a connection by provider id, an MCP server by URL. */
+export type JobGrantView = { secret: string; envVar: string } | { connection: string; envVar: string } | { mcp: string; envVar: string };
 
 const JOB_SELECT = {
   id: true,
@@ -33,6 +36,7 @@ const JOB_SELECT = {
   deliveryChatId: true,
   deliveryThreadId: true,
   grants: { select: { secretName: true, envVar: true }, orderBy: { envVar: "asc" } },
+  connectionGrants: { select: { kind: true, ref: true, envVar: true }, orderBy: { envVar: "asc" } },
 } as const;
 
 type JobRow = {
@@ -46,7 +50,17 @@ type JobRow = {
   deliveryChatId: string | null;
   deliveryThreadId: string | null;
   grants: { secretName: string; envVar: string }[];
+  connectionGrants: { kind: string; ref: string; envVar: string }[];
 };
+
+function grantViews(job: Pick<JobRow, "grants" | "connectionGrants">): JobGrantView[] {
+  const views: JobGrantView[] = [
+    ...job.grants.map((g) => ({ secret: g.secretName, envVar: g.envVar })),
+    ...job.connectionGrants.map((g) => (g.kind === "mcp" ? { mcp: g.ref, envVar: g.envVar } : { connection: g.ref, envVar: g.envVar })),
+  ];
+  // envVar is unique across all kinds of a job's grants, so this order is total.
+  return views.sort((a, b) => (a.envVar < b.envVar ? -1 : a.envVar > b.envVar ? 1 : 0));
+}
 
 function view(job: JobRow): JobView {
   return {
@@ -59,7 +73,7 @@ function view(job: JobRow): JobView {
     delivery: job.deliveryPlatform
       ? { platform: job.deliveryPlatform, chatId: job.deliveryChatId ?? "", threadId: job.deliveryThreadId }
       : null,
-    grants: job.grants.map((g) => ({ secret: g.secretName, envVar: g.envVar })),
+    grants: grantViews(job),
   };
 }
 
