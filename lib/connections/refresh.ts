@@ -18,7 +18,7 @@ import { log } from "../log";
 import { redis } from "../redis/client";
 import { redisKeys } from "../redis/keys";
 import { isRefreshDue, isTokenExpired } from "./freshness";
-import { refreshUpstream } from "./refresh-upstream";
+import { refreshUpstream, type McpRefresher } from "./refresh-upstream";
 import { markNeedsReconnect, readConnectionById, storeRefreshedTokens, type ConnectionWithTokens } from "./store";
 
 /** Longer than the upstream call (5 s outbound timeout, plus discovery) and the database writes around it. */
@@ -60,6 +60,8 @@ export type RefreshRequest = {
   /** The version the caller read; a different one in the row means someone else refreshed already. */
   seenVersion: number;
   actor: AuditActor;
+  /** lib/mcp's refresher, for a connection to an MCP server. */
+  mcp?: McpRefresher;
 };
 
 const inFlight = new Map<string, Promise<RefreshResult>>();
@@ -185,7 +187,7 @@ async function refreshUnderLease(
 
   let upstream;
   try {
-    upstream = await refreshUpstream(row, refreshToken);
+    upstream = await refreshUpstream(row, refreshToken, request.mcp);
   } catch (err) {
     log.warn({ connectionId, kind: (err as { code?: string })?.code ?? "error" }, "a connection refresh failed before reaching the provider");
     return finish({ outcome: "unavailable" });

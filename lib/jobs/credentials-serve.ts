@@ -4,6 +4,7 @@ import "server-only";
 import { chainInsert, createGroupCommit, type Outcome } from "../audit/group-commit";
 import { getConfig } from "../config";
 import { refreshConnection } from "../connections/refresh";
+import { mcpRefresher } from "../mcp";
 import type { SqlConnection } from "../db/sql";
 import { AppError } from "../errors";
 import { recordSecretsUsed } from "../secrets/store";
@@ -38,7 +39,7 @@ const NO_VERSION = 0;
 async function refreshDue(needs: RefreshNeed[], jobId: string): Promise<Map<string, number>> {
   const results = await Promise.all(
     needs.map(async (n) => {
-      const result = await refreshConnection({ workspaceId: n.workspaceId, userId: n.userId, connectionId: n.connectionId, seenVersion: n.version, actor: { type: "job", id: jobId } });
+      const result = await refreshConnection({ workspaceId: n.workspaceId, userId: n.userId, connectionId: n.connectionId, seenVersion: n.version, actor: { type: "job", id: jobId }, mcp: mcpRefresher });
       return [n.connectionId, result.outcome === "ok" ? result.version : NO_VERSION] as const;
     }),
   );

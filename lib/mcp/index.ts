@@ -5,3 +5,4 @@ export { CLIENT_METADATA_PATH, clientMetadataDocument, chooseRegistration } from
 export { McpTokenError, refreshMcpTokens, revokeMcpTokens } from "./tokens";
 export type { RefreshMcpTokensInput, RefreshedMcpTokens, RevokeMcpTokensInput } from "./tokens";
 export type { McpRefusal } from "./upstream";
+export { mcpRefresher } from "./refresher";
