@@ -23,13 +23,17 @@ export async function addTestProvider(workspaceId: string, id = "corp"): Promise
 }
 
 /**
- * oidc-provider's development login and consent pages (/interaction/<uid>), as a person fills them in, until the
- * browser is back on `returnTo` (a second authorization in the same browser may skip the login, or both pages).
+ * Runs `start` (the click that leaves for the provider), then fills in oidc-provider's development login and consent
+ * pages (/interaction/<uid>) as a person would, until the browser is back on `returnTo` with the outcome in its query
+ * (connected, reconnected, added or error). A second authorization in the same browser may skip either page.
  */
-export async function passProvider(page: Page, login: string, returnTo: string) {
-  const settled = (u: URL) => u.href.startsWith(returnTo) || /^\/interaction\/[^/]+$/.test(u.pathname);
+export async function passProvider(page: Page, login: string, returnTo: string, start: () => Promise<void>) {
+  const done = (u: URL) => `${u.origin}${u.pathname}` === returnTo && ["connected", "reconnected", "added", "error"].some((k) => u.searchParams.has(k));
+  expect(done(new URL(page.url())), "start from a page without an outcome").toBe(false);
+  const settled = (u: URL) => done(u) || /^\/interaction\/[^/]+$/.test(u.pathname);
+  await start();
   await page.waitForURL(settled);
-  for (let step = 0; step < 4 && !page.url().startsWith(returnTo); step++) {
+  for (let step = 0; step < 4 && !done(new URL(page.url())); step++) {
     const before = page.url();
     const form = page.locator("input[name=login]");
     if (await form.isVisible()) {
@@ -41,5 +45,5 @@ export async function passProvider(page: Page, login: string, returnTo: string) 
     }
     await page.waitForURL((u) => settled(u) && u.href !== before);
   }
-  expect(page.url().startsWith(returnTo), page.url()).toBe(true);
+  expect(done(new URL(page.url())), page.url()).toBe(true);
 }

@@ -5,11 +5,20 @@ import { getConfig } from "../config";
 // may frame Gatehouse.
 const TELEGRAM_FRAME_ANCESTORS = "https://web.telegram.org";
 
+// Pages whose forms redirect to a third party's authorization endpoint (SPEC §12): Connect / Add MCP server on
+// Connections, and the settings link's Continue when the link goes straight into a provider's or MCP server's
+// authorization. Those endpoints are the workspace's providers' and any MCP server's authorization servers, so not a
+// fixed list: any https origin, plus the GATEHOUSE_OUTBOUND_ALLOW test servers (http).
+const AUTHORIZATION_FORM_PAGES = ["/settings", "/settings/connections"];
+
 /** The settings-link form redirects to the identity provider after POST. */
-function formActionSources(): string {
-  const oauth = getConfig().settingsOAuth;
+function formActionSources(pathname: string): string {
+  const config = getConfig();
+  const oauth = config.settingsOAuth;
   const idp = oauth ? [oauth.issuer, oauth.authorizationUrl].filter(Boolean).map((u) => new URL(u!).origin) : [];
-  return ["'self'", ...new Set(idp)].join(" ");
+  const authorizes = AUTHORIZATION_FORM_PAGES.includes(pathname);
+  const thirdParty = authorizes ? ["https:", ...config.outboundAllow.map((hostPort) => `http://${hostPort}`)] : [];
+  return ["'self'", ...new Set(idp), ...thirdParty].join(" ");
 }
 
 export function contentSecurityPolicy({ nonce, pathname }: { nonce: string; pathname: string }): string {
@@ -24,7 +33,7 @@ export function contentSecurityPolicy({ nonce, pathname }: { nonce: string; path
     "font-src 'self'",
     `connect-src 'self'${dev ? " ws:" : ""}`,
     `frame-ancestors ${frameAncestors}`,
-    `form-action ${formActionSources()}`,
+    `form-action ${formActionSources(pathname)}`,
     "base-uri 'none'",
     "object-src 'none'",
   ].join("; ");

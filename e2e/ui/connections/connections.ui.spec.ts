@@ -39,9 +39,8 @@ test.describe("connections", () => {
     await expect(row).toContainText("Not connected");
     await snapWidths(page, testInfo, "connections-empty");
 
-    await row.getByRole("button", { name: /^Connect/ }).click();
-    await passProvider(page, "alice", CONNECTIONS);
-    await expect(page.getByText("corp connected")).toBeVisible();
+    await passProvider(page, "alice", CONNECTIONS, () => row.getByRole("button", { name: /^Connect/ }).click());
+    await expect(page.getByText("corp connected", { exact: true })).toBeVisible();
     await expect(row.getByTestId("connection-state")).toContainText("Connected as alice@example.test");
     await snapWidths(page, testInfo, "connections-connected");
 
@@ -52,16 +51,15 @@ test.describe("connections", () => {
     expect((await connectAs.introspect(first)).active).toBe(true);
 
     // Reconnect: the same connection, new tokens; the job now gets the new one.
-    await page.reload();
-    await row.getByRole("button", { name: /^Reconnect/ }).click();
-    await passProvider(page, "alice", CONNECTIONS);
-    await expect(page.getByText("corp reconnected")).toBeVisible();
+    await page.goto(CONNECTIONS);
+    await passProvider(page, "alice", CONNECTIONS, () => row.getByRole("button", { name: /^Reconnect/ }).click());
+    await expect(page.getByText("corp reconnected", { exact: true })).toBeVisible();
     const second = await tokenOf(request, job, "CORP_TOKEN");
     expect(second).not.toBe(first);
 
     // Disconnect: the confirmation names the running job that loses access.
     const revocationsBefore = (await connectAs.stats()).revocations.length;
-    await row.getByText("Disconnect").click();
+    await row.getByText("Disconnect corp", { exact: true }).click();
     const confirm = row.getByTestId("disconnect-confirm");
     await expect(confirm).toBeVisible();
     await expect(confirm.getByTestId("jobs-losing-access")).toContainText(job.jobId.slice(0, 8));
@@ -82,8 +80,7 @@ test.describe("connections", () => {
     await page.goto(CONNECTIONS);
     await page.getByLabel("Add MCP server").fill(E2E_MCP_URL);
     const registrationsBefore = (await mcpAs.stats()).registrations;
-    await page.getByRole("button", { name: "Connect server" }).click();
-    await passProvider(page, "alice", CONNECTIONS);
+    await passProvider(page, "alice", CONNECTIONS, () => page.getByRole("button", { name: "Connect server" }).click());
     await expect(page.getByText("MCP server connected.")).toBeVisible();
     await expect(page.getByTestId("mcp-row")).toContainText(E2E_MCP_URL);
     await snapWidths(page, testInfo, "connections-mcp");
