@@ -161,6 +161,8 @@ export type ActiveJob = {
   expiresAt: Date;
   delivery: string | null;
   grants: { secret: string; envVar: string; available: boolean }[];
+  /** Granted connections: `deleted` once disconnected, `needs_reconnect` while the provider refuses it. */
+  connections: { kind: "connection" | "mcp"; ref: string; envVar: string; state: "active" | "needs_reconnect" | "deleted" }[];
 };
 
 export async function listActiveJobs({ workspaceId, userId }: { workspaceId: string; userId: string }): Promise<ActiveJob[]> {
@@ -174,6 +176,7 @@ export async function listActiveJobs({ workspaceId, userId }: { workspaceId: str
       expiresAt: true,
       deliveryPlatform: true,
       grants: { select: { secretName: true, envVar: true, secretId: true }, orderBy: { envVar: "asc" } },
+      connectionGrants: { select: { kind: true, ref: true, envVar: true, connection: { select: { status: true } } }, orderBy: { envVar: "asc" } },
     },
   });
   return jobs.map((j) => ({
@@ -182,6 +185,12 @@ export async function listActiveJobs({ workspaceId, userId }: { workspaceId: str
     expiresAt: j.expiresAt,
     delivery: j.deliveryPlatform,
     grants: j.grants.map((g) => ({ secret: g.secretName, envVar: g.envVar, available: g.secretId !== null })),
+    connections: j.connectionGrants.map((g) => ({
+      kind: g.kind === "mcp" ? ("mcp" as const) : ("connection" as const),
+      ref: g.ref,
+      envVar: g.envVar,
+      state: !g.connection ? ("deleted" as const) : g.connection.status === "active" ? ("active" as const) : ("needs_reconnect" as const),
+    })),
   }));
 }
 

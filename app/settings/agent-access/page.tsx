@@ -65,7 +65,7 @@ export default async function AgentAccessPage({ searchParams }: { searchParams: 
 
 function JobCard({ job }: { job: ActiveJob }) {
   const short = shortJobId(job.jobId);
-  const deleted = job.grants.filter((g) => !g.available).length;
+  const deleted = job.grants.filter((g) => !g.available).length + job.connections.filter((c) => c.state !== "active").length;
   return (
     <li data-testid="job-row" data-job-id={job.jobId}>
       <Card>
@@ -136,9 +136,29 @@ function JobCard({ job }: { job: ActiveJob }) {
             ))}
           </ul>
         )}
+        {job.connections.length ? (
+          <>
+            <p className="mt-4 text-sm font-medium">Granted connections</p>
+            <ul className="mt-1 divide-y divide-slate-100 rounded-lg border border-slate-200 text-sm" aria-label={`Connections granted to job ${short}`}>
+              {job.connections.map((c) => (
+                <li key={c.envVar} className="flex flex-wrap items-center gap-x-2 gap-y-1 px-3 py-2" data-testid="job-connection">
+                  <code className={`font-semibold break-all ${c.state === "deleted" ? "text-slate-500 line-through" : ""}`}>{c.ref}</code>{" "}
+                  <span className="text-slate-600">{c.kind === "mcp" ? "MCP server" : "account"}</span>
+                  <span aria-hidden="true">→</span>
+                  <span className="sr-only">as environment variable</span> <code>{c.envVar}</code>
+                  {c.state === "deleted" ? (
+                    <span className="rounded-full bg-red-100 px-2 py-0.5 text-xs font-semibold text-red-800">disconnected</span>
+                  ) : c.state === "needs_reconnect" ? (
+                    <span className="rounded-full bg-amber-100 px-2 py-0.5 text-xs font-semibold text-amber-900">needs reconnect</span>
+                  ) : null}
+                </li>
+              ))}
+            </ul>
+          </>
+        ) : null}
         {deleted ? (
           <p className="mt-2 text-sm text-red-800">
-            Because {deleted === 1 ? "a granted secret was" : "granted secrets were"} deleted, this job can no longer fetch any credentials.
+            Because something granted to it was deleted, disconnected or needs a reconnect, this job can no longer fetch any credentials.
           </p>
         ) : null}
       </Card>

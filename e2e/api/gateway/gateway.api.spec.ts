@@ -305,7 +305,7 @@ test.describe("reasons before any platform call", () => {
   test("integrations/connect and mcp-login deliver links of their purpose", async ({ request }) => {
     const o = await workspace();
     await telegramFake.user({ id: Number(o.telegramId) });
-    // Until `gatehouse provider add` lands (SPEC §12), the provider row is written directly.
+    // The github template's endpoints are fixed, so opening its link reaches no network: it only builds the URL.
     await sql("INSERT INTO providers (workspace_id, id, template, client_id, scopes) VALUES ($1, 'github', 'github', 'e2e', 'read:user')", [o.workspaceId]);
     const job = await jobFor(request, o, { platform: "telegram", id: o.telegramId }, { platform: "telegram", chatId: o.telegramId });
     await expectJson(await askGateway(request, PORTAL, job.token, "integrations/connect", { provider: "github" }), 200, delivered("telegram", "integration_connect"));
@@ -317,7 +317,17 @@ test.describe("reasons before any platform call", () => {
     const page = await request.get(mcpUrl!, { headers: { "X-Forwarded-For": randomIp() } });
     expect(await page.text()).toContain("mcp.example.test");
     const open = await request.post(`${PORTAL}/settings/open`, { form: { s: linkIdOf(connectUrl!) }, headers: { Origin: PORTAL, "X-Forwarded-For": randomIp() }, maxRedirects: 0 });
-    expect(open.headers().location).toBe("/settings/connections?connect=github");
+    // Straight into GitHub's authorization (SPEC §7): PKCE S256, a state, our callback.
+    const authorize = new URL(open.headers().location!);
+    expect(`${authorize.origin}${authorize.pathname}`).toBe("https://github.com/login/oauth/authorize");
+    expect(Object.fromEntries(authorize.searchParams)).toMatchObject({
+      client_id: "e2e",
+      redirect_uri: `${PORTAL}/settings/connections/callback`,
+      response_type: "code",
+      code_challenge_method: "S256",
+      scope: "read:user",
+    });
+    expect(authorize.searchParams.get("state")).toMatch(/^[A-Za-z0-9_-]{43}$/);
     // Another workspace's provider is as unknown as nobody's.
     const other = await workspace();
     await telegramFake.user({ id: Number(other.telegramId) });
