@@ -81,6 +81,7 @@ describe("gatehouse CLI", () => {
       expect(r.stdout).toContain("Usage: npm run -s gatehouse -- <command>");
       expect(r.stdout).toContain("audit verify");
       expect(r.stdout).toContain("provider add     --workspace W --id ID --template T --client-id C [--client-secret-stdin]");
+      expect(r.stdout).toContain("[--mcp-server URL]");
     }
     const bare = await runCli([]);
     expect(bare).toMatchObject({ code: 2, stdout: "" });
@@ -179,6 +180,30 @@ describe("gatehouse CLI", () => {
       ["provider.removed", "system", "cli"],
     ]);
     expect(JSON.stringify(events)).not.toContain(secret);
+  });
+
+  it("provider add --mcp-server pre-registers a generic client for one MCP server, listed and audited; a named template is refused", async () => {
+    const { workspaceId } = await makeWorkspace();
+    const server = "https://mcp.example.com/mcp";
+    const base = ["provider", "add", "--workspace", workspaceId, "--template", "generic-oidc", "--issuer", "https://auth.mcp.example.com", "--client-id", "gh-mcp", "--scopes", "openid"];
+    const added = await cli(...base, "--id", "mcp-example", "--mcp-server", server);
+    expect(added, added.stderr).toMatchObject({ code: 0, json: { providerId: "mcp-example" } });
+    const listed = await cli("provider", "list", "--workspace", workspaceId);
+    expect(listed.json.providers).toEqual([expect.objectContaining({ id: "mcp-example", template: "generic-oidc", issuer: "https://auth.mcp.example.com", mcpServer: server })]);
+    const event = await db.auditEvent.findFirstOrThrow({ where: { workspaceId, action: "provider.added" } });
+    expect(event.data).toMatchObject({ id: "mcp-example", mcpServer: server });
+
+    const dup = await cli(...base, "--id", "mcp-twice", "--mcp-server", server);
+    expect(dup).toMatchObject({ code: 1, json: { error: { code: "conflict" } } });
+    expect(dup.json.error.message).toContain("pre-registered for this MCP server");
+    const named = await cli("provider", "add", "--workspace", workspaceId, "--id", "google", "--template", "google", "--client-id", "1.apps.googleusercontent.com", "--mcp-server", server);
+    expect(named).toMatchObject({ code: 1, json: { error: { code: "validation_failed" } } });
+    expect(named.json.error.message).toContain("cannot be pre-registered for an MCP server");
+    const http = await cli(...base, "--id", "mcp-http", "--mcp-server", "http://mcp.example.com/mcp");
+    expect(http).toMatchObject({ code: 1, json: { error: { code: "validation_failed" } } });
+    const bare = await cli(...base, "--id", "mcp-bare", "--mcp-server");
+    expect(bare).toMatchObject({ code: 2, json: { error: { code: "usage" } } });
+    expect((await cli("provider", "list", "--workspace", workspaceId)).json.providers).toHaveLength(1);
   });
 
   it.each([

@@ -15,8 +15,11 @@ Commands:
   token revoke     --id TOKEN_ID
   provider add     --workspace W --id ID --template T --client-id C [--client-secret-stdin] [--scopes S]
                    [--issuer URL | --auth-url URL --token-url URL [--userinfo-url URL] [--revocation-url URL]]
+                   [--mcp-server URL]
                    templates: github, google, slack, linear, notion, generic-oidc (--issuer),
-                   generic-oauth2 (--auth-url, --token-url); the client secret is read from stdin, never an argument
+                   generic-oauth2 (--auth-url, --token-url); the client secret is read from stdin, never an argument;
+                   --mcp-server: this client was pre-registered for that one MCP server (its canonical URL) at
+                   its authorization server (generic templates only); without it, never used for MCP
   provider list    --workspace W
   provider remove  --workspace W --id ID
   keys rotate
@@ -142,6 +145,7 @@ const commands: Command[] = [
       "token-url": str,
       "userinfo-url": str,
       "revocation-url": str,
+      "mcp-server": str,
     },
     required: ["workspace", "id", "template", "client-id"],
     async run(o, io) {
@@ -165,6 +169,7 @@ const commands: Command[] = [
         tokenUrl: o["token-url"],
         userinfoUrl: o["userinfo-url"],
         revocationUrl: o["revocation-url"],
+        mcpServer: o["mcp-server"],
         actor: ACTOR,
       });
     },

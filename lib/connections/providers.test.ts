@@ -53,6 +53,15 @@ describe("addProvider validation", () => {
     ["an issuer with an empty query", { template: "generic-oidc", issuer: "https://id.example/?" }, "query"],
     ["an issuer not in canonical form", { template: "generic-oidc", issuer: "https://ID.example" }, "canonical"],
     ["an OIDC template without openid", { template: "google", scopes: "email profile" }, "openid"],
+    ["an MCP server for a named OIDC template", { template: "google", mcpServer: "https://mcp.example/mcp" }, "cannot be pre-registered for an MCP server"],
+    ["an MCP server for a named OAuth template", { mcpServer: "https://mcp.example/mcp" }, "cannot be pre-registered for an MCP server"],
+    ["an http MCP server", { template: "generic-oidc", issuer: "https://id.example", mcpServer: "http://mcp.example/mcp" }, "MCP server URL must be an https URL"],
+    ["an MCP server with credentials", { template: "generic-oidc", issuer: "https://id.example", mcpServer: "https://u:p@mcp.example/mcp" }, "MCP server URL must be an https URL"],
+    ["an MCP server with a fragment", { template: "generic-oidc", issuer: "https://id.example", mcpServer: "https://mcp.example/mcp#" }, "MCP server URL must be an https URL"],
+    ["an MCP server that is not a URL", { template: "generic-oidc", issuer: "https://id.example", mcpServer: "mcp.example" }, "MCP server URL must be an https URL"],
+    ["an MCP server that is not a string", { template: "generic-oidc", issuer: "https://id.example", mcpServer: ["https://mcp.example/mcp"] }, "MCP server URL must be an https URL"],
+    ["an MCP server not in canonical form", { template: "generic-oidc", issuer: "https://id.example", mcpServer: "https://MCP.example/mcp" }, "canonical form (https://mcp.example/mcp)"],
+    ["a pathless MCP server without its slash", { template: "generic-oidc", issuer: "https://id.example", mcpServer: "https://mcp.example" }, "canonical form (https://mcp.example/)"],
   ])("refuses %s", async (_, extra, message) => {
     const { workspaceId } = await makeWorkspace();
     const err = await add(workspaceId, extra).catch((e: unknown) => e);
@@ -93,6 +102,37 @@ describe("addProvider validation", () => {
     expect(dup).toMatchObject({ code: "conflict" });
     expect((dup as Error).message).toContain('already has a provider "github"');
     expect(await providerClientSecret({ workspaceId, providerId: "github" })).toBe(SECRET);
+  });
+});
+
+describe("the MCP server a client was pre-registered for", () => {
+  it("is stored exactly as checked for the generic templates, listed and audited; one provider per server", async () => {
+    const { workspaceId } = await makeWorkspace();
+    const server = "https://mcp.example/v1/mcp?tenant=a%20b";
+    await add(workspaceId, { id: "mcp-as", template: "generic-oidc", issuer: "https://id.example", mcpServer: server });
+    await add(workspaceId, { id: "mcp-oauth2", template: "generic-oauth2", authUrl: "https://o.example/a", tokenUrl: "https://o.example/t", mcpServer: "https://mcp.example/" });
+    await add(workspaceId, { id: "sso", template: "generic-oidc", issuer: "https://id.example" });
+    expect((await listProviders({ workspaceId })).map((p) => [p.id, p.mcpServer])).toEqual([
+      ["mcp-as", server],
+      ["mcp-oauth2", "https://mcp.example/"],
+      ["sso", null],
+    ]);
+    const event = await db.auditEvent.findFirstOrThrow({ where: { workspaceId, target: "provider:mcp-as" } });
+    expect(event.data).toMatchObject({ mcpServer: server, issuer: "https://id.example" });
+
+    const dup = await add(workspaceId, { id: "mcp-again", template: "generic-oidc", issuer: "https://other-id.example", mcpServer: server }).catch((e: unknown) => e);
+    expect(dup).toMatchObject({ code: "conflict" });
+    expect((dup as Error).message).toBe("This workspace already has a provider pre-registered for this MCP server; remove it first.");
+    // The same id again is still told as the id's conflict.
+    const sameId = await add(workspaceId, { id: "mcp-as", template: "generic-oidc", issuer: "https://id.example", mcpServer: "https://mcp.example/other" }).catch((e: unknown) => e);
+    expect((sameId as Error).message).toContain('already has a provider "mcp-as"');
+    expect(await db.provider.count({ where: { workspaceId } })).toBe(3);
+
+    // Another workspace may pre-register a client for the same server; once removed, the server is free again.
+    const other = await makeWorkspace();
+    await add(other.workspaceId, { id: "mcp-as", template: "generic-oidc", issuer: "https://id.example", mcpServer: server });
+    await removeProvider({ workspaceId, id: "mcp-as", actor });
+    await add(workspaceId, { id: "mcp-again", template: "generic-oidc", issuer: "https://id.example", mcpServer: server });
   });
 });
 

@@ -8,7 +8,7 @@ import { getConfig } from "../config";
 import { open, seal, type ProviderSecretOwner } from "../crypto/secret-box";
 import { db } from "../db/client";
 import { AppError } from "../errors";
-import { PROVIDER_ID_PATTERN } from "../links/purpose";
+import { canonicalMcpServerUrl, PROVIDER_ID_PATTERN } from "../links/purpose";
 import { isForbiddenAddress, isOutboundException } from "../outbound";
 import { workspaceExists } from "../workspaces/workspace";
 import { CATALOG, endpointRules, isTemplateName, TEMPLATE_NAMES, type EndpointOption, type TemplateName } from "./catalog";
@@ -32,6 +32,8 @@ export type ProviderSummary = {
   tokenUrl: string | null;
   userinfoUrl: string | null;
   revocationUrl: string | null;
+  /** The MCP server this client was pre-registered for; null: never used for MCP. */
+  mcpServer: string | null;
   createdAt: Date;
 };
 
@@ -47,6 +49,7 @@ export type AddProviderInput = {
   tokenUrl?: unknown;
   userinfoUrl?: unknown;
   revocationUrl?: unknown;
+  mcpServer?: unknown;
   actor: AuditActor;
 };
 
@@ -119,6 +122,25 @@ function parseClientSecret(value: unknown): string | null {
   return value;
 }
 
+/**
+ * The MCP server a generic template's client was pre-registered for (SPEC §12), exactly as checked. Only the operator
+ * names it: a provider is never picked for an MCP server because its issuer happens to match, which any server can
+ * claim. The named templates are first-party clients of their provider (Google, Slack, …), never an MCP server's.
+ */
+function parseMcpServer(value: unknown, template: TemplateName): string | null {
+  if (value === undefined || value === null || value === "") return null;
+  const kind = CATALOG[template].kind;
+  if (kind !== "generic-oidc" && kind !== "generic-oauth2") {
+    invalid(`The ${template} template cannot be pre-registered for an MCP server; use generic-oidc (--issuer) or generic-oauth2 with that server's authorization server.`);
+  }
+  const what = "MCP server URL";
+  if (typeof value !== "string" || value.includes("#")) invalid(`The ${what} must be an https URL without a user name, password or fragment.`);
+  const canonical = canonicalMcpServerUrl(value);
+  if (canonical === null) invalid(`The ${what} must be an https URL without a user name, password or fragment.`);
+  if (canonical !== value) invalid(`The ${what} must be written in its canonical form (${canonical.slice(0, 200)}).`);
+  return canonical;
+}
+
 export async function addProvider(input: AddProviderInput): Promise<{ providerId: string }> {
   const { workspaceId, id, template, actor } = input;
   assertProviderId(id);
@@ -146,6 +168,7 @@ export async function addProvider(input: AddProviderInput): Promise<{ providerId
   if ((CATALOG[template].kind === "oidc" || CATALOG[template].kind === "generic-oidc") && !scopes.includes("openid")) {
     invalid(`The ${template} template signs in with OpenID Connect: its scopes must include openid.`);
   }
+  const mcpServer = parseMcpServer(input.mcpServer, template);
   const clientSecret = parseClientSecret(input.clientSecret);
   const sealed = clientSecret === null ? null : seal(getConfig().masterKeys, secretOwner(workspaceId, id), clientSecret);
 
@@ -166,6 +189,7 @@ export async function addProvider(input: AddProviderInput): Promise<{ providerId
           tokenUrl: endpoints.tokenUrl ?? null,
           userinfoUrl: endpoints.userinfoUrl ?? null,
           revocationUrl: endpoints.revocationUrl ?? null,
+          mcpServer,
         },
         select: { id: true },
       });
@@ -175,16 +199,27 @@ export async function addProvider(input: AddProviderInput): Promise<{ providerId
           actor,
           action: "provider.added",
           target: `provider:${id}`,
-          data: { id, template, clientId, hasClientSecret: sealed !== null, scopes, ...endpoints },
+          data: { id, template, clientId, hasClientSecret: sealed !== null, scopes, ...endpoints, mcpServer },
         },
         tx,
       );
     });
   } catch (err) {
-    if ((err as { code?: string }).code === "P2002") throw new AppError("conflict", `This workspace already has a provider "${id}"; remove it first.`);
+    if ((err as { code?: string }).code === "P2002") {
+      if (mcpServer !== null && (await mcpServerTaken(workspaceId, id, mcpServer))) {
+        throw new AppError("conflict", "This workspace already has a provider pre-registered for this MCP server; remove it first.");
+      }
+      throw new AppError("conflict", `This workspace already has a provider "${id}"; remove it first.`);
+    }
     throw err;
   }
   return { providerId: id };
+}
+
+/** Which unique key a conflict hit: another provider (not one of this id) already holds the MCP server. */
+async function mcpServerTaken(workspaceId: string, id: string, mcpServer: string): Promise<boolean> {
+  const row = await db.provider.findFirst({ where: { workspaceId, mcpServer, NOT: { id } }, select: { id: true } });
+  return row !== null;
 }
 
 export async function listProviders({ workspaceId }: { workspaceId: string }): Promise<ProviderSummary[]> {
@@ -204,6 +239,7 @@ export async function listProviders({ workspaceId }: { workspaceId: string }): P
       tokenUrl: true,
       userinfoUrl: true,
       revocationUrl: true,
+      mcpServer: true,
       createdAt: true,
     },
   });

@@ -5,9 +5,10 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { authorizeHeadless } from "@/test/fakes/oauth-as";
-import { callWhoami, startMcpStack, type McpStack } from "@/test/fakes/mcp-server";
+import { callWhoami, startMcpServer, startMcpStack, type McpStack, type McpTestServer } from "@/test/fakes/mcp-server";
 import { makeMember, makeWorkspace } from "@/test/factories";
 import { getConfig } from "../config";
+import type * as CatalogModule from "../connections/catalog";
 import { takeFlow, type FlowRecord } from "../connections/flow-state";
 import { connectRedirectUri } from "../connections/oauth-client";
 import { addProvider } from "../connections/providers";
@@ -44,19 +45,32 @@ vi.mock("../outbound", async (importOriginal) => {
     },
   };
 });
+// The google template with a test AS's issuer: the confused-deputy case of a provider whose issuer an MCP server names.
+const catalogIssuer = vi.hoisted(() => ({ google: "" }));
+vi.mock("../connections/catalog", async (importOriginal) => {
+  const real = await importOriginal<typeof CatalogModule>();
+  const google = { ...real.CATALOG.google, issuer: "" };
+  Object.defineProperty(google, "issuer", { get: () => catalogIssuer.google || "https://accounts.google.com", enumerable: true });
+  return { ...real, CATALOG: { ...real.CATALOG, google } };
+});
+
 const tokenRequests = (issuer: string) =>
   sent.calls.filter((c) => c.method === "POST" && c.url === `${issuer}/token`).map((c) => Object.fromEntries(new URLSearchParams(c.body)));
 
 const PRE_CLIENT_ID = "gatehouse-pre-registered";
 const PRE_SECRET = "pre-registered-secret-Hq2nV8sLw3";
+const FIRST_PARTY_CLIENT_ID = "operator-first-party-client";
+const FIRST_PARTY_SECRET = "first-party-secret-Xk4pR7mWq2";
 
 let stack: McpStack; // dynamic registration
 let pre: McpStack; // the operator pre-registered Gatehouse
 let race: McpStack; // first logins racing
+let preB: McpTestServer; // a second MCP server of pre's authorization server
+let shadow: McpStack; // an AS at which the operator's first-party client (not registered for MCP) exists
 let fake: { origin: string; port: number; requests: string[]; connections: number; close(): Promise<void> };
 let unlisted: { port: number; connections: number; close(): Promise<void> };
 /** Every secret value seen in the tests, for the leak canary. */
-const secrets = new Set<string>([PRE_SECRET]);
+const secrets = new Set<string>([PRE_SECRET, FIRST_PARTY_SECRET]);
 
 const sessionRef = "ab".repeat(32);
 const actorFor = (userId: string) => ({ type: "user" as const, id: userId });
@@ -143,18 +157,22 @@ beforeAll(async () => {
   stack = await startMcpStack();
   pre = await startMcpStack({ clients: [{ client_id: PRE_CLIENT_ID, client_secret: PRE_SECRET, redirect_uris: ["http://localhost:3000/settings/connections/callback"] }] });
   race = await startMcpStack();
+  preB = await startMcpServer({ authorizationServer: pre.as.issuer, introspect: (token) => pre.as.introspect(token) });
+  pre.as.allowResource(preB.url);
+  shadow = await startMcpStack({ clients: [{ client_id: FIRST_PARTY_CLIENT_ID, client_secret: FIRST_PARTY_SECRET, redirect_uris: ["http://localhost:3000/settings/connections/callback"] }] });
+  catalogIssuer.google = shadow.as.issuer;
   fake = await startFake();
   unlisted = await startUnlisted();
   // The configuration is parsed once, on first use (nothing has used it yet): the fixtures' ports are the only
   // exceptions to the outbound rules; `unlisted` is deliberately not among them.
-  const ports = [stack.as.port, stack.mcp.port, pre.as.port, pre.mcp.port, race.as.port, race.mcp.port, fake.port];
+  const ports = [stack.as.port, stack.mcp.port, pre.as.port, pre.mcp.port, race.as.port, race.mcp.port, new URL(preB.url).port, shadow.as.port, shadow.mcp.port, fake.port];
   vi.stubEnv("GATEHOUSE_OUTBOUND_ALLOW", ports.map((p) => `127.0.0.1:${p}`).join(","));
   expect(getConfig().outboundAllow).toHaveLength(ports.length);
   expect(connectRedirectUri()).toBe("http://localhost:3000/settings/connections/callback");
 });
 
 afterAll(async () => {
-  await Promise.all([stack?.stop(), pre?.stop(), race?.stop(), fake?.close(), unlisted?.close()]);
+  await Promise.all([stack?.stop(), preB?.stop(), pre?.stop(), race?.stop(), shadow?.stop(), fake?.close(), unlisted?.close()]);
   await closeLazyClients();
   vi.unstubAllEnvs();
 });
@@ -271,7 +289,7 @@ describe("the full login with dynamic registration", () => {
     expect(down.status).toBe(503);
 
     const before = stack.as.stats().revocations.length;
-    expect(await revokeMcpTokens({ workspaceId: ws2.workspaceId, issuer: stack.as.issuer, tokens: live.conn.tokens })).toBe("revoked");
+    expect(await revokeMcpTokens({ workspaceId: ws2.workspaceId, issuer: stack.as.issuer, resource: stack.mcp.url, tokens: live.conn.tokens })).toBe("revoked");
     expect(stack.as.stats().revocations.slice(before).map((r) => r.token_type_hint)).toEqual(["refresh_token", "access_token"]);
     await expect(callWhoami(stack.mcp.url, live.conn.tokens.accessToken)).rejects.toThrow();
   });
@@ -343,9 +361,19 @@ describe("the callback", () => {
 });
 
 describe("client registration", () => {
-  it("uses the workspace's pre-registered provider when its issuer is the authorization server's", async () => {
+  it("uses the provider the operator pre-registered for this MCP server at its authorization server", async () => {
     const { workspaceId, ownerUserId } = await makeWorkspace();
-    await addProvider({ workspaceId, id: "mcp-as", template: "generic-oidc", issuer: pre.as.issuer, clientId: PRE_CLIENT_ID, clientSecret: PRE_SECRET, scopes: "openid", actor: { type: "system", id: "test" } });
+    await addProvider({
+      workspaceId,
+      id: "mcp-as",
+      template: "generic-oidc",
+      issuer: pre.as.issuer,
+      clientId: PRE_CLIENT_ID,
+      clientSecret: PRE_SECRET,
+      scopes: "openid",
+      mcpServer: pre.mcp.url,
+      actor: { type: "system", id: "test" },
+    });
     const done = await login({ workspaceId, userId: ownerUserId, serverUrl: pre.mcp.url });
     expect(done.authorizationUrl.searchParams.get("client_id")).toBe(PRE_CLIENT_ID);
     expect(pre.as.stats().registrations).toBe(0);
@@ -365,6 +393,91 @@ describe("client registration", () => {
     // ...and the first workspace still presents the operator's client.
     const again = await startMcpLogin({ workspaceId, userId: ownerUserId, sessionRef, serverUrl: pre.mcp.url });
     expect(new URL(again.authorizationUrl).searchParams.get("client_id")).toBe(PRE_CLIENT_ID);
+  });
+
+  it("uses a pre-registered client only for its own MCP server, and only while that server names its issuer", async () => {
+    const { workspaceId, ownerUserId } = await makeWorkspace();
+    const operator = { type: "system" as const, id: "test" };
+    await addProvider({ workspaceId, id: "mcp-a", template: "generic-oidc", issuer: pre.as.issuer, clientId: PRE_CLIENT_ID, clientSecret: PRE_SECRET, scopes: "openid", mcpServer: pre.mcp.url, actor: operator });
+    const registrations = pre.as.stats().registrations;
+
+    // Server B shares server A's authorization server: it gets Gatehouse's registration there, never A's client.
+    const b = await login({ workspaceId, userId: ownerUserId, serverUrl: preB.url });
+    const clientB = b.authorizationUrl.searchParams.get("client_id");
+    expect(clientB).not.toBe(PRE_CLIENT_ID);
+    const row = await rememberClientSecret(pre.as.issuer);
+    expect(row).toMatchObject({ method: "dynamic", clientId: clientB });
+    expect(pre.as.stats().registrations).toBeLessThanOrEqual(registrations + 1);
+    expect(await pre.as.introspect(b.conn.tokens.accessToken)).toMatchObject({ active: true, aud: preB.url, client_id: clientB });
+    expect(await callWhoami(preB.url, b.conn.tokens.accessToken)).toBe("alice-sub");
+    // Its refresh and revocation present the same registered client (the operator's would be refused for these tokens).
+    const refreshedB = await refreshMcpTokens({ workspaceId, issuer: pre.as.issuer, resource: b.conn.resource!, refreshToken: b.conn.tokens.refreshToken! });
+    secrets.add(refreshedB.tokens.accessToken);
+    secrets.add(refreshedB.tokens.refreshToken!);
+    expect(await pre.as.introspect(refreshedB.tokens.accessToken)).toMatchObject({ active: true, client_id: clientB });
+
+    // Server A, in the same workspace, still gets the operator's client; revoking its tokens presents it too.
+    const a = await login({ workspaceId, userId: ownerUserId, serverUrl: pre.mcp.url });
+    expect(a.authorizationUrl.searchParams.get("client_id")).toBe(PRE_CLIENT_ID);
+    expect(await revokeMcpTokens({ workspaceId, issuer: pre.as.issuer, resource: a.conn.resource!, tokens: a.conn.tokens })).toBe("revoked");
+    expect(await pre.as.introspect(a.conn.tokens.accessToken)).toMatchObject({ active: false });
+
+    // A provider registered for a server at another authorization server than the one the server names is not used
+    // (its secret would go to the wrong token endpoint).
+    await addProvider({ workspaceId, id: "elsewhere", template: "generic-oidc", issuer: pre.as.issuer, clientId: PRE_CLIENT_ID, clientSecret: PRE_SECRET, scopes: "openid", mcpServer: stack.mcp.url, actor: operator });
+    const other = await startMcpLogin({ workspaceId, userId: ownerUserId, sessionRef, serverUrl: stack.mcp.url });
+    const kept = await db.mcpClient.findUnique({ where: { issuer_redirectUri: { issuer: stack.as.issuer, redirectUri: connectRedirectUri() } } });
+    expect(new URL(other.authorizationUrl).searchParams.get("client_id")).toBe(kept!.clientId);
+  });
+
+  it("a generic-oauth2 client pre-registered for the server is used only where its endpoints are the authorization server's", async () => {
+    const operator = { type: "system" as const, id: "test" };
+    const endpoints = { template: "generic-oauth2", authUrl: `${pre.as.issuer}/auth`, clientId: PRE_CLIENT_ID, clientSecret: PRE_SECRET, scopes: "mcp:tools", mcpServer: pre.mcp.url, actor: operator };
+    const here = await makeWorkspace();
+    await addProvider({ workspaceId: here.workspaceId, id: "mcp-oauth2", tokenUrl: `${pre.as.issuer}/token`, ...endpoints });
+    const done = await login({ workspaceId: here.workspaceId, userId: here.ownerUserId, serverUrl: pre.mcp.url });
+    expect(done.authorizationUrl.searchParams.get("client_id")).toBe(PRE_CLIENT_ID);
+    expect(await callWhoami(pre.mcp.url, done.conn.tokens.accessToken)).toBe("alice-sub");
+
+    // The same client id with another token endpoint: its secret would go where the server's AS does not answer.
+    const elsewhere = await makeWorkspace();
+    await addProvider({ workspaceId: elsewhere.workspaceId, id: "mcp-oauth2", tokenUrl: "https://tokens.example/token", ...endpoints });
+    const started = await startMcpLogin({ workspaceId: elsewhere.workspaceId, userId: elsewhere.ownerUserId, sessionRef, serverUrl: pre.mcp.url });
+    expect(new URL(started.authorizationUrl).searchParams.get("client_id")).not.toBe(PRE_CLIENT_ID);
+  });
+
+  it("never uses a provider because its issuer is the MCP server's authorization server's: a named template, or a generic one without --mcp-server", async () => {
+    const operator = { type: "system" as const, id: "test" };
+    const providers = [
+      { id: "google", template: "google" },
+      { id: "corp-sso", template: "generic-oidc", issuer: shadow.as.issuer, scopes: "openid email" },
+    ];
+    let registeredClientId: string | null = null;
+    for (const provider of providers) {
+      const { workspaceId, ownerUserId } = await makeWorkspace();
+      await addProvider({ workspaceId, ...provider, clientId: FIRST_PARTY_CLIENT_ID, clientSecret: FIRST_PARTY_SECRET, actor: operator });
+      const done = await login({ workspaceId, userId: ownerUserId, serverUrl: shadow.mcp.url });
+      const clientId = done.authorizationUrl.searchParams.get("client_id");
+      expect(clientId, provider.id).not.toBe(FIRST_PARTY_CLIENT_ID);
+      // Dynamic registration, once for this issuer; the second workspace reuses it.
+      expect(shadow.as.stats().registrations).toBe(1);
+      const row = await rememberClientSecret(shadow.as.issuer);
+      expect(row).toMatchObject({ method: "dynamic", clientId });
+      registeredClientId ??= clientId;
+      expect(clientId).toBe(registeredClientId);
+      expect(await shadow.as.introspect(done.conn.tokens.accessToken)).toMatchObject({ active: true, client_id: clientId, aud: shadow.mcp.url });
+      const refreshed = await refreshMcpTokens({ workspaceId, issuer: shadow.as.issuer, resource: done.conn.resource!, refreshToken: done.conn.tokens.refreshToken! });
+      secrets.add(refreshed.tokens.accessToken);
+      secrets.add(refreshed.tokens.refreshToken!);
+      expect(await shadow.as.introspect(refreshed.tokens.accessToken)).toMatchObject({ active: true, client_id: clientId });
+
+      // Not even a named template's row that names the server (written around addProvider, which refuses it).
+      await db.provider.update({ where: { workspaceId_id: { workspaceId, id: provider.id } }, data: { mcpServer: shadow.mcp.url } });
+      const again = await startMcpLogin({ workspaceId, userId: ownerUserId, sessionRef, serverUrl: shadow.mcp.url });
+      const expected = provider.template === "google" ? registeredClientId : FIRST_PARTY_CLIENT_ID;
+      expect(new URL(again.authorizationUrl).searchParams.get("client_id"), provider.id).toBe(expected);
+    }
+    expect(shadow.as.stats().authorizationCodeGrants).toBeGreaterThan(0);
   });
 
   it("chooses in the spec's order: pre-registered, kept, Client ID Metadata Document (https only), dynamic, none", () => {

@@ -21,7 +21,7 @@ export type StartMcpLoginInput = { workspaceId: string; userId: string; sessionR
 export async function startMcpLogin({ workspaceId, userId, sessionRef, serverUrl }: StartMcpLoginInput): Promise<{ authorizationUrl: string }> {
   const url = mcpServerUrl(serverUrl);
   const found = await discoverMcpServer(url);
-  const client = await resolveMcpClient({ workspaceId, issuer: found.issuer, metadata: found.metadata, scope: found.scope, register: true });
+  const client = await resolveMcpClient({ workspaceId, serverUrl: url, issuer: found.issuer, metadata: found.metadata, scope: found.scope, register: true });
   const redirectUri = connectRedirectUri();
   // The SDK builds the URL and the S256 challenge (and refuses an explicit list without S256; an absent list was
   // refused by discovery). The state is added once the flow holding the verifier is stored under it.
@@ -74,7 +74,7 @@ export async function finishMcpLogin({ flow, callbackUrl, actor, ip }: FinishMcp
   const code = single(params, "code");
   if (!code) throw refused("no_code");
 
-  const client = await resolveMcpClient({ workspaceId: flow.workspaceId, issuer, metadata, register: false });
+  const client = await resolveMcpClient({ workspaceId: flow.workspaceId, serverUrl, issuer, metadata, register: false });
   let response: OAuthTokens;
   let raw: unknown;
   try {

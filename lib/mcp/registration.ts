@@ -1,8 +1,8 @@
 // Gatehouse's client at an MCP server's authorization server, in the MCP spec's order: a client pre-registered by
-// the operator (a workspace provider with that issuer), a Client ID Metadata Document Gatehouse serves itself, or an
-// RFC 7591 dynamic registration. Whatever a login picked is kept per (issuer, redirect URI) in mcp_clients, so the
-// callback and every later refresh present the same client the tokens were issued to, and no issuer is registered
-// at twice.
+// the operator (a workspace provider added with --mcp-server for exactly this server, at this authorization server),
+// a Client ID Metadata Document Gatehouse serves itself, or an RFC 7591 dynamic registration. Whatever a login
+// registered is kept per (issuer, redirect URI) in mcp_clients, so the callback and every later refresh present the
+// same client the tokens were issued to, and no issuer is registered at twice.
 import "server-only";
 import { registerClient } from "@modelcontextprotocol/sdk/client/auth.js";
 import type { OAuthClientInformationFull } from "@modelcontextprotocol/sdk/shared/auth.js";
@@ -80,16 +80,33 @@ export function chooseRegistration({
   return { kind: "none" };
 }
 
-const OIDC_TEMPLATES_BY_ISSUER = (issuer: string) =>
-  (Object.entries(CATALOG) as [TemplateName, (typeof CATALOG)[TemplateName]][]).filter(([, t]) => t.kind === "oidc" && t.issuer === issuer).map(([name]) => name);
+function sameUrl(a: string | null, b: string | undefined): boolean {
+  return a !== null && b !== undefined && URL.canParse(a) && URL.canParse(b) && new URL(a).href === new URL(b).href;
+}
 
-/** The workspace's provider for this issuer (its own --issuer, or a template's fixed one), first by id. */
-async function providerFor(workspaceId: string, issuer: string) {
-  return db.provider.findFirst({
-    where: { workspaceId, OR: [{ template: "generic-oidc", issuer }, { template: { in: OIDC_TEMPLATES_BY_ISSUER(issuer) } }] },
-    select: { id: true, template: true, clientId: true },
-    orderBy: { id: "asc" },
+/**
+ * The client the operator pre-registered for this MCP server, and only if it is at this authorization server: a
+ * generic-oidc provider of this issuer, or a generic-oauth2 one whose endpoints are these. Never a provider because
+ * its issuer matches (any MCP server may name Google or the company's SSO as its authorization server, and would get
+ * the operator's first-party client and its consent), and never this client's secret sent to another token endpoint.
+ */
+async function providerFor(workspaceId: string, serverUrl: string, issuer: string, metadata: AuthorizationServerMetadata) {
+  if (!URL.canParse(serverUrl)) return null;
+  const row = await db.provider.findFirst({
+    // The partial unique index (workspace_id, mcp_server) makes this one row at most.
+    where: { workspaceId, mcpServer: new URL(serverUrl).href, template: { in: ["generic-oidc", "generic-oauth2"] } },
+    select: { id: true, template: true, clientId: true, issuer: true, authorizationUrl: true, tokenUrl: true },
   });
+  if (!row) return null;
+  const here =
+    row.template === "generic-oidc"
+      ? row.issuer === issuer
+      : sameUrl(row.tokenUrl, metadata.token_endpoint) && sameUrl(row.authorizationUrl, metadata.authorization_endpoint);
+  if (!here) {
+    log.warn({ providerId: row.id, issuer: originOf(issuer) }, "the provider pre-registered for this MCP server is not at its authorization server; not used");
+    return null;
+  }
+  return row;
 }
 
 async function providerClient(workspaceId: string, row: { id: string; template: string; clientId: string }): Promise<McpClient> {
@@ -217,24 +234,27 @@ async function register(issuer: string, redirectUri: string, metadata: Authoriza
 }
 
 /**
- * The client for this issuer. `register`: a login may create one (metadata document or dynamic registration);
- * a callback or a refresh only finds the one its login used.
+ * The client for this MCP server at this issuer. `serverUrl`: the server's URL or its RFC 9728 `resource` (discovery
+ * made them the same URL). `register`: a login may create one (metadata document or dynamic registration); a
+ * callback or a refresh only finds the one its login used.
  */
 export async function resolveMcpClient({
   workspaceId,
+  serverUrl,
   issuer,
   metadata,
   scope,
   register: mayRegister,
 }: {
   workspaceId: string;
+  serverUrl: string;
   issuer: string;
   metadata: AuthorizationServerMetadata;
   scope?: string;
   register: boolean;
 }): Promise<McpClient> {
   const redirectUri = connectRedirectUri();
-  const provider = await providerFor(workspaceId, issuer);
+  const provider = await providerFor(workspaceId, serverUrl, issuer, metadata);
   const stored = provider ? null : await storedClient(issuer, redirectUri);
   const choice = chooseRegistration({ providerId: provider?.id ?? null, stored: stored !== null, metadata, publicUrl: getConfig().publicUrl });
   switch (choice.kind) {

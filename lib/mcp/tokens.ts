@@ -95,7 +95,7 @@ export type RefreshedMcpTokens = { tokens: TokenSet; expiresAt: Date | null; sco
 export async function refreshMcpTokens({ workspaceId, issuer, resource, refreshToken }: RefreshMcpTokensInput): Promise<RefreshedMcpTokens> {
   try {
     const metadata = await authorizationServerMetadata(issuer);
-    const client = await resolveMcpClient({ workspaceId, issuer, metadata, register: false });
+    const client = await resolveMcpClient({ workspaceId, serverUrl: resource, issuer, metadata, register: false });
     const response = await refreshAuthorization(issuer, { metadata, clientInformation: clientInformation(client), refreshToken, resource, fetchFn: mcpFetch });
     const { tokens, expiresAt, scopes } = checkedTokens(response, refreshToken);
     return { tokens, expiresAt, ...(scopes ? { scopes } : {}) };
@@ -110,17 +110,18 @@ export async function refreshMcpTokens({ workspaceId, issuer, resource, refreshT
   }
 }
 
-export type RevokeMcpTokensInput = { workspaceId: string; issuer: string; tokens: Pick<TokenSet, "accessToken" | "refreshToken"> };
+/** `resource`: the connection's RFC 8707 resource (its MCP server), which picks the client its tokens were issued to. */
+export type RevokeMcpTokensInput = { workspaceId: string; issuer: string; resource: string; tokens: Pick<TokenSet, "accessToken" | "refreshToken"> };
 
 /**
  * RFC 7009 at the issuer's revocation endpoint, refresh token first (that ends the grant at most servers), then the
  * access token. For deleteConnection's `revocation`: "unsupported" when the server advertises no endpoint.
  */
-export async function revokeMcpTokens({ workspaceId, issuer, tokens }: RevokeMcpTokensInput): Promise<"revoked" | "unsupported" | "failed"> {
+export async function revokeMcpTokens({ workspaceId, issuer, resource, tokens }: RevokeMcpTokensInput): Promise<"revoked" | "unsupported" | "failed"> {
   try {
     const metadata = await authorizationServerMetadata(issuer);
     if (!metadata.revocation_endpoint) return "unsupported";
-    const client = await resolveMcpClient({ workspaceId, issuer, metadata, register: false });
+    const client = await resolveMcpClient({ workspaceId, serverUrl: resource, issuer, metadata, register: false });
     const auth =
       client.clientSecret === null ? oidc.None() : client.tokenEndpointAuthMethod === "client_secret_post" ? oidc.ClientSecretPost(client.clientSecret) : oidc.ClientSecretBasic(client.clientSecret);
     const config = new oidc.Configuration(metadata as unknown as oidc.ServerMetadata, client.clientId, undefined, auth);

@@ -9,6 +9,6 @@ export async function finishMcp({ flow, callbackUrl, ip }: { flow: FlowRecord; c
 }
 
 export async function revokeMcpConnection(connection: ConnectionWithTokens): Promise<"revoked" | "unsupported" | "failed"> {
-  if (!connection.issuer) return "unsupported";
-  return revokeMcpTokens({ workspaceId: connection.workspaceId, issuer: connection.issuer, tokens: connection.tokens });
+  if (!connection.issuer || !connection.resource) return "unsupported";
+  return revokeMcpTokens({ workspaceId: connection.workspaceId, issuer: connection.issuer, resource: connection.resource, tokens: connection.tokens });
 }
