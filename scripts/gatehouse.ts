@@ -190,8 +190,8 @@ const commands: Command[] = [
     options: { workspace: str, id: str },
     required: ["workspace", "id"],
     async run(o) {
-      const { removeProvider } = await import("../lib/connections/providers");
-      return removeProvider({ workspaceId: uuid(o.workspace, "workspace"), id: o.id, actor: ACTOR });
+      const { removeProviderAndConnections } = await import("../lib/connections/provider-removal");
+      return removeProviderAndConnections({ workspaceId: uuid(o.workspace, "workspace"), id: o.id, actor: ACTOR });
     },
   },
   {

@@ -5,12 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getConfig } from "@/lib/config";
 import { db } from "@/lib/db/client";
 import { redis } from "@/lib/redis/client";
+import { redisKeys } from "@/lib/redis/keys";
 import { authorizeHeadless, startOAuthAS, type OAuthAS } from "@/test/fakes/oauth-as";
 import { makeMember, makeWorkspace } from "@/test/factories";
 import { ConnectRefused, connectionWorks, disconnect, finishProviderConnect, startProviderConnect } from "./connect";
 import { takeFlow } from "./flow-state";
 import { connectRedirectUri, forgetDiscovery } from "./oauth-client";
 import { addProvider } from "./providers";
+import { removeProviderAndConnections } from "./provider-removal";
 import { listConnections, readConnectionById } from "./store";
 
 let as: OAuthAS;
@@ -143,6 +145,53 @@ describe("connect", () => {
     expect(await listConnections(portal)).toEqual([]);
     const audit = await db.auditEvent.findMany({ where: { workspaceId: portal.workspaceId, action: "connection.disconnected" } });
     expect(audit.map((a) => a.data)).toEqual([{ connectionId: done.connectionId, revocation: "revoked" }]);
+  });
+
+  it("disconnect waits for a refresh holding the connection's lease, so it revokes the tokens as they are after it", async () => {
+    const { portal } = await setup();
+    const done = await connect(portal);
+    const key = redisKeys.connectionRefresh(done.connectionId);
+    await redis.set(key, "someone-refreshing", "PX", 10_000);
+    let finished = false;
+    const pending = disconnect({ workspaceId: portal.workspaceId, userId: portal.userId, connectionId: done.connectionId, ip: null }).then((r) => {
+      finished = true;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 400));
+    expect(finished).toBe(false);
+    expect(await listConnections(portal)).toHaveLength(1);
+    await redis.del(key);
+    expect(await pending).toEqual({ revocation: "revoked" });
+    expect(await listConnections(portal)).toEqual([]);
+    // The lease is released afterwards.
+    expect(await redis.get(key)).toBeNull();
+  });
+
+  it("an id that is not a UUID is simply not found (never a 5xx)", async () => {
+    const { portal } = await setup();
+    for (const id of ["-".repeat(36), "x", "00000000-0000-0000-0000-00000000000g", `${"a".repeat(8)}-${"a".repeat(27)}`]) {
+      await expect(disconnect({ workspaceId: portal.workspaceId, userId: portal.userId, connectionId: id, ip: null })).rejects.toMatchObject({ code: "not_found" });
+    }
+  });
+
+  it("removing the provider disconnects every user's connection to it first: revoked upstream, audited with the reason", async () => {
+    const { portal, ws } = await setup();
+    const other = await makeMember(ws.workspaceId);
+    const otherPortal = { workspaceId: ws.workspaceId, userId: other.userId, sessionRef: randomBytes(32).toString("hex") };
+    const mine = await connect(portal);
+    const theirs = await connect(otherPortal, "bob");
+    const tokens = await Promise.all([mine, theirs].map(async (c, i) => (await readConnectionById({ ...(i ? otherPortal : portal), id: c.connectionId }))!.tokens));
+    const result = await removeProviderAndConnections({ workspaceId: ws.workspaceId, id: "corp", actor: { type: "system", id: "test" } });
+    expect(result).toEqual({ removed: true, disconnected: 2 });
+    for (const t of tokens) expect((await as.introspect(t.accessToken)).active).toBe(false);
+    const audit = await db.auditEvent.findMany({ where: { workspaceId: ws.workspaceId, action: "connection.disconnected" }, orderBy: { seq: "asc" } });
+    expect(audit.map((a) => a.data)).toEqual(
+      expect.arrayContaining([
+        { connectionId: mine.connectionId, revocation: "revoked", reason: "provider_removed" },
+        { connectionId: theirs.connectionId, revocation: "revoked", reason: "provider_removed" },
+      ]),
+    );
+    expect(await db.connection.count({ where: { workspaceId: ws.workspaceId } })).toBe(0);
   });
 
   it("a provider that cannot be reached is a 503, and nothing is stored", async () => {

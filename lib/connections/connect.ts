@@ -8,12 +8,14 @@ import type { AuditActor } from "../audit";
 import { appendAuditEvent } from "../audit";
 import { DecryptError } from "../crypto/secret-box";
 import { db } from "../db/client";
+import { uuidSchema } from "../db/sql";
 import { AppError } from "../errors";
 import { log } from "../log";
 import { isOutboundError, outboundFetch } from "../outbound";
 import type { AccountSource } from "./catalog";
 import type { FlowRecord } from "./flow-state";
 import { saveFlow } from "./flow-state";
+import { withRefreshLease } from "./refresh";
 import { connectRedirectUri, providerClient, upstreamUnavailable, type ProviderClient } from "./oauth-client";
 import { deleteConnection, findConnection, readConnectionById, saveConnection, type ConnectionWithTokens } from "./store";
 
@@ -157,7 +159,10 @@ export async function finishProviderConnect({
     await appendAuditEvent({ workspaceId: flow.workspaceId, actor, action: "connection.failed", target: `provider:${providerId}`, ip, data: { provider: providerId, reason } });
     throw new ConnectRefused("invalid_response");
   }
-  if (!tokens.access_token || (tokens.token_type && tokens.token_type.toLowerCase() !== "bearer")) throw new ConnectRefused("invalid_response");
+  const storable = (t: unknown) => typeof t === "string" && t.length > 0 && t.length <= 16 * 1024 && /^[\x20-\x7e]+$/.test(t);
+  if (!storable(tokens.access_token) || (tokens.refresh_token !== undefined && !storable(tokens.refresh_token)) || (tokens.token_type && tokens.token_type.toLowerCase() !== "bearer")) {
+    throw new ConnectRefused("invalid_response");
+  }
 
   let named: { account: string | null; subject: string | null };
   try {
@@ -208,41 +213,48 @@ export async function disconnect({
   connectionId,
   ip,
   revokeMcp,
+  actor = { type: "user", id: userId },
+  reason,
 }: {
   workspaceId: string;
   userId: string;
   connectionId: string;
   ip: string | null;
   revokeMcp?: RevokeUpstream;
+  actor?: AuditActor;
+  reason?: string;
 }): Promise<{ revocation: "revoked" | "unsupported" | "failed" }> {
-  if (!/^[0-9a-f-]{36}$/.test(connectionId)) throw new AppError("not_found", "There is no such connection.");
-  let connection: ConnectionWithTokens | null;
-  try {
-    connection = await readConnectionById({ workspaceId, userId, id: connectionId });
-  } catch (err) {
-    if (!(err instanceof DecryptError)) throw err;
-    // Tokens that no key opens cannot be revoked, but the row can still go.
-    const summary = await findConnectionRow({ workspaceId, userId, connectionId });
-    if (!summary) throw new AppError("not_found", "There is no such connection.");
-    await deleteConnection({ connection: summary, revocation: "failed", actor: { type: "user", id: userId }, ip });
-    return { revocation: "failed" };
-  }
-  if (!connection) throw new AppError("not_found", "There is no such connection.");
-  let revocation: "revoked" | "unsupported" | "failed";
-  if (connection.kind === "provider") {
-    let client: ProviderClient | null = null;
-    try {
-      client = await providerClient({ workspaceId, providerId: connection.providerId! });
-    } catch {
-      client = null;
+  const notFound = () => new AppError("not_found", "There is no such connection.");
+  if (!uuidSchema.safeParse(connectionId).success) throw notFound();
+  // Nobody takes a connection's lease for an id that is not theirs.
+  if (!(await findConnectionRow({ workspaceId, userId, connectionId }))) throw notFound();
+  // Under the refresh lease: no refresh can rotate the tokens between reading, revoking and deleting them. A
+  // reconnect in between changes the version, and then the new tokens are read and revoked too.
+  return withRefreshLease(connectionId, async () => {
+    for (let attempt = 1; ; attempt++) {
+      let connection: ConnectionWithTokens | null;
+      try {
+        connection = await readConnectionById({ workspaceId, userId, id: connectionId });
+      } catch (err) {
+        if (!(err instanceof DecryptError)) throw err;
+        // Tokens that no key opens cannot be revoked, but the row can still go.
+        const summary = await findConnectionRow({ workspaceId, userId, connectionId });
+        if (!summary) throw notFound();
+        await deleteConnection({ connection: summary, revocation: "failed", actor, ip, reason });
+        return { revocation: "failed" as const };
+      }
+      if (!connection) throw notFound();
+      let revocation: "revoked" | "unsupported" | "failed";
+      if (connection.kind === "provider") {
+        const client = await providerClient({ workspaceId, providerId: connection.providerId! }).catch(() => null);
+        revocation = client ? await revokeUpstream(client, connection) : "failed";
+      } else {
+        revocation = revokeMcp ? await revokeMcp(connection).catch(() => "failed" as const) : "unsupported";
+      }
+      if (await deleteConnection({ connection, revocation, actor, ip, version: connection.version, reason })) return { revocation };
+      if (attempt >= 3) throw new AppError("unavailable", "The connection kept changing while it was being disconnected. Try again.");
     }
-    revocation = client ? await revokeUpstream(client, connection) : "failed";
-  } else {
-    revocation = revokeMcp ? await revokeMcp(connection).catch(() => "failed" as const) : "unsupported";
-  }
-  const removed = await deleteConnection({ connection, revocation, actor: { type: "user", id: userId }, ip });
-  if (!removed) throw new AppError("not_found", "There is no such connection.");
-  return { revocation };
+  });
 }
 
 async function findConnectionRow({ workspaceId, userId, connectionId }: { workspaceId: string; userId: string; connectionId: string }) {

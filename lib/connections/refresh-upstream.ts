@@ -32,16 +32,27 @@ function failureKind(err: unknown): string {
   return typeof code === "string" ? code : err instanceof Error ? err.name : "error";
 }
 
+// Printable ASCII (RFC 6749 §A.12 / §A.17), bounded so a sealed set stays small.
+const MAX_TOKEN_LENGTH = 16 * 1024;
+function isStorableToken(value: unknown): value is string {
+  return typeof value === "string" && value.length > 0 && value.length <= MAX_TOKEN_LENGTH && /^[\x20-\x7e]+$/.test(value);
+}
+
 async function refreshAtProvider(connection: ConnectionWithTokens, refreshToken: string): Promise<UpstreamRefresh> {
   const startedAt = Date.now();
   try {
     const client = await providerClient({ workspaceId: connection.workspaceId, providerId: connection.providerId! });
     const res = await oidc.refreshTokenGrant(client.config, refreshToken, connection.resource ? { resource: connection.resource } : undefined);
+    // What is stored must be a usable bearer token set; anything else is treated as the provider failing.
+    const tokenType = (res.token_type ?? "bearer").toLowerCase();
+    if (tokenType !== "bearer" || !isStorableToken(res.access_token) || (res.refresh_token !== undefined && !isStorableToken(res.refresh_token))) {
+      return { kind: "unavailable", why: "unusable_token_response" };
+    }
     return {
       kind: "refreshed",
       accessToken: res.access_token,
       refreshToken: res.refresh_token ?? null,
-      tokenType: res.token_type ?? "bearer",
+      tokenType: "Bearer",
       expiresAt: expiry(res.expires_in, startedAt),
       scopes: scopesOf(res.scope),
     };

@@ -76,6 +76,25 @@ export function refreshConnection(request: RefreshRequest): Promise<RefreshResul
   return promise;
 }
 
+/**
+ * Runs `fn` holding the connection's refresh lease, so no refresh can rotate its tokens meanwhile (disconnect:
+ * read, revoke, delete). Waits for a running refresh to end; 503 if the lease does not come free in time.
+ */
+export async function withRefreshLease<T>(connectionId: string, fn: () => Promise<T>): Promise<T> {
+  const lockKey = redisKeys.connectionRefresh(connectionId);
+  const owner = randomBytes(16).toString("base64url");
+  const deadline = Date.now() + WAIT_MS + LEASE_MS;
+  while ((await redis.set(lockKey, owner, "PX", LEASE_MS, "NX")) !== "OK") {
+    if (Date.now() + POLL_MS > deadline) throw unavailable();
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  try {
+    return await fn();
+  } finally {
+    await release(lockKey, owner).catch(() => false);
+  }
+}
+
 function unavailable(): AppError {
   return new AppError("unavailable", "The connected account's provider could not be reached. Try again in a minute.");
 }
@@ -132,10 +151,15 @@ async function asHolder(request: RefreshRequest, lockKey: string, outcomeKey: st
       finished = true;
       return earlier;
     }
-    return await refreshUnderLease(request, finish, async () => {
-      await release(lockKey, owner);
-      finished = true;
-    });
+    return await refreshUnderLease(
+      request,
+      finish,
+      async () => {
+        await release(lockKey, owner);
+        finished = true;
+      },
+      async () => (await redis.get(lockKey)) === owner,
+    );
   } finally {
     if (!finished) await release(lockKey, owner).catch(() => false);
   }
@@ -159,6 +183,7 @@ async function refreshUnderLease(
   request: RefreshRequest,
   finish: (stored: StoredOutcome) => Promise<StoredOutcome>,
   releaseOnly: () => Promise<void>,
+  stillHeld: () => Promise<boolean>,
 ): Promise<StoredOutcome> {
   const { connectionId, seenVersion, actor } = request;
   const row = await readRow(request);
@@ -203,6 +228,12 @@ async function refreshUnderLease(
     if (again === "failed") return finish({ outcome: "failed" });
     if (again === null) return finish({ outcome: "gone" });
     if (again.version !== seenVersion) return finish(again.status === "active" ? { outcome: "ok", version: again.version } : { outcome: "dead" });
+    // A lease lost while we waited on the provider means another holder may be storing a refresh right now (its
+    // rotation is what made ours invalid): never declare the connection dead on that; the next read decides.
+    if (!(await stillHeld())) {
+      log.warn({ connectionId }, "invalid_grant after the refresh lease was lost; not marking the connection");
+      return finish({ outcome: "unavailable" });
+    }
     return finish(await giveUp(again, "invalid_grant", actor));
   }
 

@@ -340,18 +340,33 @@ export async function deleteConnection({
   revocation,
   actor,
   ip,
+  version,
+  reason,
 }: {
   connection: Pick<ConnectionWithTokens, "id" | "workspaceId" | "userId" | "kind" | "providerId" | "serverUrl">;
   revocation: "revoked" | "unsupported" | "failed";
   actor: AuditActor;
   ip?: string | null;
+  /** Only if the tokens are still the ones revoked (the version read); omitted when they could not be read. */
+  version?: number;
+  /** Why, when it was not the user's own choice (e.g. `provider_removed`). */
+  reason?: string;
 }): Promise<boolean> {
   return db.$transaction(async (tx) => {
-    const { count } = await tx.connection.deleteMany({ where: { id: connection.id, workspaceId: connection.workspaceId, userId: connection.userId } });
+    const { count } = await tx.connection.deleteMany({
+      where: { id: connection.id, workspaceId: connection.workspaceId, userId: connection.userId, ...(version !== undefined ? { version } : {}) },
+    });
     if (count !== 1) return false;
     const ref: ConnectionRef = connection.kind === "provider" ? { kind: "provider", providerId: connection.providerId! } : { kind: "mcp", serverUrl: connection.serverUrl! };
     await appendAuditEvent(
-      { workspaceId: connection.workspaceId, actor, action: "connection.disconnected", target: refName(ref), ip, data: { connectionId: connection.id, revocation } },
+      {
+        workspaceId: connection.workspaceId,
+        actor,
+        action: "connection.disconnected",
+        target: refName(ref),
+        ip,
+        data: { connectionId: connection.id, revocation, ...(reason ? { reason } : {}) },
+      },
       tx,
     );
     return true;

@@ -10,22 +10,24 @@ export const CONNECTION_ERRORS = {
   other_session: "That sign-in was started in another browser session, so nothing was connected. Start it again here.",
   unavailable: "The provider could not be reached. Nothing was changed; try again in a minute.",
   invalid_server: "That MCP server address is not usable. It must be an https URL of a public server.",
-  mcp_refused: "That MCP server cannot be connected safely.",
+  mcp_refused:
+    "That MCP server cannot be connected safely: its sign-in does not meet Gatehouse's requirements (matching metadata, PKCE, a way to register). Nothing was changed.",
+  rate_limited: "Too many sign-ins were started just now. Wait a few minutes, then try again.",
 } as const;
 
 export type ConnectionErrorCode = keyof typeof CONNECTION_ERRORS;
 
+const BY_CODE: Partial<Record<AppError["code"], ConnectionErrorCode>> = {
+  rate_limited: "rate_limited",
+  not_found: "not_found",
+  unavailable: "unavailable",
+  validation_failed: "invalid_server",
+  // lib/mcp's refusals (no PKCE, mismatched metadata, no way to register) and anything else the request broke.
+  bad_request: "mcp_refused",
+};
+
 export function connectionsErrorPath(err: AppError): string | null {
   const why = (err as { why?: string }).why;
-  const code: ConnectionErrorCode | null =
-    why === "denied" || why === "invalid_response"
-      ? why
-      : err.code === "not_found"
-        ? "not_found"
-        : err.code === "unavailable"
-          ? "unavailable"
-          : err.code === "validation_failed" || err.code === "bad_request"
-            ? "invalid_server"
-            : null;
+  const code = why === "denied" || why === "invalid_response" ? why : (BY_CODE[err.code] ?? null);
   return code ? `/settings/connections?${new URLSearchParams({ error: code })}` : null;
 }
