@@ -3,8 +3,9 @@
 import { spawn } from "node:child_process";
 import type { Page } from "@playwright/test";
 import { expect } from "@playwright/test";
+import { authorizeHeadless } from "../../test/fakes/oauth-as";
 import { oauthAsControl } from "../../test/fakes/oauth-control";
-import { E2E_CONNECT_AS_URL, E2E_CONNECT_CLIENT_ID, E2E_CONNECT_CLIENT_SECRET, E2E_ENV, E2E_MCP_AS_URL } from "./env";
+import { E2E_CONNECT_AS_URL, E2E_CONNECT_CLIENT_ID, E2E_CONNECT_CLIENT_SECRET, E2E_ENV, E2E_MCP_AS_URL, E2E_PLAIN_BASE_URL } from "./env";
 
 export const connectAs = oauthAsControl(E2E_CONNECT_AS_URL);
 export const mcpAs = oauthAsControl(E2E_MCP_AS_URL);
@@ -46,4 +47,17 @@ export async function passProvider(page: Page, login: string, returnTo: string, 
     await page.waitForURL((u) => settled(u) && u.href !== before);
   }
   expect(done(new URL(page.url())), page.url()).toBe(true);
+}
+
+/**
+ * Connects `providerId` for the portal session `session` through the real endpoints (plain fetch, no cookie jar):
+ * Connect's POST, the provider's login and consent (headless), the callback. Returns the callback's Location.
+ */
+export async function connectThroughPortal(session: string, providerId: string, login = "alice"): Promise<string> {
+  const headers = { Cookie: `gh_session=${session}`, Origin: E2E_PLAIN_BASE_URL, "Content-Type": "application/x-www-form-urlencoded" };
+  const start = await fetch(`${E2E_PLAIN_BASE_URL}/settings/connections/connect`, { method: "POST", headers, body: new URLSearchParams({ provider: providerId }), redirect: "manual" });
+  expect(start.status).toBe(303);
+  const back = await authorizeHeadless(start.headers.get("location")!, login);
+  const done = await fetch(`${E2E_PLAIN_BASE_URL}${back.pathname}${back.search}`, { headers: { Cookie: headers.Cookie }, redirect: "manual" });
+  return done.headers.get("location") ?? `HTTP ${done.status}`;
 }
