@@ -2,6 +2,7 @@
 // the template's (or the operator's) fixed endpoints otherwise, the client secret opened only here, and every
 // request through lib/outbound's rules (https, no private addresses after DNS, 5 s, 1 MiB).
 import "server-only";
+import { createHash } from "node:crypto";
 import * as oidc from "openid-client";
 import { getConfig } from "../config";
 import { DecryptError } from "../crypto/secret-box";
@@ -14,8 +15,39 @@ import { providerClientSecret } from "./providers";
 
 export const CONNECT_CALLBACK_PATH = "/settings/connections/callback";
 
+/** The redirect URI of a provider connect (the one the operator registers at every provider). */
 export function connectRedirectUri(): string {
   return new URL(CONNECT_CALLBACK_PATH, getConfig().publicUrl).href;
+}
+
+// An MCP login's redirect URI is its authorization server's own (the mix-up defence of RFC 9700 §4.4.2): Gatehouse is
+// the same public client at every authorization server (one Client ID Metadata Document per issuer, or a dynamic
+// registration), and iss (RFC 9207) is only checked where the server advertises it. A code that an authorization
+// server other than the flow's sent back arrives on that other server's path, and the callback refuses it before
+// anything is exchanged: it never reaches the flow's token endpoint with the flow's PKCE verifier.
+export const MCP_CALLBACK_PREFIX = `${CONNECT_CALLBACK_PATH}/mcp/`;
+
+/** base64url of the first 16 bytes of a SHA-256: 22 characters, the last one carrying 2 bits (canonical only). */
+const MCP_REDIRECT_DIGEST = /^[A-Za-z0-9_-]{21}[AQgw]$/;
+
+/** The short stable name of an MCP authorization server (its issuer) in Gatehouse's URLs. */
+export function mcpRedirectDigest(issuer: string): string {
+  return createHash("sha256").update(`gatehouse/mcp-redirect/v1\0${issuer}`).digest().subarray(0, 16).toString("base64url");
+}
+
+export function isMcpRedirectDigest(value: unknown): value is string {
+  return typeof value === "string" && MCP_REDIRECT_DIGEST.test(value);
+}
+
+/** The redirect URI of an MCP login at the authorization server of this digest (see mcpRedirectDigest). */
+export function mcpRedirectUriForDigest(digest: string): string {
+  if (!isMcpRedirectDigest(digest)) throw new Error("not an MCP redirect digest");
+  return new URL(`${MCP_CALLBACK_PREFIX}${digest}`, getConfig().publicUrl).href;
+}
+
+/** The redirect URI of every MCP login at this authorization server, and of nothing else. */
+export function mcpRedirectUri(issuer: string): string {
+  return mcpRedirectUriForDigest(mcpRedirectDigest(issuer));
 }
 
 export type ProviderClient = {

@@ -9,19 +9,23 @@ import { callWhoami, startMcpServer, startMcpStack, type McpStack, type McpTestS
 import { makeMember, makeWorkspace } from "@/test/factories";
 import { getConfig } from "../config";
 import type * as CatalogModule from "../connections/catalog";
-import { takeFlow, type FlowRecord } from "../connections/flow-state";
-import { connectRedirectUri } from "../connections/oauth-client";
+import { saveFlow, takeFlow, type FlowRecord } from "../connections/flow-state";
+import { connectRedirectUri, mcpRedirectDigest, mcpRedirectUri } from "../connections/oauth-client";
+import { sha256Hex } from "../crypto/opaque";
 import { addProvider } from "../connections/providers";
 import { readConnectionTokens } from "../connections/store";
 import { open } from "../crypto/secret-box";
 import { db } from "../db/client";
 import { AppError } from "../errors";
 import { closeLazyClients } from "../lazy";
+import { createPortalSession } from "../portal/sessions";
 import { redis } from "../redis/client";
 import type * as OutboundModule from "../outbound";
 import type { OutboundRequest } from "../outbound";
-import { chooseRegistration, clientMetadataDocument, finishMcpLogin, McpTokenError, refreshMcpTokens, revokeMcpTokens, startMcpLogin } from ".";
-import { GET as clientMetadataRoute } from "@/app/oauth/client-metadata.json/route";
+import { chooseRegistration, clientMetadataDocument, clientMetadataUrl, finishMcpLogin, McpTokenError, refreshMcpTokens, revokeMcpTokens, startMcpLogin } from ".";
+import { GET as clientMetadataRoute } from "@/app/oauth/client-metadata/[file]/route";
+import { GET as providerCallbackRoute } from "@/app/settings/connections/callback/route";
+import { GET as mcpCallbackRoute } from "@/app/settings/connections/callback/mcp/[d]/route";
 
 // The raw logger, without lib/log's redaction: whatever this code hands the log is exactly what is checked.
 const logged = vi.hoisted(() => ({ lines: [] as string[] }));
@@ -67,6 +71,7 @@ let pre: McpStack; // the operator pre-registered Gatehouse
 let race: McpStack; // first logins racing
 let preB: McpTestServer; // a second MCP server of pre's authorization server
 let shadow: McpStack; // an AS at which the operator's first-party client (not registered for MCP) exists
+let honest: McpStack; // the mix-up's honest authorization server, next to `stack`
 let fake: { origin: string; port: number; requests: string[]; connections: number; close(): Promise<void> };
 let unlisted: { port: number; connections: number; close(): Promise<void> };
 /** Every secret value seen in the tests, for the leak canary. */
@@ -161,18 +166,21 @@ beforeAll(async () => {
   pre.as.allowResource(preB.url);
   shadow = await startMcpStack({ clients: [{ client_id: FIRST_PARTY_CLIENT_ID, client_secret: FIRST_PARTY_SECRET, redirect_uris: ["http://localhost:3000/settings/connections/callback"] }] });
   catalogIssuer.google = shadow.as.issuer;
+  honest = await startMcpStack();
   fake = await startFake();
   unlisted = await startUnlisted();
   // The configuration is parsed once, on first use (nothing has used it yet): the fixtures' ports are the only
   // exceptions to the outbound rules; `unlisted` is deliberately not among them.
-  const ports = [stack.as.port, stack.mcp.port, pre.as.port, pre.mcp.port, race.as.port, race.mcp.port, new URL(preB.url).port, shadow.as.port, shadow.mcp.port, fake.port];
+  const ports = [stack.as.port, stack.mcp.port, pre.as.port, pre.mcp.port, race.as.port, race.mcp.port, new URL(preB.url).port, shadow.as.port, shadow.mcp.port, honest.as.port, honest.mcp.port, fake.port];
   vi.stubEnv("GATEHOUSE_OUTBOUND_ALLOW", ports.map((p) => `127.0.0.1:${p}`).join(","));
   expect(getConfig().outboundAllow).toHaveLength(ports.length);
   expect(connectRedirectUri()).toBe("http://localhost:3000/settings/connections/callback");
+  expect(mcpRedirectUri(stack.as.issuer)).toMatch(/^http:\/\/localhost:3000\/settings\/connections\/callback\/mcp\/[A-Za-z0-9_-]{21}[AQgw]$/);
+  expect(mcpRedirectUri(stack.as.issuer)).not.toBe(mcpRedirectUri(honest.as.issuer));
 });
 
 afterAll(async () => {
-  await Promise.all([stack?.stop(), preB?.stop(), pre?.stop(), race?.stop(), shadow?.stop(), fake?.close(), unlisted?.close()]);
+  await Promise.all([stack?.stop(), preB?.stop(), pre?.stop(), race?.stop(), shadow?.stop(), honest?.stop(), fake?.close(), unlisted?.close()]);
   await closeLazyClients();
   vi.unstubAllEnvs();
 });
@@ -209,8 +217,9 @@ async function login(opts: { workspaceId: string; userId: string; serverUrl: str
 }
 
 async function rememberClientSecret(issuer: string) {
-  const row = await db.mcpClient.findUnique({ where: { issuer_redirectUri: { issuer, redirectUri: connectRedirectUri() } }, omit: { clientSecret: false } });
-  if (row?.clientSecret) secrets.add(open(getConfig().masterKeys, { kind: "mcp-client-secret", issuer, redirectUri: connectRedirectUri() }, row.clientSecret));
+  const redirectUri = mcpRedirectUri(issuer);
+  const row = await db.mcpClient.findUnique({ where: { issuer_redirectUri: { issuer, redirectUri } }, omit: { clientSecret: false } });
+  if (row?.clientSecret) secrets.add(open(getConfig().masterKeys, { kind: "mcp-client-secret", issuer, redirectUri }, row.clientSecret));
   return row;
 }
 
@@ -225,7 +234,13 @@ describe("the full login with dynamic registration", () => {
     expect(params.get("code_challenge_method")).toBe("S256");
     expect(params.get("code_challenge")).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(params.get("scope")).toBe("mcp:tools");
-    expect(params.get("redirect_uri")).toBe(connectRedirectUri());
+    // The issuer's own redirect URI (the mix-up defence), in the flow, the registration and the token request.
+    expect(params.get("redirect_uri")).toBe(mcpRedirectUri(stack.as.issuer));
+    expect(first.flow.redirectUri).toBe(mcpRedirectUri(stack.as.issuer));
+    expect(first.callbackUrl.pathname).toBe(`/settings/connections/callback/mcp/${mcpRedirectDigest(stack.as.issuer)}`);
+    const registrations = sent.calls.filter((c) => c.method === "POST" && c.url === `${stack.as.issuer}/reg`);
+    expect(registrations).toHaveLength(1);
+    expect(JSON.parse(registrations[0]!.body)).toMatchObject({ redirect_uris: [mcpRedirectUri(stack.as.issuer)] });
     expect(params.get("state")).toBe(first.state);
     expect(first.flow).toMatchObject({ workspaceId, userId: ownerUserId, sessionRef, target: { kind: "mcp", serverUrl: stack.mcp.url, issuer: stack.as.issuer, resource: stack.mcp.url } });
 
@@ -242,11 +257,11 @@ describe("the full login with dynamic registration", () => {
       grant_type: "authorization_code",
       resource: stack.mcp.url,
       code_verifier: first.flow.codeVerifier,
-      redirect_uri: connectRedirectUri(),
+      redirect_uri: mcpRedirectUri(stack.as.issuer),
     });
 
     const row = await rememberClientSecret(stack.as.issuer);
-    expect(row).toMatchObject({ method: "dynamic", clientId: params.get("client_id"), tokenEndpointAuthMethod: "client_secret_basic" });
+    expect(row).toMatchObject({ method: "dynamic", clientId: params.get("client_id"), tokenEndpointAuthMethod: "client_secret_basic", redirectUri: mcpRedirectUri(stack.as.issuer) });
     expect(row!.clientSecret).not.toBeNull();
     expect(stack.as.stats().registrations).toBe(1);
 
@@ -341,7 +356,7 @@ describe("the callback", () => {
   it("turns an error response into a fixed sentence that does not echo the server", async () => {
     const { workspaceId, ownerUserId } = await makeWorkspace();
     const a = await authorize({ workspaceId, userId: ownerUserId, serverUrl: stack.mcp.url });
-    const url = new URL(connectRedirectUri());
+    const url = new URL(mcpRedirectUri(stack.as.issuer));
     url.search = new URLSearchParams({ error: "access_denied", error_description: "<script>upstream words</script>", iss: stack.as.issuer, state: a.state }).toString();
     const err = await refusal(finishMcpLogin({ flow: a.flow, callbackUrl: url, actor: actorFor(ownerUserId) }));
     expect(err.details).toEqual({ reason: "authorization_denied" });
@@ -357,6 +372,132 @@ describe("the callback", () => {
     const err = await refusal(finishMcpLogin({ flow: a.flow, callbackUrl: a.callbackUrl, actor: actorFor(ownerUserId) }));
     expect(err.code).toBe("unavailable");
     expect(err.message).toBe("The MCP server's authorization server did not issue a token. Try the login again.");
+  });
+});
+
+describe("the callback routes: the mix-up defence (a distinct redirect URI per authorization server)", () => {
+  /** A real portal session of a new workspace's owner, as the browser carries it. */
+  async function portal() {
+    const { workspaceId, ownerUserId } = await makeWorkspace();
+    const session = await createPortalSession({ workspaceId, userId: ownerUserId, method: "link" });
+    return { workspaceId, userId: ownerUserId, sessionRef: sha256Hex(session.id), cookie: `gh_session=${session.id}` };
+  }
+
+  /** The browser arriving on `path` with `query`, through the route that serves that path. */
+  async function arrive(path: string, query: URLSearchParams, cookie: string) {
+    const req = new Request(`http://localhost:3000${path}?${query}`, { headers: { cookie } });
+    const prefix = "/settings/connections/callback/mcp/";
+    if (!path.startsWith(prefix)) return providerCallbackRoute(req);
+    return mcpCallbackRoute(req, { params: Promise.resolve({ d: path.slice(prefix.length) }) });
+  }
+
+  const mcpPath = (issuer: string) => new URL(mcpRedirectUri(issuer)).pathname;
+
+  /** An MCP login started in this portal session and authorized at the AS: the response as the AS sent it. */
+  async function started(p: Awaited<ReturnType<typeof portal>>, serverUrl: string) {
+    const { authorizationUrl } = await startMcpLogin({ workspaceId: p.workspaceId, userId: p.userId, sessionRef: p.sessionRef, serverUrl });
+    const back = await authorizeHeadless(authorizationUrl, "alice");
+    if (back.searchParams.get("code")) secrets.add(back.searchParams.get("code")!);
+    return { back, state: back.searchParams.get("state")! };
+  }
+
+  it("completes a login that comes back on its own authorization server's path", async () => {
+    const p = await portal();
+    const { back } = await started(p, honest.mcp.url);
+    expect(back.pathname).toBe(mcpPath(honest.as.issuer));
+    const res = await arrive(back.pathname, back.searchParams, p.cookie);
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("/settings/connections?added=mcp");
+    const conn = await readConnectionTokens({ workspaceId: p.workspaceId, userId: p.userId, ref: { kind: "mcp", serverUrl: honest.mcp.url } });
+    expect(conn).toMatchObject({ issuer: honest.as.issuer, status: "active" });
+    secrets.add(conn!.tokens.accessToken);
+    if (conn!.tokens.refreshToken) secrets.add(conn!.tokens.refreshToken);
+    expect(tokenRequests(honest.as.issuer).at(-1)).toMatchObject({ grant_type: "authorization_code", redirect_uri: mcpRedirectUri(honest.as.issuer) });
+  });
+
+  it("refuses a code from another authorization server, sent back with this flow's state on that server's path: nothing reaches this flow's token endpoint", async () => {
+    const p = await portal();
+    // The login the agent asked for, at the attacker's AS (`stack`): its state, its PKCE challenge.
+    const attackerFlow = await started(p, stack.mcp.url);
+    // The attacker's AS bounced the browser to the honest AS with Gatehouse's client there; the honest AS (which the
+    // user consented to before) sends its code, without iss, to its own redirect URI, with the attacker's flow's state.
+    const honestFlow = await started(await portal(), honest.mcp.url);
+    expect(honestFlow.back.pathname).toBe(mcpPath(honest.as.issuer));
+    const forged = new URLSearchParams(honestFlow.back.search);
+    forged.set("state", attackerFlow.state);
+    forged.delete("iss");
+    const before = { attacker: stack.as.stats().tokenRequests, honest: honest.as.stats().tokenRequests, sent: sent.calls.length };
+
+    const res = await arrive(honestFlow.back.pathname, forged, p.cookie);
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("/settings/connections?error=invalid_response");
+    expect(stack.as.stats().tokenRequests).toBe(before.attacker);
+    expect(honest.as.stats().tokenRequests).toBe(before.honest);
+    expect(sent.calls.length).toBe(before.sent);
+    // The flow was consumed (one-time) and nothing was connected.
+    expect(await takeFlow(attackerFlow.state)).toBeNull();
+    expect(await readConnectionTokens({ workspaceId: p.workspaceId, userId: p.userId, ref: { kind: "mcp", serverUrl: stack.mcp.url } })).toBeNull();
+  });
+
+  it("refuses an MCP flow's response on the provider callback, and a provider flow's on an MCP path", async () => {
+    const p = await portal();
+    const { back, state } = await started(p, stack.mcp.url);
+    const before = { tokens: stack.as.stats().tokenRequests, sent: sent.calls.length };
+    const onProvider = await arrive("/settings/connections/callback", back.searchParams, p.cookie);
+    expect(onProvider.headers.get("location")).toBe("/settings/connections?error=invalid_response");
+    expect(await takeFlow(state)).toBeNull();
+
+    // A provider's flow (the shared connect callback) whose response comes back on an MCP authorization server's path.
+    const providerState = await saveFlow({
+      sessionRef: p.sessionRef,
+      workspaceId: p.workspaceId,
+      userId: p.userId,
+      target: { kind: "provider", providerId: "corp" },
+      codeVerifier: "v".repeat(43),
+      nonce: "n",
+      redirectUri: connectRedirectUri(),
+    });
+    const onMcp = await arrive(mcpPath(stack.as.issuer), new URLSearchParams({ code: "some-code", state: providerState }), p.cookie);
+    expect(onMcp.headers.get("location")).toBe("/settings/connections?error=invalid_response");
+    expect(await takeFlow(providerState)).toBeNull();
+
+    expect(stack.as.stats().tokenRequests).toBe(before.tokens);
+    expect(sent.calls.length).toBe(before.sent);
+    expect(await readConnectionTokens({ workspaceId: p.workspaceId, userId: p.userId, ref: { kind: "mcp", serverUrl: stack.mcp.url } })).toBeNull();
+  });
+
+  it("an MCP path that is not a canonical digest is a 404 that takes no flow", async () => {
+    const p = await portal();
+    const { back, state } = await started(p, stack.mcp.url);
+    const digest = mcpRedirectDigest(stack.as.issuer);
+    for (const d of [`${digest}x`, digest.slice(1), `${digest.slice(0, -1)}B`, "..", "mcp"]) {
+      const res = await mcpCallbackRoute(new Request(`http://localhost:3000/settings/connections/callback/mcp/${d}${back.search}`, { headers: { cookie: p.cookie } }), {
+        params: Promise.resolve({ d }),
+      });
+      expect(res.status, d).toBe(404);
+    }
+    // Still there: the right path completes it.
+    const res = await arrive(back.pathname, back.searchParams, p.cookie);
+    expect(res.headers.get("location")).toBe("/settings/connections?added=mcp");
+    expect(await takeFlow(state)).toBeNull();
+    const conn = await readConnectionTokens({ workspaceId: p.workspaceId, userId: p.userId, ref: { kind: "mcp", serverUrl: stack.mcp.url } });
+    secrets.add(conn!.tokens.accessToken);
+    if (conn!.tokens.refreshToken) secrets.add(conn!.tokens.refreshToken);
+  });
+
+  it("finishMcpLogin itself refuses a response on another redirect URI than its flow's, before any token request", async () => {
+    const { workspaceId, ownerUserId } = await makeWorkspace();
+    const a = await authorize({ workspaceId, userId: ownerUserId, serverUrl: stack.mcp.url });
+    const before = stack.as.stats().tokenRequests;
+    for (const elsewhere of [mcpRedirectUri(honest.as.issuer), connectRedirectUri(), `https://localhost:3000${a.callbackUrl.pathname}`]) {
+      const url = new URL(elsewhere);
+      url.search = a.callbackUrl.search;
+      expect((await refusal(finishMcpLogin({ flow: a.flow, callbackUrl: url, actor: actorFor(ownerUserId) }))).details, elsewhere).toEqual({ reason: "redirect_uri_mismatch" });
+    }
+    expect(stack.as.stats().tokenRequests).toBe(before);
+    // On its own path it completes.
+    await finishMcpLogin({ flow: a.flow, callbackUrl: a.callbackUrl, actor: actorFor(ownerUserId) });
+    expect(stack.as.stats().tokenRequests).toBe(before + 1);
   });
 });
 
@@ -376,6 +517,9 @@ describe("client registration", () => {
     });
     const done = await login({ workspaceId, userId: ownerUserId, serverUrl: pre.mcp.url });
     expect(done.authorizationUrl.searchParams.get("client_id")).toBe(PRE_CLIENT_ID);
+    // The operator registered the connect callback for its client; that is the one this login sends.
+    expect(done.authorizationUrl.searchParams.get("redirect_uri")).toBe(connectRedirectUri());
+    expect(done.flow.redirectUri).toBe(connectRedirectUri());
     expect(pre.as.stats().registrations).toBe(0);
     expect(await db.mcpClient.count({ where: { issuer: pre.as.issuer } })).toBe(0);
     expect(await callWhoami(pre.mcp.url, done.conn.tokens.accessToken)).toBe("alice-sub");
@@ -426,7 +570,7 @@ describe("client registration", () => {
     // (its secret would go to the wrong token endpoint).
     await addProvider({ workspaceId, id: "elsewhere", template: "generic-oidc", issuer: pre.as.issuer, clientId: PRE_CLIENT_ID, clientSecret: PRE_SECRET, scopes: "openid", mcpServer: stack.mcp.url, actor: operator });
     const other = await startMcpLogin({ workspaceId, userId: ownerUserId, sessionRef, serverUrl: stack.mcp.url });
-    const kept = await db.mcpClient.findUnique({ where: { issuer_redirectUri: { issuer: stack.as.issuer, redirectUri: connectRedirectUri() } } });
+    const kept = await db.mcpClient.findUnique({ where: { issuer_redirectUri: { issuer: stack.as.issuer, redirectUri: mcpRedirectUri(stack.as.issuer) } } });
     expect(new URL(other.authorizationUrl).searchParams.get("client_id")).toBe(kept!.clientId);
   });
 
@@ -481,35 +625,56 @@ describe("client registration", () => {
   });
 
   it("chooses in the spec's order: pre-registered, kept, Client ID Metadata Document (https only), dynamic, none", () => {
+    const AS = "https://as.example";
     const both = { client_id_metadata_document_supported: true, registration_endpoint: "https://as.example/reg" };
-    expect(chooseRegistration({ providerId: "p", stored: true, metadata: both, publicUrl: "https://gh.example" })).toEqual({ kind: "provider", providerId: "p" });
-    expect(chooseRegistration({ providerId: null, stored: true, metadata: both, publicUrl: "https://gh.example" })).toEqual({ kind: "stored" });
-    expect(chooseRegistration({ providerId: null, stored: false, metadata: both, publicUrl: "https://gh.example" })).toEqual({
+    expect(chooseRegistration({ issuer: AS, providerId: "p", stored: true, metadata: both, publicUrl: "https://gh.example" })).toEqual({ kind: "provider", providerId: "p" });
+    expect(chooseRegistration({ issuer: AS, providerId: null, stored: true, metadata: both, publicUrl: "https://gh.example" })).toEqual({ kind: "stored" });
+    expect(chooseRegistration({ issuer: AS, providerId: null, stored: false, metadata: both, publicUrl: "https://gh.example" })).toEqual({
       kind: "metadata_document",
-      clientId: "https://gh.example/oauth/client-metadata.json",
+      clientId: `https://gh.example/oauth/client-metadata/${mcpRedirectDigest(AS)}.json`,
     });
-    expect(chooseRegistration({ providerId: null, stored: false, metadata: both, publicUrl: "http://localhost:3000" })).toEqual({ kind: "dynamic", registrationEndpoint: "https://as.example/reg" });
-    expect(chooseRegistration({ providerId: null, stored: false, metadata: { registration_endpoint: "https://as.example/reg" }, publicUrl: "https://gh.example" })).toEqual({
+    // One client id per issuer.
+    expect(chooseRegistration({ issuer: "https://as2.example", providerId: null, stored: false, metadata: both, publicUrl: "https://gh.example" })).toEqual({
+      kind: "metadata_document",
+      clientId: `https://gh.example/oauth/client-metadata/${mcpRedirectDigest("https://as2.example")}.json`,
+    });
+    expect(mcpRedirectDigest("https://as2.example")).not.toBe(mcpRedirectDigest(AS));
+    expect(chooseRegistration({ issuer: AS, providerId: null, stored: false, metadata: both, publicUrl: "http://localhost:3000" })).toEqual({ kind: "dynamic", registrationEndpoint: "https://as.example/reg" });
+    expect(chooseRegistration({ issuer: AS, providerId: null, stored: false, metadata: { registration_endpoint: "https://as.example/reg" }, publicUrl: "https://gh.example" })).toEqual({
       kind: "dynamic",
       registrationEndpoint: "https://as.example/reg",
     });
-    expect(chooseRegistration({ providerId: null, stored: false, metadata: { client_id_metadata_document_supported: true }, publicUrl: "http://localhost:3000" })).toEqual({ kind: "none" });
-    expect(chooseRegistration({ providerId: null, stored: false, metadata: {}, publicUrl: "https://gh.example" })).toEqual({ kind: "none" });
+    expect(chooseRegistration({ issuer: AS, providerId: null, stored: false, metadata: { client_id_metadata_document_supported: true }, publicUrl: "http://localhost:3000" })).toEqual({ kind: "none" });
+    expect(chooseRegistration({ issuer: AS, providerId: null, stored: false, metadata: {}, publicUrl: "https://gh.example" })).toEqual({ kind: "none" });
   });
 
-  it("serves the Client ID Metadata Document", async () => {
-    const res = clientMetadataRoute();
-    expect(res.status).toBe(200);
-    expect(res.headers.get("cache-control")).toBe("public, max-age=3600");
-    expect(await res.json()).toEqual({
-      client_id: "http://localhost:3000/oauth/client-metadata.json",
-      client_name: "Gatehouse",
-      redirect_uris: ["http://localhost:3000/settings/connections/callback"],
-      grant_types: ["authorization_code", "refresh_token"],
-      response_types: ["code"],
-      token_endpoint_auth_method: "none",
-    });
-    expect(clientMetadataDocument().redirect_uris).toEqual([connectRedirectUri()]);
+  it("serves one Client ID Metadata Document per issuer, whose only redirect URI is that issuer's callback", async () => {
+    const get = (file: string) => clientMetadataRoute(new Request(`http://localhost:3000/oauth/client-metadata/${file}`), { params: Promise.resolve({ file }) });
+    for (const issuer of [stack.as.issuer, honest.as.issuer]) {
+      const digest = mcpRedirectDigest(issuer);
+      const res = await get(`${digest}.json`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("cache-control")).toBe("public, max-age=3600");
+      expect(await res.json()).toEqual({
+        client_id: `http://localhost:3000/oauth/client-metadata/${digest}.json`,
+        client_name: "Gatehouse",
+        redirect_uris: [mcpRedirectUri(issuer)],
+        grant_types: ["authorization_code", "refresh_token"],
+        response_types: ["code"],
+        token_endpoint_auth_method: "none",
+      });
+      // The client id Gatehouse presents to that issuer is this document's own URL (https deployments only).
+      expect(clientMetadataUrl(issuer, "https://gh.example")).toBe(`https://gh.example/oauth/client-metadata/${digest}.json`);
+      expect(clientMetadataUrl(issuer, "http://localhost:3000")).toBeNull();
+    }
+    expect(clientMetadataDocument(mcpRedirectDigest(stack.as.issuer)).redirect_uris).toEqual([mcpRedirectUri(stack.as.issuer)]);
+    const digest = mcpRedirectDigest(stack.as.issuer);
+    // Anything but a canonical digest and ".json" is not a document.
+    for (const file of [digest, `${digest}.JSON`, `${digest}.json.json`, `${digest.slice(0, -1)}B.json`, `${digest}A.json`, "client-metadata.json", ".json", "%41.json", `${digest.slice(1)}.json`]) {
+      const res = await get(file);
+      expect(res.status, file).toBe(404);
+      expect(res.headers.get("content-type"), file).not.toContain("json");
+    }
   });
 });
 

@@ -6,7 +6,6 @@ import "server-only";
 import { exchangeAuthorization, startAuthorization } from "@modelcontextprotocol/sdk/client/auth.js";
 import type { OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js";
 import type { AuditActor } from "../audit";
-import { connectRedirectUri } from "../connections/oauth-client";
 import { saveFlow, type FlowRecord } from "../connections/flow-state";
 import { saveConnection } from "../connections/store";
 import { AppError } from "../errors";
@@ -22,7 +21,9 @@ export async function startMcpLogin({ workspaceId, userId, sessionRef, serverUrl
   const url = mcpServerUrl(serverUrl);
   const found = await discoverMcpServer(url);
   const client = await resolveMcpClient({ workspaceId, serverUrl: url, issuer: found.issuer, metadata: found.metadata, scope: found.scope, register: true });
-  const redirectUri = connectRedirectUri();
+  // The issuer's own callback (or, for a client the operator pre-registered, the connect callback it registered): the
+  // callback takes a response for this flow only on this path (see mcpRedirectUri).
+  const redirectUri = client.redirectUri;
   // The SDK builds the URL and the S256 challenge (and refuses an explicit list without S256; an absent list was
   // refused by discovery). The state is added once the flow holding the verifier is stored under it.
   const { authorizationUrl, codeVerifier } = await startAuthorization(found.issuer, {
@@ -48,6 +49,13 @@ export async function startMcpLogin({ workspaceId, userId, sessionRef, serverUrl
 
 export type FinishMcpLoginInput = { flow: FlowRecord; callbackUrl: URL; actor: AuditActor; ip?: string | null };
 
+/** The same redirect endpoint: origin and path (the query is the response). */
+function sameEndpoint(url: URL, redirectUri: string): boolean {
+  if (!URL.canParse(redirectUri)) return false;
+  const expected = new URL(redirectUri);
+  return url.origin === expected.origin && url.pathname === expected.pathname;
+}
+
 function single(params: URLSearchParams, name: string): string | null {
   const all = params.getAll(name);
   if (all.length > 1) throw new AppError("bad_request", "The authorization response repeats a parameter.");
@@ -61,6 +69,10 @@ function single(params: URLSearchParams, name: string): string | null {
 export async function finishMcpLogin({ flow, callbackUrl, actor, ip }: FinishMcpLoginInput): Promise<{ connectionId: string; serverUrl: string }> {
   if (flow.target.kind !== "mcp") throw new AppError("bad_request", "This authorization response is not for an MCP server.");
   const { serverUrl, issuer, resource } = flow.target;
+  // The response must have come back on the redirect URI this flow sent (its issuer's own path): a code another
+  // authorization server sent lands on that server's path, and is not posted to this flow's token endpoint with its
+  // verifier (the mix-up defence where the server does not send iss; the route checks this first).
+  if (!sameEndpoint(callbackUrl, flow.redirectUri)) throw refused("redirect_uri_mismatch");
   const params = callbackUrl.searchParams;
   const metadata = await authorizationServerMetadata(issuer);
 
@@ -75,6 +87,9 @@ export async function finishMcpLogin({ flow, callbackUrl, actor, ip }: FinishMcp
   if (!code) throw refused("no_code");
 
   const client = await resolveMcpClient({ workspaceId: flow.workspaceId, serverUrl, issuer, metadata, register: false });
+  // The client the code was issued to is the one registered with this redirect URI (not, say, a provider the operator
+  // pre-registered while the login was under way).
+  if (client.redirectUri !== flow.redirectUri) throw refused("redirect_uri_mismatch");
   let response: OAuthTokens;
   let raw: unknown;
   try {

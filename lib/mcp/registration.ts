@@ -1,14 +1,22 @@
 // Gatehouse's client at an MCP server's authorization server, in the MCP spec's order: a client pre-registered by
 // the operator (a workspace provider added with --mcp-server for exactly this server, at this authorization server),
-// a Client ID Metadata Document Gatehouse serves itself, or an RFC 7591 dynamic registration. Whatever a login
-// registered is kept per (issuer, redirect URI) in mcp_clients, so the callback and every later refresh present the
-// same client the tokens were issued to, and no issuer is registered at twice.
+// a Client ID Metadata Document Gatehouse serves itself (one per issuer), or an RFC 7591 dynamic registration. Whatever
+// a login registered is kept per (issuer, redirect URI) in mcp_clients, so the callback and every later refresh
+// present the same client the tokens were issued to, and no issuer is registered at twice.
+//
+// The redirect URI of a metadata document or a registration is the issuer's own MCP callback (mcpRedirectUri): where
+// the authorization server does not advertise RFC 9207 iss, Gatehouse is a public client and could not tell which
+// server sent a code, that distinct path is what stops a mix-up (the callback refuses a response on another path).
+// Rows registered before with the shared callback URI no longer match and a new registration is made; connections
+// whose tokens were issued to such a client need a reconnect. A pre-registered provider keeps the connect callback
+// the operator registered there: only flows at operator-chosen servers wait on that path, and a code arriving on it
+// is refused for every other MCP flow (each waits on its own issuer's path).
 import "server-only";
 import { registerClient } from "@modelcontextprotocol/sdk/client/auth.js";
 import type { OAuthClientInformationFull } from "@modelcontextprotocol/sdk/shared/auth.js";
 import { getConfig } from "../config";
 import { CATALOG, type TemplateName } from "../connections/catalog";
-import { connectRedirectUri } from "../connections/oauth-client";
+import { connectRedirectUri, isMcpRedirectDigest, mcpRedirectDigest, mcpRedirectUri, mcpRedirectUriForDigest } from "../connections/oauth-client";
 import { providerClientSecret } from "../connections/providers";
 import { DecryptError, open, seal, type McpClientSecretOwner } from "../crypto/secret-box";
 import { db } from "../db/client";
@@ -17,7 +25,8 @@ import { log } from "../log";
 import { mcpFetch, type AuthorizationServerMetadata } from "./discovery";
 import { originOf, refused, upstreamFailure } from "./upstream";
 
-export const CLIENT_METADATA_PATH = "/oauth/client-metadata.json";
+/** Gatehouse's Client ID Metadata Documents: `<prefix><issuer digest>.json`, one per authorization server. */
+export const CLIENT_METADATA_PREFIX = "/oauth/client-metadata/";
 
 export type TokenEndpointAuthMethod = "none" | "client_secret_basic" | "client_secret_post";
 
@@ -29,6 +38,8 @@ export type McpClient = {
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;
   /** The provider's id when source is "provider". */
   providerId?: string;
+  /** The redirect URI this client is registered with: the issuer's MCP callback, or a provider's connect callback. */
+  redirectUri: string;
 };
 
 export type RegistrationChoice =
@@ -38,19 +49,32 @@ export type RegistrationChoice =
   | { kind: "dynamic"; registrationEndpoint: string }
   | { kind: "none" };
 
-/** The Client ID Metadata Document's URL (its own client_id), or null when the public URL is not https. */
-export function clientMetadataUrl(publicUrl: string = getConfig().publicUrl): string | null {
-  const url = new URL(CLIENT_METADATA_PATH, publicUrl);
+const metadataDocumentUrl = (digest: string, publicUrl: string) => new URL(`${CLIENT_METADATA_PREFIX}${digest}.json`, publicUrl);
+
+/**
+ * The URL of the Client ID Metadata Document Gatehouse presents to this issuer (its own client_id there), or null when
+ * the public URL is not https.
+ */
+export function clientMetadataUrl(issuer: string, publicUrl: string = getConfig().publicUrl): string | null {
+  const url = metadataDocumentUrl(mcpRedirectDigest(issuer), publicUrl);
   return url.protocol === "https:" ? url.href : null;
 }
 
-/** The document served at CLIENT_METADATA_PATH: a public client that only ever redirects to Gatehouse's callback. */
-export function clientMetadataDocument() {
-  const clientId = new URL(CLIENT_METADATA_PATH, getConfig().publicUrl).href;
+/** The issuer digest a document's file name (`<digest>.json`) names, or null for anything else. */
+export function clientMetadataDigest(file: string): string | null {
+  const digest = file.endsWith(".json") ? file.slice(0, -".json".length) : null;
+  return isMcpRedirectDigest(digest) ? digest : null;
+}
+
+/**
+ * The document for one issuer digest: a public client whose only redirect URI is that issuer's MCP callback, so a
+ * code issued to this client_id (by whichever server) can only land where a flow at that issuer waits.
+ */
+export function clientMetadataDocument(digest: string) {
   return {
-    client_id: clientId,
+    client_id: metadataDocumentUrl(digest, getConfig().publicUrl).href,
     client_name: "Gatehouse",
-    redirect_uris: [connectRedirectUri()],
+    redirect_uris: [mcpRedirectUriForDigest(digest)],
     grant_types: ["authorization_code", "refresh_token"],
     response_types: ["code"],
     token_endpoint_auth_method: "none",
@@ -64,17 +88,19 @@ export function clientMetadataDocument() {
 export function chooseRegistration({
   providerId,
   stored,
+  issuer,
   metadata,
   publicUrl,
 }: {
   providerId: string | null;
   stored: boolean;
+  issuer: string;
   metadata: Pick<AuthorizationServerMetadata, "client_id_metadata_document_supported" | "registration_endpoint">;
   publicUrl: string;
 }): RegistrationChoice {
   if (providerId) return { kind: "provider", providerId };
   if (stored) return { kind: "stored" };
-  const cimd = clientMetadataUrl(publicUrl);
+  const cimd = clientMetadataUrl(issuer, publicUrl);
   if (metadata.client_id_metadata_document_supported === true && cimd) return { kind: "metadata_document", clientId: cimd };
   if (metadata.registration_endpoint) return { kind: "dynamic", registrationEndpoint: metadata.registration_endpoint };
   return { kind: "none" };
@@ -127,6 +153,7 @@ async function providerClient(workspaceId: string, row: { id: string; template: 
     clientId: row.clientId,
     clientSecret: secret,
     tokenEndpointAuthMethod: secret === null ? "none" : (template?.tokenEndpointAuth ?? "client_secret_basic"),
+    redirectUri: connectRedirectUri(),
   };
 }
 
@@ -150,6 +177,7 @@ async function storedClient(issuer: string, redirectUri: string): Promise<McpCli
     clientId: row.clientId,
     clientSecret,
     tokenEndpointAuthMethod: toAuthMethod(row.tokenEndpointAuthMethod, clientSecret),
+    redirectUri,
   };
 }
 
@@ -159,7 +187,7 @@ function toAuthMethod(value: unknown, secret: string | null): TokenEndpointAuthM
 }
 
 /** Keeps the first registration for (issuer, redirect URI): a concurrent first login's row wins, ours is dropped. */
-async function keep(issuer: string, redirectUri: string, method: "metadata_document" | "dynamic", client: Omit<McpClient, "source">): Promise<McpClient> {
+async function keep(issuer: string, redirectUri: string, method: "metadata_document" | "dynamic", client: Omit<McpClient, "source" | "redirectUri">): Promise<McpClient> {
   const sealed = client.clientSecret === null ? null : seal(getConfig().masterKeys, secretOwner(issuer, redirectUri), client.clientSecret);
   await db.mcpClient.createMany({
     data: [
@@ -253,10 +281,10 @@ export async function resolveMcpClient({
   scope?: string;
   register: boolean;
 }): Promise<McpClient> {
-  const redirectUri = connectRedirectUri();
+  const redirectUri = mcpRedirectUri(issuer);
   const provider = await providerFor(workspaceId, serverUrl, issuer, metadata);
   const stored = provider ? null : await storedClient(issuer, redirectUri);
-  const choice = chooseRegistration({ providerId: provider?.id ?? null, stored: stored !== null, metadata, publicUrl: getConfig().publicUrl });
+  const choice = chooseRegistration({ providerId: provider?.id ?? null, stored: stored !== null, issuer, metadata, publicUrl: getConfig().publicUrl });
   switch (choice.kind) {
     case "provider":
       return providerClient(workspaceId, provider!);

@@ -21,6 +21,7 @@ export type McpRefusal =
   | "registration_refused"
   | "iss_missing"
   | "iss_mismatch"
+  | "redirect_uri_mismatch"
   | "authorization_denied"
   | "authorization_failed"
   | "no_code"
@@ -41,6 +42,7 @@ const REFUSALS: Record<McpRefusal, string> = {
   registration_refused: "This MCP server's authorization server refused Gatehouse's client registration.",
   iss_missing: "The authorization response did not say which authorization server sent it; Gatehouse did not use it.",
   iss_mismatch: "The authorization response came from a different authorization server than the one the login started at; Gatehouse did not use it.",
+  redirect_uri_mismatch: "The authorization response came back for a different authorization server than the one the login started at; Gatehouse did not use it.",
   authorization_denied: "The login at the MCP server was declined.",
   authorization_failed: "The MCP server's authorization server did not complete the login.",
   no_code: "The authorization response carried no authorization code.",

@@ -98,10 +98,28 @@ test.describe("connections through the gateway", () => {
     expect(location.origin).toBe(E2E_MCP_AS_URL);
     expect(location.searchParams.get("resource")).toBe(E2E_MCP_URL);
     expect(location.searchParams.get("code_challenge_method")).toBe("S256");
+    // The MCP authorization server's own redirect URI (the mix-up defence), not the providers' shared callback.
+    const redirectUri = location.searchParams.get("redirect_uri")!;
+    expect(redirectUri.startsWith(`${PORTAL}/settings/connections/callback/mcp/`)).toBe(true);
+    expect(new URL(redirectUri).pathname).toMatch(/^\/settings\/connections\/callback\/mcp\/[A-Za-z0-9_-]{21}[AQgw]$/);
     const back = await authorizeHeadless(location.href, "alice");
+    expect(back.pathname).toBe(new URL(redirectUri).pathname);
     const done = await callback(request, back, cookie);
     expect(done.headers().location).toBe("/settings/connections?added=mcp");
     const rows = await sql<{ server_url: string; kind: string }>("SELECT server_url, kind FROM connections WHERE workspace_id = $1", [ws.workspaceId]);
     expect(rows).toEqual([{ server_url: E2E_MCP_URL, kind: "mcp" }]);
+  });
+
+  test("mcp-login: the response on another redirect URI than its server's (the providers' callback) is refused and connects nothing", async ({ request }) => {
+    const { ws, job } = await ownerWithJob(request);
+    await askGateway(request, PORTAL, job.token, "mcp-login", { server: E2E_MCP_URL });
+    const { location, cookie } = await openNewestLink(request, ws.ownerTelegramId);
+    const back = await authorizeHeadless(location.href, "alice");
+    const elsewhere = new URL(back);
+    elsewhere.pathname = "/settings/connections/callback";
+    expect((await callback(request, elsewhere, cookie)).headers().location).toBe("/settings/connections?error=invalid_response");
+    // The state was consumed: the right path afterwards finds nothing.
+    expect((await callback(request, back, cookie)).headers().location).toBe("/settings/connections?error=expired");
+    expect(await sql("SELECT 1 FROM connections WHERE workspace_id = $1", [ws.workspaceId])).toEqual([]);
   });
 });
