@@ -626,7 +626,7 @@ describe("client registration", () => {
 
   it("chooses in the spec's order: pre-registered, kept, Client ID Metadata Document (https only), dynamic, none", () => {
     const AS = "https://as.example";
-    const both = { client_id_metadata_document_supported: true, registration_endpoint: "https://as.example/reg" };
+    const both = { client_id_metadata_document_supported: true, registration_endpoint: "https://as.example/reg", authorization_response_iss_parameter_supported: true };
     expect(chooseRegistration({ issuer: AS, providerId: "p", stored: true, metadata: both, publicUrl: "https://gh.example" })).toEqual({ kind: "provider", providerId: "p" });
     expect(chooseRegistration({ issuer: AS, providerId: null, stored: true, metadata: both, publicUrl: "https://gh.example" })).toEqual({ kind: "stored" });
     expect(chooseRegistration({ issuer: AS, providerId: null, stored: false, metadata: both, publicUrl: "https://gh.example" })).toEqual({
@@ -645,6 +645,10 @@ describe("client registration", () => {
       registrationEndpoint: "https://as.example/reg",
     });
     expect(chooseRegistration({ issuer: AS, providerId: null, stored: false, metadata: { client_id_metadata_document_supported: true }, publicUrl: "http://localhost:3000" })).toEqual({ kind: "none" });
+    // Without iss (RFC 9207) a metadata document could be replayed at another server (mix-up): dynamic, or none.
+    const noIss = { client_id_metadata_document_supported: true, registration_endpoint: "https://as.example/reg" };
+    expect(chooseRegistration({ issuer: AS, providerId: null, stored: false, metadata: noIss, publicUrl: "https://gh.example" })).toEqual({ kind: "dynamic", registrationEndpoint: "https://as.example/reg" });
+    expect(chooseRegistration({ issuer: AS, providerId: null, stored: false, metadata: { client_id_metadata_document_supported: true }, publicUrl: "https://gh.example" })).toEqual({ kind: "none" });
     expect(chooseRegistration({ issuer: AS, providerId: null, stored: false, metadata: {}, publicUrl: "https://gh.example" })).toEqual({ kind: "none" });
   });
 

@@ -95,13 +95,19 @@ export function chooseRegistration({
   providerId: string | null;
   stored: boolean;
   issuer: string;
-  metadata: Pick<AuthorizationServerMetadata, "client_id_metadata_document_supported" | "registration_endpoint">;
+  metadata: Pick<AuthorizationServerMetadata, "client_id_metadata_document_supported" | "registration_endpoint" | "authorization_response_iss_parameter_supported">;
   publicUrl: string;
 }): RegistrationChoice {
   if (providerId) return { kind: "provider", providerId };
   if (stored) return { kind: "stored" };
   const cimd = clientMetadataUrl(issuer, publicUrl);
-  if (metadata.client_id_metadata_document_supported === true && cimd) return { kind: "metadata_document", clientId: cimd };
+  // A metadata document is a public client any server can name as its client_id (fetching Gatehouse's own genuine
+  // document), so a malicious authorization server could bounce the browser to an honest one under another issuer's
+  // document and have that code land on its own callback path. Only `iss` (RFC 9207) tells those responses apart:
+  // without it, a dynamic registration (a client of this issuer alone) is used instead.
+  if (metadata.client_id_metadata_document_supported === true && metadata.authorization_response_iss_parameter_supported === true && cimd) {
+    return { kind: "metadata_document", clientId: cimd };
+  }
   if (metadata.registration_endpoint) return { kind: "dynamic", registrationEndpoint: metadata.registration_endpoint };
   return { kind: "none" };
 }
