@@ -14,15 +14,6 @@ export function Card({ children, className = "" }: { children: React.ReactNode; 
   return <section className={`rounded-xl border border-slate-200 bg-white shadow-sm ${padding} ${className}`}>{children}</section>;
 }
 
-export function ComingSoon({ what }: { what: string }) {
-  return (
-    <Card>
-      <p className="font-medium">Coming soon</p>
-      <p className="mt-1 text-slate-600">{what}</p>
-    </Card>
-  );
-}
-
 export function formatTime(value: Date | number) {
   return new Intl.DateTimeFormat("en", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" }).format(value) + " UTC";
 }

@@ -55,7 +55,7 @@ const invalidGrants = (grants: unknown[], missing: string[], extra: { message?: 
   error: {
     code: "invalid_grants",
     message: extra.message ?? "Some grants are invalid.",
-    details: { grants, missing_secrets: missing, ...(extra.max_grants ? { max_grants: extra.max_grants } : {}) },
+    details: { grants, missing_secrets: missing, missing_connections: [], ...(extra.max_grants ? { max_grants: extra.max_grants } : {}) },
   },
 });
 

@@ -230,7 +230,7 @@ export const MATRIX: Record<Endpoint, Record<Caller, Entry>> = {
         error: {
           code: "invalid_grants",
           message: "Some grants are invalid.",
-          details: { grants: [{ index: 0, secret: "BOB_ONLY", envVar: "BOB_ONLY", reasons: ["secret_not_found"] }], missing_secrets: ["BOB_ONLY"] },
+          details: { grants: [{ index: 0, secret: "BOB_ONLY", envVar: "BOB_ONLY", reasons: ["secret_not_found"] }], missing_secrets: ["BOB_ONLY"], missing_connections: [] },
         },
       },
     }),

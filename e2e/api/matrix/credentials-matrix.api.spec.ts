@@ -228,7 +228,7 @@ test("one person in two workspaces reads each workspace's value only through tha
     error: {
       code: "invalid_grants",
       message: "Some grants are invalid.",
-      details: { grants: [{ index: 0, secret: "DAVE_W2_ONLY", envVar: "X", reasons: ["secret_not_found"] }], missing_secrets: ["DAVE_W2_ONLY"] },
+      details: { grants: [{ index: 0, secret: "DAVE_W2_ONLY", envVar: "X", reasons: ["secret_not_found"] }], missing_secrets: ["DAVE_W2_ONLY"], missing_connections: [] },
     },
   });
   // Each session sees and changes only its own workspace's secrets.

@@ -33,8 +33,11 @@ test("open a link → interstitial → Continue → portal; reloading the link s
   for (const section of ["Secrets", "Connections", "Agent access"]) {
     await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: section }).click();
     await expect(page.getByRole("heading", { level: 1, name: section })).toBeVisible();
-    // Connections arrives with the gateway (SPEC §7).
-    if (section === "Connections") await expect(page.getByText("Coming soon")).toBeVisible();
+    // Connections (SPEC §12): no provider in this workspace yet, and the form to add an MCP server.
+    if (section === "Connections") {
+      await expect(page.getByText(/No providers are set up in/)).toBeVisible();
+      await expect(page.getByLabel("Add MCP server")).toBeVisible();
+    }
   }
 
   const reload = await page.goto(`${E2E_PLAIN_BASE_URL}/settings?s=${id}`);
