@@ -388,7 +388,7 @@ describe("the callback routes: the mix-up defence (a distinct redirect URI per a
     const req = new Request(`http://localhost:3000${path}?${query}`, { headers: { cookie } });
     const prefix = "/settings/connections/callback/mcp/";
     if (!path.startsWith(prefix)) return providerCallbackRoute(req);
-    return mcpCallbackRoute(req, { params: Promise.resolve({ d: path.slice(prefix.length) }) });
+    return mcpCallbackRoute(req);
   }
 
   const mcpPath = (issuer: string) => new URL(mcpRedirectUri(issuer)).pathname;
@@ -470,10 +470,9 @@ describe("the callback routes: the mix-up defence (a distinct redirect URI per a
     const p = await portal();
     const { back, state } = await started(p, stack.mcp.url);
     const digest = mcpRedirectDigest(stack.as.issuer);
-    for (const d of [`${digest}x`, digest.slice(1), `${digest.slice(0, -1)}B`, "..", "mcp"]) {
-      const res = await mcpCallbackRoute(new Request(`http://localhost:3000/settings/connections/callback/mcp/${d}${back.search}`, { headers: { cookie: p.cookie } }), {
-        params: Promise.resolve({ d }),
-      });
+    // Malformed percent-escapes too (the fuzz found those throwing in Next's decoded params).
+    for (const d of [`${digest}x`, digest.slice(1), `${digest.slice(0, -1)}B`, "..", "mcp", "%C0%AE%C0%AE", "%g5Jkq%EF%BB%BF", "%FF%FE"]) {
+      const res = await mcpCallbackRoute(new Request(`http://localhost:3000/settings/connections/callback/mcp/${d}${back.search}`, { headers: { cookie: p.cookie } }));
       expect(res.status, d).toBe(404);
     }
     // Still there: the right path completes it.
@@ -653,7 +652,7 @@ describe("client registration", () => {
   });
 
   it("serves one Client ID Metadata Document per issuer, whose only redirect URI is that issuer's callback", async () => {
-    const get = (file: string) => clientMetadataRoute(new Request(`http://localhost:3000/oauth/client-metadata/${file}`), { params: Promise.resolve({ file }) });
+    const get = (file: string) => clientMetadataRoute(new Request(`http://localhost:3000/oauth/client-metadata/${file}`));
     for (const issuer of [stack.as.issuer, honest.as.issuer]) {
       const digest = mcpRedirectDigest(issuer);
       const res = await get(`${digest}.json`);
@@ -674,7 +673,7 @@ describe("client registration", () => {
     expect(clientMetadataDocument(mcpRedirectDigest(stack.as.issuer)).redirect_uris).toEqual([mcpRedirectUri(stack.as.issuer)]);
     const digest = mcpRedirectDigest(stack.as.issuer);
     // Anything but a canonical digest and ".json" is not a document.
-    for (const file of [digest, `${digest}.JSON`, `${digest}.json.json`, `${digest.slice(0, -1)}B.json`, `${digest}A.json`, "client-metadata.json", ".json", "%41.json", `${digest.slice(1)}.json`]) {
+    for (const file of [digest, `${digest}.JSON`, `${digest}.json.json`, `${digest.slice(0, -1)}B.json`, `${digest}A.json`, "client-metadata.json", ".json", "%41.json", `${digest.slice(1)}.json`, "%C0%AE%C0%AE", "%FF%FE"]) {
       const res = await get(file);
       expect(res.status, file).toBe(404);
       expect(res.headers.get("content-type"), file).not.toContain("json");

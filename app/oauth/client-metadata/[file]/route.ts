@@ -8,8 +8,9 @@ import { clientMetadataDigest, clientMetadataDocument } from "@/lib/mcp";
 
 export const dynamic = "force-dynamic";
 
-export async function GET(_req: Request, { params }: { params: Promise<{ file: string }> }): Promise<Response> {
-  const digest = clientMetadataDigest((await params).file);
+// The raw last path segment, not Next's decoded params: a malformed percent-escape there must be a 404, not a throw.
+export async function GET(req: Request): Promise<Response> {
+  const digest = clientMetadataDigest(new URL(req.url).pathname.split("/").pop() ?? "");
   if (digest === null) return pages.notFound();
   return Response.json(clientMetadataDocument(digest), { headers: { "Cache-Control": "public, max-age=3600" } });
 }

@@ -7,7 +7,8 @@ import { connectCallback } from "../../../_callback";
 
 export const dynamic = "force-dynamic";
 
-export async function GET(req: Request, { params }: { params: Promise<{ d: string }> }): Promise<Response> {
-  if (!isMcpRedirectDigest((await params).d)) return pages.notFound();
+// The raw last path segment, not Next's decoded params: a malformed percent-escape there must be a 404, not a throw.
+export async function GET(req: Request): Promise<Response> {
+  if (!isMcpRedirectDigest(new URL(req.url).pathname.split("/").pop())) return pages.notFound();
   return connectCallback(req);
 }
