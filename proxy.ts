@@ -41,8 +41,9 @@ function refuse(req: NextRequest, pathname: string): Response | null {
   if (hasEncodedSeparator(pathname)) {
     return isApi(pathname.replace(/%2[Ff]/g, "/")) ? apiError("bad_request", "The request path is malformed.") : withSecurityHeaders(pages.badRequest());
   }
-  // Next answers a path segment that does not percent-decode with a bare 500; under /api it gets the JSON shape.
-  if (isApi(pathname) && !decodable(pathname)) return apiError("bad_request", "The request path is malformed.");
+  // Next answers a path segment that does not percent-decode with a bare 500 (a dynamic route decodes its params
+  // before the handler runs): under /api the JSON shape, elsewhere the HTML page.
+  if (!decodable(pathname)) return isApi(pathname) ? apiError("bad_request", "The request path is malformed.") : withSecurityHeaders(pages.badRequest());
   // Gatehouse has no Server Actions; Next would answer such a call with a bare text or a flight payload.
   if (req.headers.has("next-action")) {
     return isApi(pathname) ? apiError("bad_request", "The request is malformed.") : withSecurityHeaders(pages.badRequest());
