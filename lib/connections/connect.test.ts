@@ -16,6 +16,13 @@ import { removeProviderAndConnections } from "./provider-removal";
 import { listConnections, readConnectionById } from "./store";
 
 let as: OAuthAS;
+
+/** takeFlow as the callback uses it, for the session that started the flow. */
+async function take(state: string | null, sessionRef: string) {
+  const flow = await takeFlow(state, sessionRef);
+  if (flow === "other_session") throw new Error("the flow belongs to another session");
+  return flow;
+}
 const CLIENT = { client_id: "gatehouse-connect-test", client_secret: randomBytes(16).toString("hex") };
 
 beforeAll(async () => {
@@ -48,7 +55,7 @@ async function connect(portal: { workspaceId: string; userId: string; sessionRef
   const { authorizationUrl } = await startProviderConnect({ portal, providerId: "corp" });
   const callback = await authorizeHeadless(authorizationUrl, login);
   tamper?.(callback);
-  const flow = await takeFlow(callback.searchParams.get("state"));
+  const flow = await take(callback.searchParams.get("state"), portal.sessionRef);
   expect(flow).not.toBeNull();
   if (flow!.target.kind !== "provider") throw new Error("unexpected flow");
   return finishProviderConnect({ flow: { ...flow!, target: flow!.target }, callbackUrl: callback, ip: "203.0.113.9" });
@@ -69,11 +76,21 @@ describe("connect", () => {
     // Redis holds it under a hash only, with the verifier the browser never sees.
     const keys = await redis.keys("oauth:flow:*");
     expect(keys.some((k) => k.includes(state))).toBe(false);
-    const flow = await takeFlow(state);
+    const flow = await take(state, portal.sessionRef);
     expect(flow).toMatchObject({ sessionRef: portal.sessionRef, workspaceId: portal.workspaceId, userId: portal.userId, target: { kind: "provider", providerId: "corp" } });
     expect(authorizationUrl).not.toContain(flow!.codeVerifier);
     // One-time.
-    expect(await takeFlow(state)).toBeNull();
+    expect(await take(state, portal.sessionRef)).toBeNull();
+  });
+
+  it("another portal session's callback neither takes nor burns the flow", async () => {
+    const { portal } = await setup();
+    const { authorizationUrl } = await startProviderConnect({ portal, providerId: "corp" });
+    const state = new URL(authorizationUrl).searchParams.get("state")!;
+    expect(await takeFlow(state, "ef".repeat(32))).toBe("other_session");
+    expect(await takeFlow(state, "ef".repeat(32))).toBe("other_session");
+    expect(await take(state, portal.sessionRef)).toMatchObject({ sessionRef: portal.sessionRef });
+    expect(await takeFlow(state, "ef".repeat(32))).toBeNull();
   });
 
   it("connects, names the upstream account, and stores the tokens sealed", async () => {
@@ -109,7 +126,7 @@ describe("connect", () => {
     await expect(connect(portal, "alice", (u) => u.searchParams.set("code", "forged"))).rejects.toBeInstanceOf(ConnectRefused);
     const { authorizationUrl } = await startProviderConnect({ portal, providerId: "corp" });
     const state = new URL(authorizationUrl).searchParams.get("state")!;
-    const flow = await takeFlow(state);
+    const flow = await take(state, portal.sessionRef);
     const denied = new URL(connectRedirectUri());
     denied.search = new URLSearchParams({ error: "access_denied", error_description: "<script>nope</script>", state }).toString();
     await expect(finishProviderConnect({ flow: { ...flow!, target: { kind: "provider", providerId: "corp" } }, callbackUrl: denied, ip: null })).rejects.toMatchObject({ why: "denied" });

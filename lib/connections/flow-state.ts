@@ -1,5 +1,6 @@
 // The one-time `state` of an authorization in progress (SPEC §12): bound to the portal session that started it,
-// valid 10 minutes, consumed atomically by the callback (GETDEL), so a replayed or raced callback finds nothing.
+// valid 10 minutes, consumed atomically by the callback of that same session only (one script: compare the session,
+// then delete), so a replayed or raced callback finds nothing, and another session's callback cannot even burn it.
 // Redis holds it under the hash of the state, sealed with a key derived from the state itself (AES-256-GCM): the
 // PKCE verifier and nonce are never readable from Redis alone, only with the state the browser carries back.
 import "server-only";
@@ -58,16 +59,31 @@ export async function saveFlow(record: Omit<FlowRecord, "createdAt">): Promise<s
   const state = generateOpaqueId();
   const stateHash = sha256Hex(state);
   const full: FlowRecord = { ...record, createdAt: Date.now() };
-  await redis.set(redisKeys.oauthFlow(stateHash), sealRecord(state, stateHash, JSON.stringify(flowRecord.parse(full))), "EX", FLOW_TTL_SECONDS, "NX");
+  // The session ref (a hash, shown on the Sessions page too) stays outside the box: the take compares it before it
+  // consumes anything.
+  const value = `${record.sessionRef}.${sealRecord(state, stateHash, JSON.stringify(flowRecord.parse(full)))}`;
+  await redis.set(redisKeys.oauthFlow(stateHash), value, "EX", FLOW_TTL_SECONDS, "NX");
   return state;
 }
 
-/** The flow for this state, consumed: a second call (a replayed callback) gets null. */
-export async function takeFlow(state: unknown): Promise<FlowRecord | null> {
-  if (!isOpaqueId(state)) return null;
+const TAKE = `
+local v = redis.call('GET', KEYS[1])
+if not v then return false end
+if string.sub(v, 1, 65) ~= ARGV[1] .. '.' then return 'other_session' end
+redis.call('DEL', KEYS[1])
+return v`;
+
+/**
+ * The flow for this state, consumed, if the portal session `sessionRef` started it: a second call (a replayed
+ * callback) gets null; another session gets "other_session" and the flow stays for its own session.
+ */
+export async function takeFlow(state: unknown, sessionRef: string): Promise<FlowRecord | null | "other_session"> {
+  if (!isOpaqueId(state) || !/^[0-9a-f]{64}$/.test(sessionRef)) return null;
   const stateHash = sha256Hex(state);
-  const sealed = await redis.getdel(redisKeys.oauthFlow(stateHash));
-  const record = sealed === null ? null : parseRecord(flowRecord, openRecord(state, stateHash, sealed));
-  if (!record || Date.now() - record.createdAt > FLOW_TTL_SECONDS * 1000) return null;
+  const taken = (await redis.eval(TAKE, 1, redisKeys.oauthFlow(stateHash), sessionRef)) as string | null;
+  if (taken === "other_session") return "other_session";
+  if (typeof taken !== "string" || taken.length < 66) return null;
+  const record = parseRecord(flowRecord, openRecord(state, stateHash, taken.slice(65)));
+  if (!record || record.sessionRef !== sessionRef || Date.now() - record.createdAt > FLOW_TTL_SECONDS * 1000) return null;
   return record;
 }

@@ -28,8 +28,9 @@ describe("credentials for an MCP grant", () => {
     const ws = await makeWorkspace();
     const { authorizationUrl } = await startMcpLogin({ workspaceId: ws.workspaceId, userId: ws.ownerUserId, sessionRef: "cd".repeat(32), serverUrl: stack.mcp.url });
     const back = await authorizeHeadless(authorizationUrl, "alice");
-    const flow = await takeFlow(back.searchParams.get("state"));
-    await finishMcpLogin({ flow: flow!, callbackUrl: back, actor: { type: "user", id: ws.ownerUserId } });
+    const flow = await takeFlow(back.searchParams.get("state"), "cd".repeat(32));
+    if (!flow || flow === "other_session") throw new Error("no flow for this session");
+    await finishMcpLogin({ flow, callbackUrl: back, actor: { type: "user", id: ws.ownerUserId } });
 
     const job = await makeJob(ws.workspaceId, ws.ownerTelegramId, [{ mcp: stack.mcp.url, envVar: "MCP_TOKEN" }]);
     const first = await serveCredentials({ token: job.token, jobId: job.jobId });

@@ -78,6 +78,13 @@ let unlisted: { port: number; connections: number; close(): Promise<void> };
 const secrets = new Set<string>([PRE_SECRET, FIRST_PARTY_SECRET]);
 
 const sessionRef = "ab".repeat(32);
+
+/** takeFlow as the callback uses it, for the session that started the flow. */
+async function takeOwn(state: string | null, ref: string): Promise<FlowRecord | null> {
+  const flow = await takeFlow(state, ref);
+  if (flow === "other_session") throw new Error("the flow belongs to another session");
+  return flow;
+}
 const actorFor = (userId: string) => ({ type: "user" as const, id: userId });
 
 /** A small metadata server for the refusals: routes answer fixed JSON; counts every request and connection. */
@@ -201,7 +208,7 @@ async function authorize(opts: { workspaceId: string; userId: string; serverUrl:
   const state = callbackUrl.searchParams.get("state");
   const code = callbackUrl.searchParams.get("code");
   if (code) secrets.add(code);
-  const flow = await takeFlow(state);
+  const flow = await takeOwn(state, sessionRef);
   expect(flow).not.toBeNull();
   secrets.add(flow!.codeVerifier);
   return { authorizationUrl: new URL(authorizationUrl), callbackUrl, state: state!, flow: flow! };
@@ -327,7 +334,7 @@ describe("the callback", () => {
   it("refuses a replayed state: the flow is taken once", async () => {
     const { workspaceId, ownerUserId } = await makeWorkspace();
     const a = await authorize({ workspaceId, userId: ownerUserId, serverUrl: stack.mcp.url });
-    expect(await takeFlow(a.state)).toBeNull();
+    expect(await takeFlow(a.state, sessionRef)).toBeNull();
   });
 
   it("refuses an iss that is not the issuer, and a missing iss when the server advertises it (before any token request)", async () => {
@@ -435,7 +442,7 @@ describe("the callback routes: the mix-up defence (a distinct redirect URI per a
     expect(honest.as.stats().tokenRequests).toBe(before.honest);
     expect(sent.calls.length).toBe(before.sent);
     // The flow was consumed (one-time) and nothing was connected.
-    expect(await takeFlow(attackerFlow.state)).toBeNull();
+    expect(await takeFlow(attackerFlow.state, p.sessionRef)).toBeNull();
     expect(await readConnectionTokens({ workspaceId: p.workspaceId, userId: p.userId, ref: { kind: "mcp", serverUrl: stack.mcp.url } })).toBeNull();
   });
 
@@ -445,7 +452,7 @@ describe("the callback routes: the mix-up defence (a distinct redirect URI per a
     const before = { tokens: stack.as.stats().tokenRequests, sent: sent.calls.length };
     const onProvider = await arrive("/settings/connections/callback", back.searchParams, p.cookie);
     expect(onProvider.headers.get("location")).toBe("/settings/connections?error=invalid_response");
-    expect(await takeFlow(state)).toBeNull();
+    expect(await takeFlow(state, p.sessionRef)).toBeNull();
 
     // A provider's flow (the shared connect callback) whose response comes back on an MCP authorization server's path.
     const providerState = await saveFlow({
@@ -459,7 +466,7 @@ describe("the callback routes: the mix-up defence (a distinct redirect URI per a
     });
     const onMcp = await arrive(mcpPath(stack.as.issuer), new URLSearchParams({ code: "some-code", state: providerState }), p.cookie);
     expect(onMcp.headers.get("location")).toBe("/settings/connections?error=invalid_response");
-    expect(await takeFlow(providerState)).toBeNull();
+    expect(await takeFlow(providerState, p.sessionRef)).toBeNull();
 
     expect(stack.as.stats().tokenRequests).toBe(before.tokens);
     expect(sent.calls.length).toBe(before.sent);
@@ -478,7 +485,7 @@ describe("the callback routes: the mix-up defence (a distinct redirect URI per a
     // Still there: the right path completes it.
     const res = await arrive(back.pathname, back.searchParams, p.cookie);
     expect(res.headers.get("location")).toBe("/settings/connections?added=mcp");
-    expect(await takeFlow(state)).toBeNull();
+    expect(await takeFlow(state, p.sessionRef)).toBeNull();
     const conn = await readConnectionTokens({ workspaceId: p.workspaceId, userId: p.userId, ref: { kind: "mcp", serverUrl: stack.mcp.url } });
     secrets.add(conn!.tokens.accessToken);
     if (conn!.tokens.refreshToken) secrets.add(conn!.tokens.refreshToken);
@@ -760,7 +767,7 @@ describe("leak canary", () => {
       else if (type === "hash") values.push(JSON.stringify(await redis.hgetall(key)));
     }
     expect(values.join("\n")).not.toContain(state);
-    const pendingFlow: FlowRecord | null = await takeFlow(state);
+    const pendingFlow: FlowRecord | null = await takeOwn(state, sessionRef);
     expect(pendingFlow).not.toBeNull();
     // A pending flow is sealed with a key derived from its state (which only the browser holds): not even the
     // pending PKCE verifier is readable in Redis, and no token, code or client secret ever is.

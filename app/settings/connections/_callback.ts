@@ -1,8 +1,8 @@
 // The connect callback (SPEC §12), behind both of its routes: /settings/connections/callback (a provider's connect,
 // and an MCP login with a client the operator pre-registered) and /settings/connections/callback/mcp/<issuer digest>
-// (every other MCP login, one path per authorization server). The state is consumed first (one-time, whatever happens
-// next), then it must belong to this very portal session, then the response must have come back on the redirect URI
-// the flow sent; only then is the code exchanged. The person lands on the Connections page with what happened.
+// (every other MCP login, one path per authorization server). The state is consumed only by the portal session that
+// started it (one-time, whatever happens next; another session's callback leaves it alone), then the response must
+// have come back on the redirect URI the flow sent; only then is the code exchanged. The person lands on the Connections page with what happened.
 //
 // The path check is the mix-up defence (RFC 9700 §4.4.2). Gatehouse is one public client at many MCP authorization
 // servers (a metadata document, or a registration without a secret), and iss (RFC 9207) is only required where the
@@ -37,9 +37,13 @@ export const connectCallback = withErrorPage(async (req) => {
   const portal = await resolvePortal(req.headers);
   if (!portal) throw new AppError("unauthorized", undefined, { reason: "no_portal_session" });
 
-  const flow = await takeFlow(received.searchParams.get("state"));
+  const flow = await takeFlow(received.searchParams.get("state"), portal.session.ref);
+  if (flow === "other_session") {
+    log.warn("a connect callback came back in another portal session; the flow stays for its own");
+    return back("other_session");
+  }
   if (!flow) return back("expired");
-  if (flow.sessionRef !== portal.session.ref || flow.workspaceId !== portal.workspace.id || flow.userId !== portal.user.id) {
+  if (flow.workspaceId !== portal.workspace.id || flow.userId !== portal.user.id) {
     log.warn({ kind: flow.target.kind }, "a connect callback came back in another portal session");
     return back("other_session");
   }

@@ -84,10 +84,17 @@ test.describe("connections through the gateway", () => {
     const back = await authorizeHeadless(first.location.href, "alice");
     // The same person, another portal session (another browser): the state is bound to the session that started it.
     await askGateway(request, PORTAL, job.token, "settings-link", {});
-    const other = await openNewestLink(request, ws.ownerTelegramId);
+    // Another browser: its own cookie jar (the same jar would replace the first session on open).
+    const browser2 = await playwrightRequest.newContext();
+    const other = await openNewestLink(browser2, ws.ownerTelegramId);
+    await browser2.dispose();
     const res = await callback(request, back, other.cookie);
     expect(res.headers().location).toBe("/settings/connections?error=other_session");
     expect(await sql("SELECT 1 FROM connections WHERE workspace_id = $1", [ws.workspaceId])).toEqual([]);
+    // The other session could not burn it: the session that started it still completes it.
+    const own = await playwrightRequest.newContext();
+    expect((await callback(own, back, first.cookie)).headers().location).toBe("/settings/connections?connected=corp");
+    await own.dispose();
   });
 
   test("mcp-login: the link lands in the MCP server's authorization with its resource", async ({ request }) => {
