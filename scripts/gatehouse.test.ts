@@ -51,6 +51,25 @@ describe("gatehouse CLI", () => {
     expect(verified).toMatchObject({ code: 0, json: { ok: true, events: 4 } });
   });
 
+  it("member role and member list: owner, admin, member; the last owner keeps the role; a bad role is a usage error", async () => {
+    const ownerId = randomTelegramId();
+    const { workspaceId, ownerUserId } = (await cli("workspace", "create", "--name", randomName(), "--owner-platform", "telegram", "--owner-id", ownerId, "--owner-name", "Olga")).json;
+    const memberId = randomTelegramId();
+    const { userId } = (await cli("member", "add", "--workspace", workspaceId, "--platform", "telegram", "--id", memberId, "--name", "Max")).json;
+    expect(await cli("member", "role", "--workspace", workspaceId, "--user", userId, "--role", "admin")).toMatchObject({ code: 0, json: { userId, role: "admin" } });
+    const demote = await cli("member", "role", "--workspace", workspaceId, "--user", ownerUserId, "--role", "member");
+    expect(demote.code).toBe(1);
+    expect(demote.json.error.code).toBe("last_owner");
+    const bad = await cli("member", "role", "--workspace", workspaceId, "--user", userId, "--role", "superuser");
+    expect(bad.code).toBe(2);
+    const list = await cli("member", "list", "--workspace", workspaceId);
+    expect(list.code).toBe(0);
+    expect(list.json.members).toEqual([
+      { userId: ownerUserId, name: "Olga", role: "owner", joinedAt: expect.any(String), identities: [`telegram:${ownerId}`] },
+      { userId, name: "Max", role: "admin", joinedAt: expect.any(String), identities: [`telegram:${memberId}`] },
+    ]);
+  });
+
   it("reuses the user behind a known identity when they join a second workspace", async () => {
     const personId = randomTelegramId();
     const a = await cli("workspace", "create", "--name", randomName(), "--owner-platform", "telegram", "--owner-id", personId);

@@ -10,6 +10,8 @@ Commands:
   workspace create --name NAME --owner-platform telegram --owner-id ID [--owner-name NAME]
   member add       --workspace W --platform telegram --id ID [--name NAME] [--role member|admin]
   member remove    --workspace W --user USER_ID
+  member role      --workspace W --user USER_ID --role owner|admin|member   (the last owner keeps the role)
+  member list      --workspace W
   link settings    --workspace W --platform telegram --id ID
   token issue      --workspace W --kind service [--name NAME] [--ttl SECONDS]
   token revoke     --id TOKEN_ID
@@ -92,6 +94,26 @@ const commands: Command[] = [
     async run(o) {
       const { removeMember } = await import("../lib/flows/member-removal");
       return removeMember({ workspaceId: uuid(o.workspace, "workspace"), userId: uuid(o.user, "user"), actor: ACTOR });
+    },
+  },
+  {
+    name: "member role",
+    options: { workspace: str, user: str, role: str },
+    required: ["workspace", "user", "role"],
+    async run(o) {
+      const { changeRole, isRole } = await import("../lib/members/roles");
+      if (!isRole(o.role)) throw new UsageError(`--role must be owner, admin or member, got "${String(o.role)}"`);
+      return changeRole({ workspaceId: uuid(o.workspace, "workspace"), userId: uuid(o.user, "user"), role: o.role, acting: "operator", actor: ACTOR });
+    },
+  },
+  {
+    name: "member list",
+    options: { workspace: str },
+    required: ["workspace"],
+    async run(o) {
+      const { listMembers } = await import("../lib/members/roles");
+      const members = await listMembers({ workspaceId: uuid(o.workspace, "workspace") });
+      return { members: members.map((m) => ({ ...m, joinedAt: m.joinedAt.toISOString() })) };
     },
   },
   {
