@@ -10,7 +10,6 @@ import { transactWithRetry } from "../db/retry";
 import { AppError } from "../errors";
 import { formatPlatformIdentity } from "../identity/platform";
 import { canChangeRole, type Acting } from "../permissions";
-import { workspaceExists } from "../workspaces/workspace";
 
 export const ROLES = ["owner", "admin", "member"] as const satisfies readonly Role[];
 
@@ -55,7 +54,8 @@ export type MemberSummary = { userId: string; name: string | null; role: Role; j
 
 /** Everyone in the workspace, owners first, with their platform identities; nothing secret. */
 export async function listMembers({ workspaceId }: { workspaceId: string }): Promise<MemberSummary[]> {
-  if (!(await workspaceExists(db, workspaceId))) throw new AppError("not_found", "No such workspace.");
+  // lib/workspaces builds on this folder: the workspace is looked up here directly.
+  if (!(await db.workspace.findUnique({ where: { id: workspaceId }, select: { id: true } }))) throw new AppError("not_found", "No such workspace.");
   const rows = await db.membership.findMany({
     where: { workspaceId },
     orderBy: [{ createdAt: "asc" }, { userId: "asc" }],
