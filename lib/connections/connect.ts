@@ -17,7 +17,7 @@ import type { FlowRecord } from "./flow-state";
 import { saveFlow } from "./flow-state";
 import { withRefreshLease } from "./refresh";
 import { connectRedirectUri, providerClient, upstreamUnavailable, type ProviderClient } from "./oauth-client";
-import { deleteConnection, findConnection, readConnectionById, saveConnection, type ConnectionWithTokens } from "./store";
+import { deleteConnection, findConnection, isStorableToken, readConnectionById, saveConnection, type ConnectionWithTokens } from "./store";
 
 export type PortalRef = { workspaceId: string; userId: string; sessionRef: string };
 
@@ -159,8 +159,7 @@ export async function finishProviderConnect({
     await appendAuditEvent({ workspaceId: flow.workspaceId, actor, action: "connection.failed", target: `provider:${providerId}`, ip, data: { provider: providerId, reason } });
     throw new ConnectRefused("invalid_response");
   }
-  const storable = (t: unknown) => typeof t === "string" && t.length > 0 && t.length <= 16 * 1024 && /^[\x20-\x7e]+$/.test(t);
-  if (!storable(tokens.access_token) || (tokens.refresh_token !== undefined && !storable(tokens.refresh_token)) || (tokens.token_type && tokens.token_type.toLowerCase() !== "bearer")) {
+  if (!isStorableToken(tokens.access_token) || (tokens.refresh_token !== undefined && !isStorableToken(tokens.refresh_token)) || (tokens.token_type && tokens.token_type.toLowerCase() !== "bearer")) {
     throw new ConnectRefused("invalid_response");
   }
 

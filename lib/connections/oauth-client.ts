@@ -75,9 +75,10 @@ function insecureAllowed(urls: (string | null | undefined)[]): boolean {
   });
 }
 
-function clientAuth(template: ProviderTemplate, secret: string | null): oidc.ClientAuth {
+/** How Gatehouse authenticates at a token endpoint: no secret is a public client, else Basic or post as registered. */
+export function clientAuthentication(method: string, secret: string | null): oidc.ClientAuth {
   if (secret === null) return oidc.None();
-  return template.tokenEndpointAuth === "client_secret_basic" ? oidc.ClientSecretBasic(secret) : oidc.ClientSecretPost(secret);
+  return method === "client_secret_post" ? oidc.ClientSecretPost(secret) : oidc.ClientSecretBasic(secret);
 }
 
 function withOutbound(config: oidc.Configuration, urls: (string | null | undefined)[]): oidc.Configuration {
@@ -130,7 +131,7 @@ export async function providerClient({ workspaceId, providerId }: { workspaceId:
     }
     throw err;
   }
-  const auth = clientAuth(template, secret);
+  const auth = clientAuthentication(template.tokenEndpointAuth, secret);
   const scopes = row.scopes ? row.scopes.split(" ") : [];
 
   try {

@@ -6,7 +6,7 @@ import * as oidc from "openid-client";
 import { AppError } from "../errors";
 import { isOutboundError } from "../outbound";
 import { providerClient } from "./oauth-client";
-import type { ConnectionWithTokens } from "./store";
+import { isStorableToken, type ConnectionWithTokens } from "./store";
 
 export type UpstreamRefresh =
   | { kind: "refreshed"; accessToken: string; refreshToken: string | null; tokenType: string; expiresAt: Date | null; scopes?: string[] }
@@ -30,12 +30,6 @@ function failureKind(err: unknown): string {
   if (err instanceof AppError) return `app:${err.code}`;
   const code = (err as { code?: unknown })?.code;
   return typeof code === "string" ? code : err instanceof Error ? err.name : "error";
-}
-
-// Printable ASCII (RFC 6749 §A.12 / §A.17), bounded so a sealed set stays small.
-const MAX_TOKEN_LENGTH = 16 * 1024;
-function isStorableToken(value: unknown): value is string {
-  return typeof value === "string" && value.length > 0 && value.length <= MAX_TOKEN_LENGTH && /^[\x20-\x7e]+$/.test(value);
 }
 
 async function refreshAtProvider(connection: ConnectionWithTokens, refreshToken: string): Promise<UpstreamRefresh> {

@@ -82,6 +82,13 @@ export function tokensOwner(workspaceId: string, userId: string, connectionId: s
   return { kind: "connection-tokens", workspaceId, userId, connectionId };
 }
 
+// Printable ASCII (RFC 6749 §A.12 / §A.17), bounded so a sealed set stays small. Checked before storing anything a
+// provider sent (connect, refresh, MCP), so an unusable answer is refused rather than half-stored.
+const MAX_TOKEN_LENGTH = 16 * 1024;
+export function isStorableToken(value: unknown): value is string {
+  return typeof value === "string" && value.length > 0 && value.length <= MAX_TOKEN_LENGTH && /^[\x20-\x7e]+$/.test(value);
+}
+
 export function sealTokens(owner: ConnectionTokensOwner, tokens: TokenSet): { box: Uint8Array<ArrayBuffer>; keyId: string } {
   return seal(getConfig().masterKeys, owner, JSON.stringify(tokenSetSchema.parse(tokens)));
 }

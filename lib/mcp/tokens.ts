@@ -6,7 +6,8 @@ import { refreshAuthorization } from "@modelcontextprotocol/sdk/client/auth.js";
 import { InvalidGrantError } from "@modelcontextprotocol/sdk/server/auth/errors.js";
 import type { OAuthClientInformationMixed, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js";
 import * as oidc from "openid-client";
-import type { TokenSet } from "../connections/store";
+import { clientAuthentication } from "../connections/oauth-client";
+import { isStorableToken, type TokenSet } from "../connections/store";
 import { AppError } from "../errors";
 import { log } from "../log";
 import { outboundFetchAsFetch } from "../outbound";
@@ -14,7 +15,6 @@ import { authorizationServerMetadata, mcpFetch } from "./discovery";
 import { resolveMcpClient, type McpClient } from "./registration";
 import { failureKind, originOf, refused, upstreamFailure, usableUrl } from "./upstream";
 
-const MAX_TOKEN_LENGTH = 16 * 1024;
 const VISIBLE = /^[\x20-\x7e]+$/;
 
 /** The SDK's view of Gatehouse's client: its auth method picks Basic, post or none for the token request. */
@@ -31,8 +31,8 @@ export function checkedTokens(response: OAuthTokens, previousRefreshToken: strin
   if (response.token_type.toLowerCase() !== "bearer") throw refused("token_type");
   const access = response.access_token;
   const refresh = response.refresh_token ?? previousRefreshToken;
-  if (!access || access.length > MAX_TOKEN_LENGTH || !VISIBLE.test(access)) throw new Error("token response: unusable access token");
-  if (refresh !== null && (refresh.length === 0 || refresh.length > MAX_TOKEN_LENGTH || !VISIBLE.test(refresh))) throw new Error("token response: unusable refresh token");
+  if (!isStorableToken(access)) throw new Error("token response: unusable access token");
+  if (refresh !== null && !isStorableToken(refresh)) throw new Error("token response: unusable refresh token");
   const lifetime = response.expires_in;
   const expiresAt = typeof lifetime === "number" && Number.isFinite(lifetime) && lifetime >= 0 ? new Date(Date.now() + Math.min(lifetime, 10 * 365 * 86400) * 1000) : null;
   const scopes = typeof response.scope === "string" ? response.scope.split(" ").filter((s) => s.length > 0 && s.length <= 256 && VISIBLE.test(s)) : undefined;
@@ -122,8 +122,7 @@ export async function revokeMcpTokens({ workspaceId, issuer, resource, tokens }:
     const metadata = await authorizationServerMetadata(issuer);
     if (!metadata.revocation_endpoint) return "unsupported";
     const client = await resolveMcpClient({ workspaceId, serverUrl: resource, issuer, metadata, register: false });
-    const auth =
-      client.clientSecret === null ? oidc.None() : client.tokenEndpointAuthMethod === "client_secret_post" ? oidc.ClientSecretPost(client.clientSecret) : oidc.ClientSecretBasic(client.clientSecret);
+    const auth = clientAuthentication(client.tokenEndpointAuthMethod, client.clientSecret);
     const config = new oidc.Configuration(metadata as unknown as oidc.ServerMetadata, client.clientId, undefined, auth);
     config[oidc.customFetch] = outboundFetchAsFetch as unknown as oidc.CustomFetch;
     // http only ever reaches here for a GATEHOUSE_OUTBOUND_ALLOW host:port (usableUrl checked it at discovery).

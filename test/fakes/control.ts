@@ -4,7 +4,8 @@
 import type { CallFilter as TelegramCallFilter, TelegramCall, TelegramChatSpec, TelegramUserSpec } from "./telegram-api";
 import type { CallFilter as SlackCallFilter, SlackCall, SlackChannelSpec } from "./slack-api";
 
-async function request<T>(baseUrl: string, path: string, init?: { method: "POST"; body?: unknown }): Promise<T> {
+/** One call to a fake's /__fake control plane: JSON in and out, any non-2xx thrown with the fake's answer. */
+export async function request<T>(baseUrl: string, path: string, init?: { method: "POST"; body?: unknown }): Promise<T> {
   const res = await fetch(new URL(path, baseUrl), {
     method: init?.method ?? "GET",
     headers: init ? { "content-type": "application/json" } : undefined,
