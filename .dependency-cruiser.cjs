@@ -13,7 +13,7 @@ module.exports = {
       severity: "error",
       comment: "lib/ is the product without framework pages: app/ depends on it, never the reverse.",
       from: { path: "^lib/" },
-      to: { path: "^(app/|auth\\.ts$|proxy\\.ts$)" },
+      to: { path: "^(app/|auth\\.ts$|admin-auth\\.ts$|proxy\\.ts$)" },
     },
     {
       name: "ground-floor-imports-nothing-of-ours",

@@ -17,11 +17,12 @@ function subjectOf(profile: Profile): string {
   return String(sub);
 }
 
-function settingsProvider(): OAuthConfig<Profile>[] {
+/** The settings identity provider (SPEC §3) as a next-auth provider with this id; none when it is not configured. */
+export function identityProvider(id: string): OAuthConfig<Profile>[] {
   const oauth = getConfig().settingsOAuth;
   if (!oauth) return [];
   const common = {
-    id: "settings",
+    id,
     name: oauth.providerName,
     clientId: oauth.clientId,
     clientSecret: oauth.clientSecret,
@@ -55,7 +56,7 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => {
     basePath: "/api/auth",
     useSecureCookies: config.secureCookies,
     session: { strategy: "jwt", maxAge: 600 },
-    providers: settingsProvider(),
+    providers: identityProvider("settings"),
     pages: { signIn: SIGN_IN_PATH, error: IDENTITY_ERROR_PATH },
     // next-auth would log through console.error, around our redaction, with a stack per refused request.
     logger: nextAuthLogger,

@@ -19,7 +19,7 @@ export default defineConfig([
   },
   {
     // The chat fakes and test helpers run from tests and `npm run dev` only: nothing the server ships may reach them.
-    files: ["app/**", "lib/**", "auth.ts", "proxy.ts", "instrumentation.ts"],
+    files: ["app/**", "lib/**", "auth.ts", "admin-auth.ts", "proxy.ts", "instrumentation.ts"],
     ignores: ["**/*.test.ts", "**/*.test.tsx"],
     rules: {
       "no-restricted-imports": ["error", { patterns: [{ group: ["**/test/*", "@/test/*"], message: "test/ (fakes, factories) never reaches the server; only tests and scripts/ import it." }] }],

@@ -124,6 +124,8 @@ const schema = z.object({
   LINK_TTL_SECONDS: seconds(900, 60, 86400),
   PORTAL_IDLE_TIMEOUT_SECONDS: seconds(1800, 60, 86400),
   PORTAL_ABSOLUTE_TIMEOUT_SECONDS: seconds(43200, 300, 30 * 86400),
+  ADMIN_IDLE_TIMEOUT_SECONDS: seconds(900, 60, 86400),
+  ADMIN_ABSOLUTE_TIMEOUT_SECONDS: seconds(28800, 300, 7 * 86400),
   TELEGRAM_INIT_DATA_MAX_AGE_SECONDS: seconds(3600, 30, 86400),
   JOB_TOKEN_TTL_SECONDS: seconds(3600, 60, 86400),
   TOKEN_ROTATION_GRACE_SECONDS: seconds(30, 1, 600),
@@ -217,6 +219,9 @@ function crossFieldProblems(e: Partial<Parsed>): string[] {
   if (e.PORTAL_IDLE_TIMEOUT_SECONDS !== undefined && e.PORTAL_ABSOLUTE_TIMEOUT_SECONDS !== undefined && e.PORTAL_IDLE_TIMEOUT_SECONDS > e.PORTAL_ABSOLUTE_TIMEOUT_SECONDS) {
     problems.push("PORTAL_IDLE_TIMEOUT_SECONDS: must not exceed PORTAL_ABSOLUTE_TIMEOUT_SECONDS");
   }
+  if (e.ADMIN_IDLE_TIMEOUT_SECONDS !== undefined && e.ADMIN_ABSOLUTE_TIMEOUT_SECONDS !== undefined && e.ADMIN_IDLE_TIMEOUT_SECONDS > e.ADMIN_ABSOLUTE_TIMEOUT_SECONDS) {
+    problems.push("ADMIN_IDLE_TIMEOUT_SECONDS: must not exceed ADMIN_ABSOLUTE_TIMEOUT_SECONDS");
+  }
   return problems;
 }
 
@@ -268,6 +273,8 @@ export function parseConfig(env: Env) {
       linkSeconds: e.LINK_TTL_SECONDS,
       portalIdleSeconds: e.PORTAL_IDLE_TIMEOUT_SECONDS,
       portalAbsoluteSeconds: e.PORTAL_ABSOLUTE_TIMEOUT_SECONDS,
+      adminIdleSeconds: e.ADMIN_IDLE_TIMEOUT_SECONDS,
+      adminAbsoluteSeconds: e.ADMIN_ABSOLUTE_TIMEOUT_SECONDS,
       telegramInitDataMaxAgeSeconds: e.TELEGRAM_INIT_DATA_MAX_AGE_SECONDS,
       jobTokenSeconds: e.JOB_TOKEN_TTL_SECONDS,
       tokenRotationGraceSeconds: e.TOKEN_ROTATION_GRACE_SECONDS,
@@ -312,7 +319,10 @@ export function isTestRun(): boolean {
   return process.env.NODE_ENV === "test";
 }
 
-/** next-auth builds redirect_uri and callbacks from AUTH_URL: pin it to the public URL, not the Host header. */
+/**
+ * next-auth builds redirect_uri and callbacks from AUTH_URL: pin it to the public URL, not the Host header. Only the
+ * origin: each next-auth configuration (settings links, admin sign-in) names its own base path.
+ */
 export function pinAuthUrl(publicUrl: string) {
-  process.env.AUTH_URL = `${publicUrl}/api/auth`;
+  process.env.AUTH_URL = publicUrl;
 }

@@ -31,7 +31,7 @@ export type ErrorCode = keyof typeof CODES;
 
 /** Where a page must say more than the code (the HTML mapper picks its page by it), or lib must know more than the
  * caller is told (`token_dead`: no live token has that hash, which nothing can undo). Never rendered in JSON. */
-export type ErrorReason = "identity_mismatch" | "telegram_mismatch" | "sign_in_failed" | "no_portal_session" | "token_dead";
+export type ErrorReason = "identity_mismatch" | "telegram_mismatch" | "sign_in_failed" | "no_portal_session" | "token_dead" | "not_admin" | "no_admin_session";
 
 export type AppErrorOptions = { details?: Record<string, unknown>; headers?: Record<string, string>; reason?: ErrorReason };
 

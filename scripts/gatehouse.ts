@@ -13,6 +13,7 @@ Commands:
   member role      --workspace W --user USER_ID --role owner|admin|member   (the last owner keeps the role)
   member list      --workspace W
   link settings    --workspace W --platform telegram --id ID
+  link admin       --workspace W --platform telegram --id ID   (an owner or admin: a one-time admin console link)
   token issue      --workspace W --kind service [--name NAME] [--ttl SECONDS]
   token revoke     --id TOKEN_ID
   provider add     --workspace W --id ID --template T --client-id C [--client-secret-stdin] [--scopes S]
@@ -101,9 +102,10 @@ const commands: Command[] = [
     options: { workspace: str, user: str, role: str },
     required: ["workspace", "user", "role"],
     async run(o) {
-      const { changeRole, isRole } = await import("../lib/members/roles");
+      const { isRole } = await import("../lib/members/roles");
+      const { changeMemberRole } = await import("../lib/flows/member-removal");
       if (!isRole(o.role)) throw new UsageError(`--role must be owner, admin or member, got "${String(o.role)}"`);
-      return changeRole({ workspaceId: uuid(o.workspace, "workspace"), userId: uuid(o.user, "user"), role: o.role, acting: "operator", actor: ACTOR });
+      return changeMemberRole({ workspaceId: uuid(o.workspace, "workspace"), userId: uuid(o.user, "user"), role: o.role, acting: "operator", actor: ACTOR });
     },
   },
   {
@@ -114,6 +116,21 @@ const commands: Command[] = [
       const { listMembers } = await import("../lib/members/roles");
       const members = await listMembers({ workspaceId: uuid(o.workspace, "workspace") });
       return { members: members.map((m) => ({ ...m, joinedAt: m.joinedAt.toISOString() })) };
+    },
+  },
+  {
+    name: "link admin",
+    options: { workspace: str, platform: str, id: str },
+    required: ["workspace", "platform", "id"],
+    async run(o) {
+      const { createAdminLinkFor } = await import("../lib/links/for-identity");
+      const { parsePlatformIdentity } = await import("../lib/identity/platform");
+      const link = await createAdminLinkFor({
+        workspaceId: uuid(o.workspace, "workspace"),
+        identity: parsePlatformIdentity(o.platform as string, o.id as string),
+        actor: ACTOR,
+      });
+      return { url: link.url, expiresAt: link.expiresAt.toISOString() };
     },
   },
   {

@@ -17,8 +17,10 @@ export function errorPage(err: unknown): Response {
       case "forbidden":
         if (err.reason === "identity_mismatch") return pages.mismatch();
         if (err.reason === "telegram_mismatch") return pages.telegramMismatch();
+        if (err.reason === "not_admin") return pages.notAdmin();
         return pages.forbidden();
       case "unauthorized":
+        if (err.reason === "no_admin_session") return pages.noAdminSession();
         return err.reason === "sign_in_failed" ? pages.signInFailed() : pages.noSession();
       case "invalid_init_data":
         return pages.telegramUnverified(err.message);

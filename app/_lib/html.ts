@@ -139,6 +139,20 @@ export const pages = {
       title: "You can't do that here",
       body: html`<p>This account is not allowed to do that, so nothing was changed.</p><p>Open the settings link from your chat again.</p>`,
     }),
+  notAdmin: () =>
+    renderPage({
+      status: 403,
+      tone: "bad",
+      title: "The admin console is for owners and admins",
+      body: html`<p>Your account is a member of this workspace, but not an owner or admin, so the admin console is closed to you.</p><p>Ask an owner of the workspace to make you an admin, then open a new admin link.</p>`,
+    }),
+  noAdminSession: () =>
+    renderPage({
+      status: 401,
+      tone: "warn",
+      title: "Your admin session has ended",
+      body: html`<p>Admin sessions end after 15 minutes without activity, after 8 hours, or when your role changes.</p><p><a href="/admin">Sign in to the admin console again</a>.</p>`,
+    }),
   noSession: () =>
     renderPage({
       status: 401,

@@ -1,10 +1,10 @@
 import "server-only";
 import { assertSameOrigin, clientIp, rateLimitSubject, userAgent } from "../http/request";
 import { enforceRateLimit } from "../ratelimit/fixed-window";
-import { portalCookie } from "./cookies";
+import { adminCookie, portalCookie } from "./cookies";
 import { withJsonErrors } from "./wrap";
 
-export type BrowserCaller = { ip: string; userAgent: string | null; currentSession: string | undefined };
+export type BrowserCaller = { ip: string; userAgent: string | null; currentSession: string | undefined; currentAdminSession: string | undefined };
 
 type Budget = { bucket: string; limit: () => number };
 
@@ -17,7 +17,7 @@ export async function authorizeBrowser(req: Request, { bucket, limit }: Budget):
   const ip = clientIp(req.headers);
   if (req.method !== "GET" && req.method !== "HEAD") assertSameOrigin(req.headers);
   await enforceRateLimit({ bucket, subject: rateLimitSubject(ip) ?? ip, limit: limit() });
-  return { ip, userAgent: userAgent(req.headers), currentSession: portalCookie.read(req.headers) };
+  return { ip, userAgent: userAgent(req.headers), currentSession: portalCookie.read(req.headers), currentAdminSession: adminCookie.read(req.headers) };
 }
 
 /** The JSON flavour (errors through the JSON mapper); pages use authorizeBrowser with the HTML one. */

@@ -76,3 +76,23 @@ export const typedNameCookie = {
   },
   clear: (): string => serializeCookie(typedName(), "", typedNameAttributes(0)),
 };
+
+// The admin console's session (SPEC §13): its own cookie, never the portal's, so neither session stands in for the other.
+const adminName = () => hostOnly("gh_admin");
+const adminAttributes = (maxAge: number): CookieAttributes => ({ path: "/", maxAge, secure: getConfig().secureCookies, sameSite: "Lax" });
+
+export const adminCookie = {
+  name: adminName,
+  read: (headers: Headers) => readCookie(headers, adminName()),
+  serialize: (value: string, maxAge: number) => serializeCookie(adminName(), value, adminAttributes(maxAge)),
+  clear: () => serializeCookie(adminName(), "", adminAttributes(0)),
+};
+
+// A sign-in at /admin by an admin of several workspaces, waiting for the person to pick one.
+const adminPendingName = () => hostOnly("gh_admin_pending");
+
+export const adminPendingCookie = {
+  read: (headers: Headers) => readCookie(headers, adminPendingName()),
+  serialize: (value: string, maxAge: number) => serializeCookie(adminPendingName(), value, adminAttributes(maxAge)),
+  clear: () => serializeCookie(adminPendingName(), "", adminAttributes(0)),
+};

@@ -9,7 +9,7 @@ import { log } from "../log";
 import { errorBody, toResponse } from "../http/respond";
 
 const MAX_CALLBACK_URL = 2048;
-const CALLBACK_COOKIE = /^(?:__Secure-)?authjs\.callback-url$/;
+const CALLBACK_COOKIE = /^(?:__Secure-)?(?:authjs|gh_admin_auth)\.callback-url$/;
 
 /** A callback URL next-auth accepts and that stays on this site: a path, or an absolute URL of our origin. */
 export function isAcceptableCallbackUrl(value: string): boolean {
@@ -72,19 +72,26 @@ export const IDENTITY_ERROR_PATH = "/settings/identity-error";
 export const SIGN_IN_CANCELLED = "Cancelled";
 /** next-auth's sign-in page (auth.ts `pages.signIn`): access starts from a chat link, so it is the portal's 401. */
 export const SIGN_IN_PATH = "/settings";
+/** The admin sign-in's error page (admin-auth.ts); its sign-in page is /admin itself. */
+export const ADMIN_SIGN_IN_ERROR_PATH = "/admin/sign-in-error";
+export const ADMIN_SIGN_IN_PATH = "/admin";
+
+type Pages = { signIn: string; error: string };
+const SETTINGS_PAGES: Pages = { signIn: SIGN_IN_PATH, error: IDENTITY_ERROR_PATH };
+export const ADMIN_PAGES: Pages = { signIn: ADMIN_SIGN_IN_PATH, error: ADMIN_SIGN_IN_ERROR_PATH };
 
 /**
  * A callback that fails goes to the identity error page: next-auth sends an OAuthCallbackError to its sign-in page
  * (`/settings`, which only says "open the link from your chat"). A person who cancelled (`error=access_denied`,
  * RFC 6749 §4.1.2.1) is told so instead of "sign-in failed".
  */
-function toIdentityErrorPage(req: Request, res: Response, signInPath: string): Response {
+function toIdentityErrorPage(req: Request, res: Response, { signIn: signInPath, error: errorPath }: Pages): Response {
   const url = new URL(req.url);
   const location = res.headers.get("location");
   if (!url.pathname.includes("/callback/") || res.status !== 302 || !location) return res;
   const target = new URL(location, getConfig().publicUrl);
-  if (target.origin !== getConfig().publicUrl || (target.pathname !== IDENTITY_ERROR_PATH && target.pathname !== signInPath) || !target.searchParams.has("error")) return res;
-  target.pathname = IDENTITY_ERROR_PATH;
+  if (target.origin !== getConfig().publicUrl || (target.pathname !== errorPath && target.pathname !== signInPath) || !target.searchParams.has("error")) return res;
+  target.pathname = errorPath;
   if (url.searchParams.get("error") === "access_denied") target.searchParams.set("error", SIGN_IN_CANCELLED);
   const headers = new Headers(res.headers);
   headers.set("location", target.toString());
@@ -92,13 +99,13 @@ function toIdentityErrorPage(req: Request, res: Response, signInPath: string): R
 }
 
 /** next-auth's route handler behind the input checks above, its error answers in the JSON shape. */
-export function guardNextAuth<R extends Request>(handler: (req: R) => Promise<Response>) {
+export function guardNextAuth<R extends Request>(handler: (req: R) => Promise<Response>, pages: Pages = SETTINGS_PAGES) {
   return async (req: R): Promise<Response> => {
     try {
       for (const value of new URL(req.url).searchParams.getAll("callbackUrl")) {
         if (!isAcceptableCallbackUrl(value)) throw new AppError("bad_request", "callbackUrl must be a URL on this site.");
       }
-      return await inErrorShape(toIdentityErrorPage(req, await handler(req), SIGN_IN_PATH));
+      return await inErrorShape(toIdentityErrorPage(req, await handler(req), pages));
     } catch (err) {
       return toResponse(err);
     }

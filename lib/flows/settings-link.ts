@@ -1,6 +1,7 @@
 // The link journey (SPEC §3, §7): the GET interstitial never consumes the link; Continue consumes it once, proves
 // the opener (Telegram's signature, or the bound identity of the identity provider), then lands on its purpose.
 import "server-only";
+import { createAdminSession } from "../admin/sessions";
 import { appendAuditEvent } from "../audit";
 import { getConfig } from "../config";
 import { auditDigest } from "../crypto/audit-digest";
@@ -9,10 +10,11 @@ import { AppError } from "../errors";
 import { bindOrVerifyIdentity, settingsProviderKey } from "../identity/bindings";
 import { findUserByIdentity, getUserSummary } from "../identity/users";
 import { consumePendingIdentity, createPendingIdentity, PENDING_TTL_SECONDS } from "../links/pending";
-import { parsePurpose, purposeName, type LinkPurpose } from "../links/purpose";
+import { landingPath, parsePurpose, purposeName, type LinkPurpose } from "../links/purpose";
 import { landingFor } from "./landing";
 import { consumeLinkSession, peekLinkSession } from "../links/sessions";
 import { getMembership } from "../members/membership";
+import { canAdminister } from "../permissions";
 import { createPortalSession } from "../portal/sessions";
 import { AUTH_DATE_SKEW_SECONDS, claimInitData, INIT_DATA_EXPIRED, verifyInitData } from "../telegram/init-data";
 import { getWorkspaceName } from "../workspaces/workspace";
@@ -27,18 +29,40 @@ export async function describeLink(id: unknown) {
   return { userName: user.name, workspaceName, purpose: link.purpose, expiresAt: new Date(link.expiresAt) };
 }
 
+/** Which cookie the new session goes in: an admin link opens the admin console's own session, never a portal one. */
+export type SessionCookie = "portal" | "admin";
+
 export type OpenLinkResult =
-  | { next: "portal"; sessionId: string; maxAgeSeconds: number; landing: string; verifiedBy: "telegram" | null }
+  | { next: "portal"; cookie: SessionCookie; sessionId: string; maxAgeSeconds: number; landing: string; verifiedBy: "telegram" | null }
   | { next: "identity"; pendingId: string };
 
-type Browser = { ip: string; userAgent: string | null; currentSession?: string | null };
+type Browser = { ip: string; userAgent: string | null; currentSession?: string | null; currentAdminSession?: string | null };
+
+/**
+ * The session a verified opener gets: the portal's, or for an admin link the admin console's, once more checking
+ * that the user is still an owner or admin (the role may have gone since the link was sent).
+ */
+async function openSession(
+  purpose: LinkPurpose,
+  { workspaceId, userId, method, ip, userAgent, currentSession, currentAdminSession }: { workspaceId: string; userId: string; method: "link" | "oauth" | "telegram" } & Browser,
+): Promise<{ cookie: SessionCookie; sessionId: string; maxAgeSeconds: number; landing: string }> {
+  if (purpose.kind === "admin") {
+    const membership = await getMembership({ workspaceId, userId });
+    if (!membership || !canAdminister(membership.role)) throw new AppError("forbidden", "Only owners and admins of this workspace can open the admin console.", { reason: "not_admin" });
+    const session = await createAdminSession({ workspaceId, userId, method, ip, userAgent, replacing: currentAdminSession });
+    return { cookie: "admin", sessionId: session.id, maxAgeSeconds: session.maxAgeSeconds, landing: landingPath(purpose) };
+  }
+  const session = await createPortalSession({ workspaceId, userId, method, ip, userAgent, replacing: currentSession });
+  const landing = await landingFor(purpose, { workspaceId, userId, sessionId: session.id, ip: ip ?? null });
+  return { cookie: "portal", sessionId: session.id, maxAgeSeconds: session.maxAgeSeconds, landing };
+}
 
 /**
  * 2. Continue. `initData` is what Telegram gave the page when it runs inside Telegram (the `web_app` button): when
  * present it must verify, be younger than the link, and name the link's own user; then it is the identity check
  * (SPEC §7). A link that went out as a `web_app` button opens only that way.
  */
-export async function openLink({ id, initData, ip, userAgent, currentSession }: { id: unknown; initData?: string | null } & Browser): Promise<OpenLinkResult> {
+export async function openLink({ id, initData, ip, userAgent, currentSession, currentAdminSession }: { id: unknown; initData?: string | null } & Browser): Promise<OpenLinkResult> {
   // Checked before the link is spent: a refusal here leaves the link usable from the button.
   const telegram = initData ? verifyOpener(initData) : null;
   const peeked = await peekLinkSession(id);
@@ -86,9 +110,8 @@ export async function openLink({ id, initData, ip, userAgent, currentSession }: 
   });
 
   if (telegram || !getConfig().settingsOAuth) {
-    const session = await createPortalSession({ workspaceId, userId, method: telegram ? "telegram" : "link", ip, userAgent, replacing: currentSession });
-    const landing = await landingFor(link.purpose, { workspaceId, userId, sessionId: session.id, ip: ip ?? null });
-    return { next: "portal", sessionId: session.id, maxAgeSeconds: session.maxAgeSeconds, landing, verifiedBy: telegram ? "telegram" : null };
+    const opened = await openSession(link.purpose, { workspaceId, userId, method: telegram ? "telegram" : "link", ip, userAgent, currentSession, currentAdminSession });
+    return { next: "portal", ...opened, verifiedBy: telegram ? "telegram" : null };
   }
   const section = link.purpose.kind === "settings" ? link.purpose.section : undefined;
   return { next: "identity", pendingId: await createPendingIdentity({ workspaceId, userId, link: linkRef, purpose, ...(section ? { section } : {}) }) };
@@ -118,6 +141,7 @@ export async function completeIdentity({
   ip,
   userAgent,
   currentSession,
+  currentAdminSession,
 }: { pendingId: unknown; subject: string | undefined; signedInAt: number | undefined } & Browser) {
   const pending = await consumePendingIdentity(pendingId);
   if (!pending) throw new AppError("link_expired");
@@ -129,6 +153,5 @@ export async function completeIdentity({
   if (!purpose) throw new AppError("link_expired");
   if (!(await getMembership(pending))) throw new AppError("link_expired");
   await bindOrVerifyIdentity({ workspaceId: pending.workspaceId, userId: pending.userId, provider: settingsProviderKey(), subject, ip });
-  const session = await createPortalSession({ workspaceId: pending.workspaceId, userId: pending.userId, method: "oauth", ip, userAgent, replacing: currentSession });
-  return { ...session, landing: await landingFor(purpose, { workspaceId: pending.workspaceId, userId: pending.userId, sessionId: session.id, ip: ip ?? null }) };
+  return openSession(purpose, { workspaceId: pending.workspaceId, userId: pending.userId, method: "oauth", ip, userAgent, currentSession, currentAdminSession });
 }

@@ -168,7 +168,7 @@ describe("completeIdentity", () => {
     const pendingId = await pendingFor(u);
     const sub = subject();
     const s = await open.completeIdentity({ pendingId, subject: sub, signedInAt: Date.now(), ip: "192.0.2.10", userAgent: "vitest" });
-    expect(await sessions.getPortalSession(s.id)).toMatchObject({ ...u, method: "oauth" });
+    expect(await sessions.getPortalSession(s.sessionId)).toMatchObject({ ...u, method: "oauth" });
     expect(await db.oAuthBinding.count({ where: { userId: u.userId, subject: sub } })).toBe(1);
 
     await expect(open.completeIdentity({ pendingId, subject: sub, signedInAt: Date.now(), ip: "192.0.2.10", userAgent: "vitest" })).rejects.toMatchObject({
@@ -197,7 +197,7 @@ describe("completeIdentity", () => {
 
     const pendingId = await pendingFor(u);
     await expect(
-      open.completeIdentity({ pendingId, subject: subject(), signedInAt: Date.now(), ip: "192.0.2.10", userAgent: null, currentSession: first.id }),
+      open.completeIdentity({ pendingId, subject: subject(), signedInAt: Date.now(), ip: "192.0.2.10", userAgent: null, currentSession: first.sessionId }),
     ).rejects.toMatchObject({ code: "forbidden" });
     expect((await sessions.listPortalSessions(u)).map((s) => s.ref)).toEqual(before.map((s) => s.ref));
     expect(await audits(u.workspaceId, "portal.session.created")).toBe(1);

@@ -25,10 +25,11 @@ export async function rotateJobToken({ token, jobId, ip }: { token: string; jobI
 }
 
 /** A job token goes with every token of its job, so a stolen one cannot live on through a successor it minted. */
-export async function revokeToken({ tokenId, actor }: { tokenId: string; actor: AuditActor }): Promise<{ revoked: true }> {
+/** `workspaceId`/`kind` (the admin console): a token of another workspace or kind is the same not_found as none. */
+export async function revokeToken({ tokenId, actor, workspaceId, kind, ip }: { tokenId: string; actor: AuditActor; workspaceId?: string; kind?: "service" | "job"; ip?: string | null }): Promise<{ revoked: true }> {
   const jobId = await db.$transaction(async (tx) => {
     const row = await findTokenById(tx, tokenId);
-    if (!row) throw new AppError("not_found", "No token has that id.");
+    if (!row || (workspaceId !== undefined && row.workspaceId !== workspaceId) || (kind !== undefined && row.kind !== kind)) throw new AppError("not_found", "No token has that id.");
     const now = new Date();
     let count: number;
     if (row.kind === "job" && row.jobId) {
@@ -39,7 +40,7 @@ export async function revokeToken({ tokenId, actor }: { tokenId: string; actor: 
     }
     if (count > 0) {
       await appendAuditEvent(
-        { workspaceId: row.workspaceId, actor, action: "token.revoked", target: `token:${tokenId}`, data: { kind: row.kind, jobId: row.jobId, tokensRevoked: count } },
+        { workspaceId: row.workspaceId, actor, action: "token.revoked", target: `token:${tokenId}`, ip, data: { kind: row.kind, jobId: row.jobId, tokensRevoked: count } },
         tx,
       );
     }

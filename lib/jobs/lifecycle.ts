@@ -155,6 +155,49 @@ export function revokeJobAccess(args: { workspaceId: string; userId: string; job
   return endJob({ ...args, ownerUserId: args.userId, action: "job.revoked", actor: { type: "user", id: args.userId } });
 }
 
+/** An admin (or the removal of the owner's membership) ending any running job of the workspace. */
+export function revokeJob(args: { workspaceId: string; jobId: string; actor: AuditActor; ip?: string | null }) {
+  return endJob({ ...args, action: "job.revoked" });
+}
+
+/** Every running job of one owner, ended at once (their membership is gone). */
+export async function revokeRunningJobsOf({ workspaceId, userId, actor, ip }: { workspaceId: string; userId: string; actor: AuditActor; ip?: string | null }): Promise<number> {
+  const running = await db.job.findMany({ where: { workspaceId, ownerUserId: userId, status: "running" }, select: { id: true } });
+  for (const { id } of running) await endJob({ workspaceId, jobId: id, action: "job.revoked", actor, ip });
+  return running.length;
+}
+
+export type RunningJob = { jobId: string; ownerUserId: string; createdAt: Date; expiresAt: Date; delivery: string | null; grants: { kind: "secret" | "connection" | "mcp"; name: string; envVar: string }[] };
+
+/** The workspace's running jobs for its admins: owner, what each was granted (names only), expiry; newest first. */
+export async function listRunningJobs({ workspaceId, limit = 200 }: { workspaceId: string; limit?: number }): Promise<RunningJob[]> {
+  const jobs = await db.job.findMany({
+    where: { workspaceId, status: "running", expiresAt: { gt: new Date() } },
+    orderBy: { createdAt: "desc" },
+    take: limit,
+    select: {
+      id: true,
+      ownerUserId: true,
+      createdAt: true,
+      expiresAt: true,
+      deliveryPlatform: true,
+      grants: { select: { secretName: true, envVar: true }, orderBy: { envVar: "asc" } },
+      connectionGrants: { select: { kind: true, ref: true, envVar: true }, orderBy: { envVar: "asc" } },
+    },
+  });
+  return jobs.map((j) => ({
+    jobId: j.id,
+    ownerUserId: j.ownerUserId,
+    createdAt: j.createdAt,
+    expiresAt: j.expiresAt,
+    delivery: j.deliveryPlatform,
+    grants: [
+      ...j.grants.map((g) => ({ kind: "secret" as const, name: g.secretName, envVar: g.envVar })),
+      ...j.connectionGrants.map((g) => ({ kind: g.kind === "mcp" ? ("mcp" as const) : ("connection" as const), name: g.ref, envVar: g.envVar })),
+    ].sort((a, b) => (a.envVar < b.envVar ? -1 : 1)),
+  }));
+}
+
 export type ActiveJob = {
   jobId: string;
   createdAt: Date;

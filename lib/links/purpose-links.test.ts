@@ -40,7 +40,7 @@ describe("purposes", () => {
     [{ kind: "settings" }, "settings", "/settings"],
     [{ kind: "settings", section: "secrets" }, "settings", "/settings/secrets"],
     [{ kind: "settings", section: "agent-access" }, "settings", "/settings/agent-access"],
-    [{ kind: "admin" }, "admin", "/settings"],
+    [{ kind: "admin" }, "admin", "/admin"],
     [{ kind: "connect", provider: "github" }, "connect:github", "/settings/connections?connect=github"],
     [{ kind: "mcp", server: "https://mcp.example.test/mcp" }, "mcp:https://mcp.example.test/mcp", "/settings/connections?mcp=https%3A%2F%2Fmcp.example.test%2Fmcp"],
   ];

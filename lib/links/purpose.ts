@@ -68,8 +68,7 @@ export function landingPath(p: LinkPurpose): string {
     case "settings":
       return p.section ? `/settings/${p.section}` : "/settings";
     case "admin":
-      // The admin console (SPEC §13) takes over this landing with its own session; until then the portal.
-      return "/settings";
+      return "/admin";
     case "connect":
       return `/settings/connections?${new URLSearchParams({ connect: p.provider })}`;
     case "mcp":

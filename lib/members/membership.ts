@@ -6,6 +6,7 @@ import { db, type Tx } from "../db/client";
 import { lockWorkspace } from "../db/locks";
 import { transactWithRetry } from "../db/retry";
 import { AppError } from "../errors";
+import { canRemoveMember, type Acting } from "../permissions";
 import { formatPlatformIdentity, type PlatformIdentityRef } from "../identity/platform";
 import { attachPlatformIdentity, findOrCreateUserByIdentity } from "../identity/users";
 
@@ -83,14 +84,15 @@ export async function addMemberIdentity({
   });
 }
 
-export type MembershipChange = { workspaceId: string; userId: string; actor: AuditActor; ip?: string | null };
+export type MembershipChange = { workspaceId: string; userId: string; actor: AuditActor; ip?: string | null; /** Who asks (default: the operator's CLI). */ acting?: Acting };
 
 /** Ending what it leaves behind (sessions, jobs) is the removal flow's job. */
-export async function deleteMembership({ workspaceId, userId, actor, ip }: MembershipChange): Promise<void> {
+export async function deleteMembership({ workspaceId, userId, actor, ip, acting = "operator" }: MembershipChange): Promise<void> {
   await transactWithRetry(async (tx) => {
     await lockWorkspace(tx, workspaceId);
     const membership = await tx.membership.findUnique({ where: { workspaceId_userId: { workspaceId, userId } }, select: { role: true } });
     if (!membership) throw new AppError("not_found", "That user is not a member of this workspace.");
+    if (!canRemoveMember(acting, membership.role)) throw new AppError("forbidden", "Only an owner can remove an owner or an admin.");
     if (membership.role === "owner") {
       const owners = await tx.membership.count({ where: { workspaceId, role: "owner" } });
       if (owners <= 1) throw new AppError("last_owner", "This is the workspace's only owner; make someone else owner first.");

@@ -50,6 +50,42 @@ export async function changeRole({
   });
 }
 
+/**
+ * An owner handing the workspace over: `toUserId` becomes owner and the previous owner becomes an admin, in one
+ * transaction under the workspace lock, so the workspace is never without an owner nor briefly with a lost one.
+ */
+export async function transferOwnership({
+  workspaceId,
+  fromUserId,
+  toUserId,
+  actor,
+  ip,
+}: {
+  workspaceId: string;
+  fromUserId: string;
+  toUserId: string;
+  actor: AuditActor;
+  ip?: string | null;
+}): Promise<{ owner: string; previousOwnerRole: Role }> {
+  if (fromUserId === toUserId) throw new AppError("conflict", "You already own this workspace.");
+  return transactWithRetry(async (tx) => {
+    await lockWorkspace(tx, workspaceId);
+    const [from, to] = await Promise.all([
+      tx.membership.findUnique({ where: { workspaceId_userId: { workspaceId, userId: fromUserId } }, select: { role: true } }),
+      tx.membership.findUnique({ where: { workspaceId_userId: { workspaceId, userId: toUserId } }, select: { role: true } }),
+    ]);
+    if (from?.role !== "owner") throw new AppError("forbidden", "Only an owner can hand over ownership.");
+    if (!to) throw new AppError("not_found", "That user is not a member of this workspace.");
+    if (to.role !== "owner") {
+      await tx.membership.update({ where: { workspaceId_userId: { workspaceId, userId: toUserId } }, data: { role: "owner" } });
+      await appendAuditEvent({ workspaceId, actor, action: "member.role_changed", target: `user:${toUserId}`, ip, data: { from: to.role, to: "owner", handover: true } }, tx);
+    }
+    await tx.membership.update({ where: { workspaceId_userId: { workspaceId, userId: fromUserId } }, data: { role: "admin" } });
+    await appendAuditEvent({ workspaceId, actor, action: "member.role_changed", target: `user:${fromUserId}`, ip, data: { from: "owner", to: "admin", handover: true } }, tx);
+    return { owner: toUserId, previousOwnerRole: "admin" as const };
+  });
+}
+
 export type MemberSummary = { userId: string; name: string | null; role: Role; joinedAt: Date; identities: string[] };
 
 /** Everyone in the workspace, owners first, with their platform identities; nothing secret. */

@@ -74,6 +74,8 @@ export async function createPortalSession({
   const index = redisKeys.userPortalSessions(workspaceId, userId);
   await redis.set(redisKeys.portalSession(idHash), JSON.stringify(record), "PX", ttlMs(record, now));
   await redis.multi().sadd(index, idHash).expire(index, portalAbsoluteSeconds).exec();
+  const all = redisKeys.workspacePortalSessions(workspaceId);
+  await redis.multi().sadd(all, `${userId}:${idHash}`).expire(all, portalAbsoluteSeconds).exec();
   await appendAuditEvent({
     workspaceId,
     actor: actor ?? { type: "user", id: userId },
@@ -130,8 +132,41 @@ export async function listPortalSessions({ workspaceId, userId }: { workspaceId:
 }
 
 async function endSessionHash(workspaceId: string, userId: string, idHash: string) {
-  await redis.del(redisKeys.portalSession(idHash));
+  const removed = await redis.del(redisKeys.portalSession(idHash));
   await redis.srem(redisKeys.userPortalSessions(workspaceId, userId), idHash);
+  await redis.srem(redisKeys.workspacePortalSessions(workspaceId), `${userId}:${idHash}`);
+  return removed > 0;
+}
+
+export type WorkspacePortalSession = PortalSession;
+
+/** Every live portal session of the workspace (the admin Sessions page), newest activity first. */
+export async function listWorkspacePortalSessions({ workspaceId }: { workspaceId: string }): Promise<WorkspacePortalSession[]> {
+  const index = redisKeys.workspacePortalSessions(workspaceId);
+  const entries = await redis.smembers(index);
+  if (!entries.length) return [];
+  const split = entries.map((e) => ({ e, userId: e.slice(0, e.indexOf(":")), idHash: e.slice(e.indexOf(":") + 1) }));
+  const values = await Promise.all(split.map((x) => redis.get(redisKeys.portalSession(x.idHash))));
+  const now = Date.now();
+  const live: WorkspacePortalSession[] = [];
+  const gone: string[] = [];
+  split.forEach((x, i) => {
+    const record = parseRecord(sessionRecord, values[i]);
+    if (record && record.workspaceId === workspaceId && record.userId === x.userId && record.absoluteExpiresAt > now) live.push({ ...record, ref: refOf(x.idHash) });
+    else gone.push(x.e);
+  });
+  if (gone.length) await redis.srem(index, ...gone);
+  return live.sort((a, b) => b.lastSeenAt - a.lastSeenAt);
+}
+
+/** An admin ending any portal session of their workspace; a ref of another workspace changes nothing. */
+export async function endWorkspacePortalSession({ workspaceId, ref, actor, ip }: { workspaceId: string; ref: string; actor: AuditActor; ip?: string | null }): Promise<boolean> {
+  if (!/^[0-9a-f]{64}$/.test(ref)) return false;
+  const record = parseRecord(sessionRecord, (await redis.get(redisKeys.portalSession(ref))) as string | null);
+  if (!record || record.workspaceId !== workspaceId) return false;
+  if (!(await endSessionHash(workspaceId, record.userId, ref))) return false;
+  await appendAuditEvent({ workspaceId, actor, action: "portal.session.revoked", target: `user:${record.userId}`, ip, data: { session: ref.slice(0, 16), reason: "ended_by_admin" } });
+  return true;
 }
 
 /** Someone else's ref changes nothing. */
@@ -174,6 +209,7 @@ export async function revokeOtherPortalSessions({
   if (hashes.length === 0) return 0;
   await Promise.all(hashes.map((h) => redis.del(redisKeys.portalSession(h))));
   await redis.srem(index, ...hashes);
+  await redis.srem(redisKeys.workspacePortalSessions(workspaceId), ...hashes.map((h) => `${userId}:${h}`));
   await appendAuditEvent({ workspaceId, actor: actor ?? { type: "user", id: userId }, action: "portal.session.revoked", target: `user:${userId}`, ip, data: { count: hashes.length, reason } });
   return hashes.length;
 }
@@ -185,6 +221,7 @@ export async function endPortalSessionById(cookieValue: unknown) {
   const record = parseRecord(sessionRecord, raw);
   if (record) {
     await redis.srem(redisKeys.userPortalSessions(record.workspaceId, record.userId), idHash);
+    await redis.srem(redisKeys.workspacePortalSessions(record.workspaceId), `${record.userId}:${idHash}`);
     await appendAuditEvent({ workspaceId: record.workspaceId, actor: { type: "user", id: record.userId }, action: "portal.session.revoked", target: `user:${record.userId}`, data: { session: idHash.slice(0, 16), reason: "replaced_or_signed_out" } });
   }
 }

@@ -5,6 +5,13 @@ export const redisKeys = {
   linkLatest: (purposeDigest: string) => `link:latest:{${purposeDigest}}`,
   portalSession: (idHash: string) => `portal:session:{${idHash}}`,
   userPortalSessions: (workspaceId: string, userId: string) => `portal:user-sessions:{${workspaceId}:${userId}}`,
+  /** Every portal session of a workspace, for its admins' Sessions page (SPEC §13). */
+  workspacePortalSessions: (workspaceId: string) => `portal:workspace-sessions:{${workspaceId}}`,
+  adminSession: (idHash: string) => `admin:session:{${idHash}}`,
+  /** Every admin session of a workspace, entries `<userId>:<idHash>`. */
+  workspaceAdminSessions: (workspaceId: string) => `admin:workspace-sessions:{${workspaceId}}`,
+  /** A signed-in admin of several workspaces choosing one. */
+  adminPending: (idHash: string) => `admin:pending:{${idHash}}`,
   oauthPending: (stateHash: string) => `oauth:pending:{${stateHash}}`,
   /** A connect or MCP-login authorization in progress (lib/connections/flow-state.ts). */
   oauthFlow: (stateHash: string) => `oauth:flow:{${stateHash}}`,

@@ -100,6 +100,19 @@ export async function lockLiveServiceToken(tx: Tx, tokenId: string) {
   if (rows.length !== 1) throw new AppError("invalid_token");
 }
 
+export type ServiceTokenSummary = { tokenId: string; name: string | null; createdAt: Date; expiresAt: Date; lastUsedAt: Date | null; revokedAt: Date | null };
+
+/** The workspace's service tokens, newest first: names and times, never a hash. */
+export async function listServiceTokens({ workspaceId }: { workspaceId: string }): Promise<ServiceTokenSummary[]> {
+  const rows = await db.token.findMany({
+    where: { workspaceId, kind: "service" },
+    orderBy: { createdAt: "desc" },
+    take: 500,
+    select: { id: true, name: true, createdAt: true, expiresAt: true, lastUsedAt: true, revokedAt: true },
+  });
+  return rows.map(({ id, ...r }) => ({ tokenId: id, ...r }));
+}
+
 export async function findTokenById(tx: Tx, tokenId: string) {
   return tx.token.findUnique({ where: { id: tokenId }, select: { id: true, workspaceId: true, kind: true, jobId: true } });
 }

@@ -1,6 +1,6 @@
 // GET /settings/callback – back from the identity provider (via next-auth): bind or verify, then the portal.
 import { auth, signOut } from "@/auth";
-import { pendingCookie, portalCookie } from "@/lib/auth/cookies";
+import { adminCookie, pendingCookie, portalCookie } from "@/lib/auth/cookies";
 import { completeIdentity } from "@/lib/flows/settings-link";
 import { clientIp, userAgent } from "@/lib/http/request";
 import { errorPage, withErrorPage } from "../../_lib/error-page";
@@ -24,9 +24,10 @@ export const GET = withErrorPage(async (req) => {
       ip: clientIp(req.headers),
       userAgent: userAgent(req.headers),
       currentSession: portalCookie.read(req.headers),
+      currentAdminSession: adminCookie.read(req.headers),
     });
     headers.set("Location", portal.landing);
-    headers.append("Set-Cookie", portalCookie.serialize(portal.id, portal.maxAgeSeconds));
+    headers.append("Set-Cookie", (portal.cookie === "admin" ? adminCookie : portalCookie).serialize(portal.sessionId, portal.maxAgeSeconds));
     response = new Response(null, { status: 303, headers });
   } catch (err) {
     response = errorPage(err);

@@ -1,7 +1,7 @@
 // POST /settings/open (form: s=<id>) – consumes the link exactly once, then opens the portal or hands over
 // to the identity provider. The browser never sees `s` in a URL after this.
 import { signIn } from "@/auth";
-import { pendingCookie, portalCookie } from "@/lib/auth/cookies";
+import { adminCookie, pendingCookie, portalCookie } from "@/lib/auth/cookies";
 import { openLink } from "@/lib/flows/settings-link";
 import { AppError } from "@/lib/errors";
 import { readForm } from "@/lib/http/body";
@@ -34,7 +34,12 @@ export const POST = withLinkPage(async (req, caller) => {
   if (result.next === "portal") {
     headers.set("Location", result.landing);
     // Opened inside Telegram: Telegram Web shows the page in a cross-site iframe, where only an embedded cookie sticks.
-    headers.append("Set-Cookie", portalCookie.serialize(result.sessionId, result.maxAgeSeconds, { embedded: result.verifiedBy === "telegram" }));
+    headers.append(
+      "Set-Cookie",
+      result.cookie === "admin"
+        ? adminCookie.serialize(result.sessionId, result.maxAgeSeconds)
+        : portalCookie.serialize(result.sessionId, result.maxAgeSeconds, { embedded: result.verifiedBy === "telegram" }),
+    );
   } else {
     headers.set("Location", await signIn("settings", { redirect: false, redirectTo: "/settings/callback" }));
     headers.append("Set-Cookie", pendingCookie.serialize(result.pendingId, PENDING_TTL_SECONDS));
