@@ -75,3 +75,14 @@ export async function listSignIns({ workspaceId, userId, limit = 2 }: { workspac
     return { at: r.createdAt, ip: r.ip, method: text(data.method), session: text(data.session) };
   });
 }
+
+/** When each user last did something in the workspace (as a portal user or an admin), for the admin Members page. */
+export async function lastActivityOf({ workspaceId, userIds }: { workspaceId: string; userIds: string[] }): Promise<Map<string, Date>> {
+  const ids = userIds.filter(isUuid);
+  if (!isUuid(workspaceId) || ids.length === 0) return new Map();
+  const rows = await db.$queryRaw<{ actorId: string; at: Date }[]>`
+    SELECT actor_id AS "actorId", max(created_at) AS at FROM audit_events
+    WHERE workspace_id = ${workspaceId}::uuid AND actor_type IN ('user', 'admin') AND actor_id = ANY(${ids}::text[])
+    GROUP BY actor_id`;
+  return new Map(rows.map((r) => [r.actorId, r.at]));
+}

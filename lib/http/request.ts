@@ -42,6 +42,8 @@ export function userAgent(headers: Headers): string | null {
 
 /** Set only by proxy.ts (it drops any copy a client sends): the `s` of `/settings?s=<id>`, for the interstitial. */
 export const LINK_ID_HEADER = "x-gatehouse-link-id";
+/** Set only by proxy.ts: `admin` under /admin, so the shared 401/403 pages speak to an admin. */
+export const AREA_HEADER = "x-gatehouse-area";
 
 // Next's router matches the percent-decoded path, so every check here runs on the same form: unreserved
 // characters decoded (`/%73ettings` is `/settings`), and an encoded slash or backslash refused, since the router and

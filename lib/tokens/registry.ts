@@ -36,11 +36,13 @@ export async function issueServiceToken({
   name,
   ttlSeconds = DEFAULT_SERVICE_TTL_SECONDS,
   actor,
+  ip,
 }: {
   workspaceId: string;
   name?: string;
   ttlSeconds?: number;
   actor: AuditActor;
+  ip?: string | null;
 }): Promise<{ tokenId: string; token: string; expiresAt: Date }> {
   if (!Number.isInteger(ttlSeconds) || ttlSeconds < 60 || ttlSeconds > MAX_SERVICE_TTL_SECONDS) {
     throw new AppError("validation_failed", `The token lifetime must be 60..${MAX_SERVICE_TTL_SECONDS} seconds.`);
@@ -55,7 +57,7 @@ export async function issueServiceToken({
       select: { id: true },
     });
     await appendAuditEvent(
-      { workspaceId, actor, action: "token.issued", target: `token:${row.id}`, data: { kind: "service", name: cleanName, expiresAt } },
+      { workspaceId, actor, action: "token.issued", target: `token:${row.id}`, ip, data: { kind: "service", name: cleanName, expiresAt } },
       tx,
     );
     return { tokenId: row.id, token, expiresAt };
