@@ -5,7 +5,8 @@
  *   DEV_OIDC_PORT           default 3999
  *   DEV_OIDC_CLIENT_ID      default gatehouse-dev
  *   DEV_OIDC_CLIENT_SECRET  default gatehouse-dev-secret
- *   DEV_OIDC_REDIRECT_URIS  comma-separated, default http://localhost:3000/api/auth/callback/settings
+ *   DEV_OIDC_REDIRECT_URIS  comma-separated, default http://localhost:3000/api/auth/callback/settings and
+ *                           http://localhost:3000/api/admin-auth/callback/admin
  *
  * Browser flow uses oidc-provider's stock devInteractions pages:
  *   1. Sign-in page: `input[name=login]` (must be an account key of
@@ -237,7 +238,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`DEV_OIDC_PORT must be a TCP port number, got ${JSON.stringify(process.env.DEV_OIDC_PORT)}`);
   }
-  const redirectUris = envOrDefault("DEV_OIDC_REDIRECT_URIS", "http://localhost:3000/api/auth/callback/settings")
+  const redirectUris = envOrDefault("DEV_OIDC_REDIRECT_URIS", "http://localhost:3000/api/auth/callback/settings,http://localhost:3000/api/admin-auth/callback/admin")
     .split(",")
     .map((uri) => uri.trim())
     .filter(Boolean);

@@ -83,7 +83,7 @@ async function main() {
     const clientSecret = randomBytes(24).toString("base64url");
     const oidc = await startDevOidcProvider({
       port: port("DEV_OIDC_PORT", 3999),
-      clients: [{ clientId: "gatehouse-dev", clientSecret, redirectUris: [`${config.publicUrl}/api/auth/callback/settings`] }],
+      clients: [{ clientId: "gatehouse-dev", clientSecret, redirectUris: [`${config.publicUrl}/api/auth/callback/settings`, `${config.publicUrl}/api/admin-auth/callback/admin`] }],
     });
     stops.push(oidc.stop);
     Object.assign(childEnv, {

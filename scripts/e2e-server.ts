@@ -34,7 +34,7 @@ async function main() {
       {
         clientId: E2E_ENV.SETTINGS_OAUTH_CLIENT_ID!,
         clientSecret: E2E_ENV.SETTINGS_OAUTH_CLIENT_SECRET!,
-        redirectUris: [`${E2E_BASE_URL}/api/auth/callback/settings`],
+        redirectUris: [`${E2E_BASE_URL}/api/auth/callback/settings`, `${E2E_BASE_URL}/api/admin-auth/callback/admin`],
       },
     ],
   });
