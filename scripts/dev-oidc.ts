@@ -34,9 +34,12 @@ export interface DevOidcAccount {
   name: string;
 }
 
-export const DEV_OIDC_ACCOUNTS: Readonly<Record<"alice" | "mallory", DevOidcAccount>> = {
+// carol and dave are the admin console's e2e accounts (an owner and a plain member), bound by their own tests.
+export const DEV_OIDC_ACCOUNTS: Readonly<Record<"alice" | "mallory" | "carol" | "dave", DevOidcAccount>> = {
   alice: { sub: "alice", email: "alice@example.test", name: "Alice Example" },
   mallory: { sub: "mallory", email: "mallory@example.test", name: "Mallory Example" },
+  carol: { sub: "carol", email: "carol@example.test", name: "Carol Example" },
+  dave: { sub: "dave", email: "dave@example.test", name: "Dave Example" },
 };
 
 export interface DevOidcClient {
