@@ -5,7 +5,7 @@ import { NextResponse, type NextRequest } from "next/server";
 import { pages } from "@/app/_lib/html";
 import { withoutBadCallbackCookie } from "@/lib/auth/next-auth-input";
 import { getConfig } from "@/lib/config";
-import { canonicalPath, hasEncodedSeparator, LINK_ID_HEADER } from "@/lib/http/request";
+import { AREA_HEADER, canonicalPath, hasEncodedSeparator, LINK_ID_HEADER } from "@/lib/http/request";
 import { builtRouteTable, routeFor, takes } from "@/lib/http/route-methods";
 import { contentSecurityPolicy, STATIC_SECURITY_HEADERS, strictTransportSecurity } from "@/lib/http/security-headers";
 
@@ -83,6 +83,9 @@ export function proxy(req: NextRequest) {
   // The link id travels to the interstitial in a request header only we set: Next echoes a rewrite's target
   // URL back to the client (x-middleware-rewrite), and the id must never appear in a response.
   requestHeaders.delete(LINK_ID_HEADER);
+  // Which area's 401/403 page to show (app/unauthorized.tsx): only we set it.
+  requestHeaders.delete(AREA_HEADER);
+  if (pathname === "/admin" || pathname.startsWith("/admin/")) requestHeaders.set(AREA_HEADER, "admin");
   const isLink = pathname === "/settings" && req.nextUrl.searchParams.has("s");
   if (isLink) requestHeaders.set(LINK_ID_HEADER, req.nextUrl.searchParams.get("s") ?? "");
   const res = isLink
@@ -95,7 +98,7 @@ export function proxy(req: NextRequest) {
   if (hsts) res.headers.set("Strict-Transport-Security", hsts);
   // next-auth sends some pages (sign-out with its CSRF token, verify-request) without any Cache-Control.
   if (pathname.startsWith("/api/auth")) res.headers.set("Cache-Control", "no-store");
-  if (pathname.startsWith("/settings") || pathname.startsWith("/telegram")) {
+  if (pathname.startsWith("/settings") || pathname.startsWith("/telegram") || pathname === "/admin" || pathname.startsWith("/admin/")) {
     res.headers.set("Cache-Control", "no-store");
     res.headers.set("X-Robots-Tag", "noindex, nofollow");
   }

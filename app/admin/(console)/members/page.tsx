@@ -24,7 +24,9 @@ const MESSAGES: Record<string, string> = {
 export default async function MembersPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const admin = await requireAdmin();
   const status = await statusFrom(searchParams, MESSAGES);
-  const members = await listMembersForAdmin({ workspaceId: admin.workspace.id, settingsProvider: getConfig().settingsOAuth ? settingsProviderKey() : null });
+  const withIdentityProvider = !!getConfig().settingsOAuth;
+  const members = await listMembersForAdmin({ workspaceId: admin.workspace.id, settingsProvider: withIdentityProvider ? settingsProviderKey() : null });
+  const owners = members.filter((m) => m.role === "owner").length;
   return (
     <>
       <PageHeading title="Members" description="Everyone in this workspace, their chat identities and role. Removing someone ends their sessions and running jobs at once." />
@@ -45,8 +47,8 @@ export default async function MembersPage({ searchParams }: { searchParams: Prom
                     </p>
                     <p className="mt-1 text-sm break-all text-slate-600">{m.identities.join(" · ") || "No chat identity"}</p>
                     <p className="mt-1 text-sm text-slate-600">
-                      Joined <Time value={m.joinedAt} /> · {m.lastSeenAt ? <>last seen <Time value={m.lastSeenAt} /></> : "not seen yet"} ·{" "}
-                      {m.boundAccount ? <>sign-in account linked <Time value={m.boundAccount.since} /></> : "no sign-in account linked"}
+                      Joined <Time value={m.joinedAt} /> · {m.lastSeenAt ? <>last seen <Time value={m.lastSeenAt} /></> : "not seen yet"}
+                      {withIdentityProvider ? (m.boundAccount ? <> · sign-in account linked <Time value={m.boundAccount.since} /></> : " · no sign-in account linked yet") : null}
                     </p>
                   </div>
                   <div className="flex flex-wrap items-start gap-2">
@@ -75,7 +77,7 @@ export default async function MembersPage({ searchParams }: { searchParams: Prom
                         tone="neutral"
                       />
                     ) : null}
-                    {canRemoveMember(admin.role, m.role) ? (
+                    {canRemoveMember(admin.role, m.role) && !(m.role === "owner" && owners === 1) ? (
                       <ConfirmAction
                         action="/admin/members/remove"
                         fields={{ user: m.userId }}
