@@ -116,12 +116,10 @@ async function main() {
   next.on("exit", (code) => void shutdown(code ?? 1));
 
   await waitForHttp(`http://127.0.0.1:${config.port}/api/health`, 120_000);
-  const { createSettingsLinkFor } = await import("../lib/links/for-identity");
-  const link = await createSettingsLinkFor({
-    workspaceId: demo.workspaceId,
-    identity: { platform: DEMO.owner.platform, externalId: DEMO.owner.externalId },
-    actor: DEV_ACTOR,
-  });
+  const { createAdminLinkFor, createSettingsLinkFor } = await import("../lib/links/for-identity");
+  const alice = { workspaceId: demo.workspaceId, identity: { platform: DEMO.owner.platform, externalId: DEMO.owner.externalId }, actor: DEV_ACTOR } as const;
+  const link = await createSettingsLinkFor(alice);
+  const adminLink = await createAdminLinkFor(alice);
   const { issueServiceToken } = await import("../lib/tokens/registry");
   const { revokeToken } = await import("../lib/jobs/job-tokens");
   const service = await issueServiceToken({ workspaceId: demo.workspaceId, name: "npm run dev", ttlSeconds: DEV_SERVICE_TOKEN_TTL_SECONDS, actor: DEV_ACTOR });
@@ -136,6 +134,12 @@ async function main() {
     `    ${link.url}`,
     config.settingsOAuth ? "" : "    Sign in at the dev identity provider as alice (any password); mallory shows the mismatch page.",
     `  New link:       npm run -s gatehouse -- link settings --workspace ${demo.workspaceId} --platform telegram --id ${DEMO.owner.externalId}`,
+    "",
+    "  The admin console (Alice owns the demo workspace; one use, same lifetime):",
+    `    ${adminLink.url}`,
+    `  New admin link: npm run -s gatehouse -- link admin --workspace ${demo.workspaceId} --platform telegram --id ${DEMO.owner.externalId}`,
+    config.settingsOAuth ? "" : `    or sign in at ${config.publicUrl}/admin as alice, once her account is linked by a settings link.`,
+    "",
     `  Demo workspace: ${DEMO.workspaceName} (owner: telegram ${DEMO.owner.externalId}, member: telegram ${DEMO.member.externalId})`,
     `  Readiness:      ${config.publicUrl}/api/ready`,
     `  Operator CLI:   npm run -s gatehouse -- --help`,
