@@ -97,7 +97,7 @@ export function proxy(req: NextRequest) {
   const hsts = strictTransportSecurity(getConfig().publicUrl);
   if (hsts) res.headers.set("Strict-Transport-Security", hsts);
   // next-auth sends some pages (sign-out with its CSRF token, verify-request) without any Cache-Control.
-  if (pathname.startsWith("/api/auth")) res.headers.set("Cache-Control", "no-store");
+  if (pathname.startsWith("/api/auth") || pathname.startsWith("/api/admin-auth")) res.headers.set("Cache-Control", "no-store");
   if (pathname.startsWith("/settings") || pathname.startsWith("/telegram") || pathname === "/admin" || pathname.startsWith("/admin/")) {
     res.headers.set("Cache-Control", "no-store");
     res.headers.set("X-Robots-Tag", "noindex, nofollow");

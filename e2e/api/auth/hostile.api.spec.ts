@@ -1,6 +1,7 @@
 // Hostile input the fuzz test found (or the issue reported), each pinned as its own case against the production
 // build: next-auth's endpoints, Next's framework answers (router state, Server Actions, methods), all 4xx in our
 // shapes — JSON under /api, a page elsewhere.
+import { E2E_OIDC_PORT } from "../../helpers/env";
 import { expect, test } from "../../helpers/fixtures";
 
 const jsonError = async (res: { status(): number; headers(): Record<string, string>; json(): Promise<unknown> }, status: number) => {
@@ -15,9 +16,15 @@ const htmlPage = async (res: { status(): number; headers(): Record<string, strin
   expect(await res.text()).toMatch(/<html/i);
 };
 
-for (const path of ["/api/auth/session", "/api/auth/csrf", "/api/auth/providers"]) {
+// The settings links' next-auth and the admin sign-in's (admin-auth.ts), each with its own callback-url cookie.
+const NEXT_AUTHS = [
+  { base: "/api/auth", cookie: "authjs.callback-url" },
+  { base: "/api/admin-auth", cookie: "gh_admin_auth.callback-url" },
+];
+
+for (const { base, cookie: name } of NEXT_AUTHS) for (const path of [`${base}/session`, `${base}/csrf`, `${base}/providers`]) {
   test(`${path} with a callback-url cookie that is no URL answers as without one`, async ({ request }) => {
-    for (const cookie of ["authjs.callback-url=x", "authjs.callback-url=javascript%3Aalert(1)", "authjs.callback-url=%ZZ"]) {
+    for (const cookie of [`${name}=x`, `${name}=javascript%3Aalert(1)`, `${name}=%ZZ`]) {
       const res = await request.get(path, { headers: { cookie } });
       expect(res.status(), cookie).toBe(200);
       expect(res.headers()["cache-control"]).toContain("no-store");
@@ -31,20 +38,40 @@ for (const path of ["/api/auth/session", "/api/auth/csrf", "/api/auth/providers"
   });
 }
 
-test("POST /api/auth/signin/settings?callbackUrl=javascript:alert(1) is a JSON 400", async ({ request }) => {
+test("POST signin with callbackUrl=javascript:alert(1) is a JSON 400, on both next-auth configurations", async ({ request }) => {
   await jsonError(await request.post("/api/auth/signin/settings?callbackUrl=javascript:alert(1)", { form: {} }), 400);
+  await jsonError(await request.post("/api/admin-auth/signin/admin?callbackUrl=javascript:alert(1)", { form: {} }), 400);
 });
 
 test("next-auth's own refusals answer in the JSON shape", async ({ request }) => {
-  await jsonError(await request.post("/api/auth/session", { data: "{", headers: { "content-type": "application/json" } }), 400);
-  await jsonError(await request.get("/api/auth/no-such-action"), 400);
-  await jsonError(await request.put("/api/auth/session"), 405);
+  for (const { base } of NEXT_AUTHS) {
+    await jsonError(await request.post(`${base}/session`, { data: "{", headers: { "content-type": "application/json" } }), 400);
+    await jsonError(await request.get(`${base}/no-such-action`), 400);
+    await jsonError(await request.put(`${base}/session`), 405);
+  }
 });
 
 test("a provider's access_denied on the callback lands on the cancelled page", async ({ request }) => {
   const res = await request.get("/api/auth/callback/settings?error=access_denied&state=x", { maxRedirects: 0 });
   expect(res.status()).toBe(302);
   expect(new URL(res.headers().location!).pathname + new URL(res.headers().location!).search).toBe("/settings/identity-error?error=Cancelled");
+  const admin = await request.get("/api/admin-auth/callback/admin?error=access_denied&state=x", { maxRedirects: 0 });
+  expect(admin.status()).toBe(302);
+  const location = new URL(admin.headers().location!);
+  expect(location.pathname + location.search).toBe("/admin/sign-in-error?error=Cancelled");
+  const page = await request.get(location.pathname + location.search);
+  expect(page.status()).toBe(401);
+  expect(await page.text()).toContain("Sign-in was cancelled");
+});
+
+test("the settings next-auth cannot sign in with the admin provider, nor the admin one with the settings provider", async ({ request }) => {
+  const csrf = async (base: string) => ((await (await request.get(`${base}/csrf`)).json()) as { csrfToken: string }).csrfToken;
+  const cross = await request.post("/api/auth/signin/admin", { form: { csrfToken: await csrf("/api/auth") }, maxRedirects: 0 });
+  expect(cross.status()).toBeLessThan(500);
+  expect(cross.headers().location ?? "").not.toContain(`:${E2E_OIDC_PORT}`);
+  const other = await request.post("/api/admin-auth/signin/settings", { form: { csrfToken: await csrf("/api/admin-auth") }, maxRedirects: 0 });
+  expect(other.status()).toBeLessThan(500);
+  expect(other.headers().location ?? "").not.toContain(`:${E2E_OIDC_PORT}`);
 });
 
 test("a router state header Next cannot use is a 400, not Next's bare 500", async ({ request }) => {
