@@ -10,13 +10,14 @@ import { getConfig, pinAuthUrl } from "@/lib/config";
 export const ADMIN_AUTH_BASE_PATH = "/api/admin-auth";
 export const ADMIN_PROVIDER_ID = "admin";
 
+// `__Host-` on https (Path=/, no Domain): no sibling domain can plant or shadow them.
 function cookieNames(secure: boolean) {
-  const prefix = secure ? "__Secure-" : "";
+  const prefix = secure ? "__Host-" : "";
   const options = { httpOnly: true, sameSite: "lax" as const, path: "/", secure };
   return {
     sessionToken: { name: `${prefix}gh_admin_auth.session-token`, options },
     callbackUrl: { name: `${prefix}gh_admin_auth.callback-url`, options },
-    csrfToken: { name: `${secure ? "__Host-" : ""}gh_admin_auth.csrf-token`, options },
+    csrfToken: { name: `${prefix}gh_admin_auth.csrf-token`, options },
     pkceCodeVerifier: { name: `${prefix}gh_admin_auth.pkce.code_verifier`, options: { ...options, maxAge: 900 } },
     state: { name: `${prefix}gh_admin_auth.state`, options: { ...options, maxAge: 900 } },
     nonce: { name: `${prefix}gh_admin_auth.nonce`, options },

@@ -94,7 +94,7 @@ const commands: Command[] = [
     required: ["workspace", "user"],
     async run(o) {
       const { removeMember } = await import("../lib/flows/member-removal");
-      return removeMember({ workspaceId: uuid(o.workspace, "workspace"), userId: uuid(o.user, "user"), actor: ACTOR });
+      return removeMember({ workspaceId: uuid(o.workspace, "workspace"), userId: uuid(o.user, "user"), acting: "operator", actor: ACTOR });
     },
   },
   {

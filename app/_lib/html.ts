@@ -144,7 +144,7 @@ export const pages = {
       status: 403,
       tone: "bad",
       title: "The admin console is for owners and admins",
-      body: html`<p>Your account is a member of this workspace, but not an owner or admin, so the admin console is closed to you.</p><p>Ask an owner of the workspace to make you an admin, then open a new admin link.</p>`,
+      body: html`<p>The account you used is not an owner or admin of this workspace, so the admin console is closed to it.</p><p>If you should be an admin, ask an owner of the workspace to make you one, then open a new admin link.</p>`,
     }),
   noAdminSession: () =>
     renderPage({

@@ -8,6 +8,26 @@ import { redisKeys } from "../redis/keys";
 import { parseRecord } from "../redis/record";
 
 export const ADMIN_PENDING_TTL_SECONDS = 300;
+/** How long the person has at the identity provider. */
+export const ADMIN_SIGN_IN_TTL_SECONDS = 600;
+
+const started = z.object({ createdAt: z.number() });
+
+/**
+ * The sign-in this browser starts at /admin: its id goes in a host-only cookie, and the callback takes it once, so a
+ * next-auth token planted or copied from elsewhere can never complete a sign-in here (login CSRF, replay).
+ */
+export async function startAdminSignIn(): Promise<string> {
+  const id = generateOpaqueId();
+  await redis.set(redisKeys.adminSignIn(sha256Hex(id)), JSON.stringify({ createdAt: Date.now() }), "EX", ADMIN_SIGN_IN_TTL_SECONDS);
+  return id;
+}
+
+/** When the sign-in started, once; null for anything else. */
+export async function takeAdminSignIn(id: unknown): Promise<number | null> {
+  if (!isOpaqueId(id)) return null;
+  return parseRecord(started, await redis.getdel(redisKeys.adminSignIn(sha256Hex(id))))?.createdAt ?? null;
+}
 
 const record = z.object({ userId: uuidSchema, workspaceIds: z.array(uuidSchema).min(1).max(100), createdAt: z.number() });
 export type AdminPending = z.infer<typeof record>;

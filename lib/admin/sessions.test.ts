@@ -5,6 +5,7 @@ import { makeJob, makeMember, makeWorkspace } from "@/test/factories";
 import { sha256Hex } from "../crypto/opaque";
 import { db } from "../db/client";
 import { changeMemberRole, removeMember } from "../flows/member-removal";
+import { serveCredentials } from "../jobs/credentials-serve";
 import { getJobStatus } from "../jobs/lifecycle";
 import { closeLazyClients } from "../lazy";
 import { changeRole, transferOwnership } from "../members/roles";
@@ -67,7 +68,7 @@ describe("admin sessions", () => {
   it("are ended at once by a demotion to member, and listed no more", async () => {
     const w = await adminOf();
     const id = await open(w.workspaceId, w.adminUserId);
-    await changeMemberRole({ workspaceId: w.workspaceId, userId: w.adminUserId, role: "member", acting: "owner", actor });
+    await changeMemberRole({ workspaceId: w.workspaceId, userId: w.adminUserId, role: "member", acting: { userId: w.ownerUserId }, actor });
     expect(await redis.exists(redisKeys.adminSession(sha256Hex(id)))).toBe(0);
     expect((await listAdminSessions({ workspaceId: w.workspaceId })).map((s) => s.userId)).not.toContain(w.adminUserId);
   });
@@ -77,18 +78,30 @@ describe("admin sessions", () => {
     const adminId = await open(w.workspaceId, w.adminUserId);
     const portal = await createPortalSession({ workspaceId: w.workspaceId, userId: w.adminUserId, method: "link" });
     const job = await makeJob(w.workspaceId, w.adminTelegramId);
-    await removeMember({ workspaceId: w.workspaceId, userId: w.adminUserId, actor, acting: "owner" });
+    await removeMember({ workspaceId: w.workspaceId, userId: w.adminUserId, actor, acting: { userId: w.ownerUserId } });
     expect(await redis.exists(redisKeys.adminSession(sha256Hex(adminId)))).toBe(0);
     expect(await redis.exists(redisKeys.portalSession(sha256Hex(portal.id)))).toBe(0);
     expect(await getJobStatus({ workspaceId: w.workspaceId, jobId: job.jobId })).toBe("revoked");
+    // The worker still asking gets the one credentials 403 (SPEC §6, "membership gone").
+    await expect(serveCredentials({ token: job.token, jobId: job.jobId })).rejects.toMatchObject({ code: "forbidden" });
   });
 
   it("an admin cannot remove another admin; an owner can", async () => {
     const w = await adminOf();
     const other = await makeMember(w.workspaceId);
     await changeRole({ workspaceId: w.workspaceId, userId: other.userId, role: "admin", acting: "operator", actor });
-    await expect(removeMember({ workspaceId: w.workspaceId, userId: other.userId, actor, acting: "admin" })).rejects.toMatchObject({ code: "forbidden" });
-    await expect(removeMember({ workspaceId: w.workspaceId, userId: other.userId, actor, acting: "owner" })).resolves.toEqual({ removed: true });
+    await expect(removeMember({ workspaceId: w.workspaceId, userId: other.userId, actor, acting: { userId: w.adminUserId } })).rejects.toMatchObject({ code: "forbidden" });
+    await expect(removeMember({ workspaceId: w.workspaceId, userId: other.userId, actor, acting: { userId: w.ownerUserId } })).resolves.toEqual({ removed: true });
+  });
+
+  it("the requester's role is the one under the lock: an owner demoted a moment earlier can no longer make owners", async () => {
+    const w = await adminOf();
+    const second = await makeMember(w.workspaceId);
+    await changeRole({ workspaceId: w.workspaceId, userId: second.userId, role: "owner", acting: "operator", actor });
+    // The session said "owner" when the request came in; by the time it runs, another owner demoted them.
+    await changeRole({ workspaceId: w.workspaceId, userId: w.ownerUserId, role: "admin", acting: { userId: second.userId }, actor });
+    await expect(changeRole({ workspaceId: w.workspaceId, userId: w.adminUserId, role: "owner", acting: { userId: w.ownerUserId }, actor })).rejects.toMatchObject({ code: "forbidden" });
+    await expect(removeMember({ workspaceId: w.workspaceId, userId: second.userId, actor, acting: { userId: w.ownerUserId } })).rejects.toMatchObject({ code: "forbidden" });
   });
 
   it("list every admin and portal session of the workspace, and another workspace's ref ends nothing", async () => {

@@ -76,8 +76,9 @@ export async function createAdminSession({
     ip: ip?.slice(0, 64) ?? null,
   };
   const index = redisKeys.workspaceAdminSessions(workspaceId);
-  await redis.set(redisKeys.adminSession(idHash), JSON.stringify(record), "PX", ttlMs(record, now));
+  // The index first: a session that exists is always listed (and can be ended); a dangling entry is pruned on listing.
   await redis.multi().sadd(index, entry(userId, idHash)).expire(index, adminAbsoluteSeconds).exec();
+  await redis.set(redisKeys.adminSession(idHash), JSON.stringify(record), "PX", ttlMs(record, now));
   await appendAuditEvent({ workspaceId, actor: { type: "admin", id: userId }, action: "admin.session.created", target: `user:${userId}`, ip, data: { method, session: idHash.slice(0, 16) } });
   return { id, maxAgeSeconds: adminAbsoluteSeconds };
 }

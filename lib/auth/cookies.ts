@@ -88,6 +88,15 @@ export const adminCookie = {
   clear: () => serializeCookie(adminName(), "", adminAttributes(0)),
 };
 
+// The admin sign-in this browser started (lib/admin/pending.ts), for the callback to take once.
+const adminSignInName = () => hostOnly("gh_admin_signin");
+
+export const adminSignInCookie = {
+  read: (headers: Headers) => readCookie(headers, adminSignInName()),
+  serialize: (value: string, maxAge: number) => serializeCookie(adminSignInName(), value, adminAttributes(maxAge)),
+  clear: () => serializeCookie(adminSignInName(), "", adminAttributes(0)),
+};
+
 // A sign-in at /admin by an admin of several workspaces, waiting for the person to pick one.
 const adminPendingName = () => hostOnly("gh_admin_pending");
 

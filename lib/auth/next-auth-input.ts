@@ -9,7 +9,7 @@ import { log } from "../log";
 import { errorBody, toResponse } from "../http/respond";
 
 const MAX_CALLBACK_URL = 2048;
-const CALLBACK_COOKIE = /^(?:__Secure-)?(?:authjs|gh_admin_auth)\.callback-url$/;
+const CALLBACK_COOKIE = /^(?:(?:__Secure-)?authjs|(?:__Host-)?gh_admin_auth)\.callback-url$/;
 
 /** A callback URL next-auth accepts and that stays on this site: a path, or an absolute URL of our origin. */
 export function isAcceptableCallbackUrl(value: string): boolean {

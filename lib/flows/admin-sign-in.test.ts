@@ -22,6 +22,7 @@ let admin: typeof AdminSessions;
 let portal: typeof Portal;
 let bindings: typeof Bindings;
 let roles: typeof Roles;
+let started: () => Promise<string>;
 
 beforeAll(async () => {
   signIn = await import("./admin-sign-in");
@@ -31,6 +32,7 @@ beforeAll(async () => {
   portal = await import("../portal/sessions");
   bindings = await import("../identity/bindings");
   roles = await import("../members/roles");
+  started = (await import("../admin/pending")).startAdminSignIn;
 });
 
 afterAll(async () => {
@@ -79,7 +81,7 @@ describe("next-auth sign-in at /admin", () => {
   it("opens an admin session for a bound owner", async () => {
     const ws = await makeWorkspace();
     const sub = await bound(ws.workspaceId, ws.ownerUserId);
-    const result = await signIn.completeAdminSignIn({ subject: sub, signedInAt: Date.now(), ...browser });
+    const result = await signIn.completeAdminSignIn({ signInId: await started(), subject: sub, signedInAt: Date.now(), ...browser });
     if (result.next !== "session") throw new Error("expected a session");
     expect(await admin.getAdminSession(result.sessionId)).toMatchObject({ workspaceId: ws.workspaceId, userId: ws.ownerUserId, method: "oauth" });
   });
@@ -89,12 +91,25 @@ describe("next-auth sign-in at /admin", () => {
     const m = await makeMember(ws.workspaceId);
     const memberSub = await bound(ws.workspaceId, m.userId);
     const stranger = subject();
-    await expect(signIn.completeAdminSignIn({ subject: stranger, signedInAt: Date.now(), ...browser })).rejects.toMatchObject({ code: "forbidden", reason: "not_admin" });
-    await expect(signIn.completeAdminSignIn({ subject: memberSub, signedInAt: Date.now(), ...browser })).rejects.toMatchObject({ code: "forbidden", reason: "not_admin" });
-    await expect(signIn.completeAdminSignIn({ subject: memberSub, signedInAt: Date.now() - 11 * 60_000, ...browser })).rejects.toMatchObject({ code: "unauthorized" });
-    await expect(signIn.completeAdminSignIn({ subject: undefined, signedInAt: Date.now(), ...browser })).rejects.toMatchObject({ code: "unauthorized" });
+    await expect(signIn.completeAdminSignIn({ signInId: await started(), subject: stranger, signedInAt: Date.now(), ...browser })).rejects.toMatchObject({ code: "forbidden", reason: "not_admin" });
+    await expect(signIn.completeAdminSignIn({ signInId: await started(), subject: memberSub, signedInAt: Date.now(), ...browser })).rejects.toMatchObject({ code: "forbidden", reason: "not_admin" });
+    await expect(signIn.completeAdminSignIn({ signInId: await started(), subject: memberSub, signedInAt: Date.now() - 11 * 60_000, ...browser })).rejects.toMatchObject({ code: "unauthorized" });
+    await expect(signIn.completeAdminSignIn({ signInId: await started(), subject: undefined, signedInAt: Date.now(), ...browser })).rejects.toMatchObject({ code: "unauthorized" });
     const { db } = await import("../db/client");
     expect(await db.oAuthBinding.count({ where: { subject: stranger } })).toBe(0);
+  });
+
+  it("needs the sign-in this browser started, once, answered after it started (no planted or replayed token)", async () => {
+    const ws = await makeWorkspace();
+    const sub = await bound(ws.workspaceId, ws.ownerUserId);
+    await expect(signIn.completeAdminSignIn({ signInId: undefined, subject: sub, signedInAt: Date.now(), ...browser })).rejects.toMatchObject({ code: "unauthorized" });
+    await expect(signIn.completeAdminSignIn({ signInId: "A".repeat(43), subject: sub, signedInAt: Date.now(), ...browser })).rejects.toMatchObject({ code: "unauthorized" });
+    const early = Date.now() - 1000;
+    await expect(signIn.completeAdminSignIn({ signInId: await started(), subject: sub, signedInAt: early, ...browser })).rejects.toMatchObject({ code: "unauthorized" });
+    const once = await started();
+    const first = await signIn.completeAdminSignIn({ signInId: once, subject: sub, signedInAt: Date.now(), ...browser });
+    expect(first.next).toBe("session");
+    await expect(signIn.completeAdminSignIn({ signInId: once, subject: sub, signedInAt: Date.now(), ...browser })).rejects.toMatchObject({ code: "unauthorized" });
   });
 
   it("lets an admin of several workspaces choose one, once, and only among them", async () => {
@@ -106,14 +121,14 @@ describe("next-auth sign-in at /admin", () => {
     const { listPlatformIdentities } = await import("../identity/users");
     const [identity] = await listPlatformIdentities(a.ownerUserId);
     await addMember({ workspaceId: b.workspaceId, identity: { platform: "telegram", externalId: identity!.externalId }, role: "admin", actor });
-    const result = await signIn.completeAdminSignIn({ subject: sub, signedInAt: Date.now(), ...browser });
+    const result = await signIn.completeAdminSignIn({ signInId: await started(), subject: sub, signedInAt: Date.now(), ...browser });
     if (result.next !== "choose") throw new Error("expected a choice");
     expect((await signIn.describeAdminChoice(result.pendingId))!.map((w) => w.id).sort()).toEqual([a.workspaceId, b.workspaceId].sort());
     await expect(signIn.chooseAdminWorkspace({ pendingId: result.pendingId, workspaceId: other.workspaceId, ...browser })).rejects.toMatchObject({ code: "bad_request" });
     // The refused choice used the pending sign-in up: it is one-time whatever was chosen.
     await expect(signIn.chooseAdminWorkspace({ pendingId: result.pendingId, workspaceId: b.workspaceId, ...browser })).rejects.toMatchObject({ code: "unauthorized" });
 
-    const again = await signIn.completeAdminSignIn({ subject: sub, signedInAt: Date.now(), ...browser });
+    const again = await signIn.completeAdminSignIn({ signInId: await started(), subject: sub, signedInAt: Date.now(), ...browser });
     if (again.next !== "choose") throw new Error("expected a choice");
     const both = await Promise.allSettled([0, 1].map(() => signIn.chooseAdminWorkspace({ pendingId: again.pendingId, workspaceId: b.workspaceId, ...browser })));
     expect(both.filter((r) => r.status === "fulfilled")).toHaveLength(1);

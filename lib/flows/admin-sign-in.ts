@@ -1,7 +1,7 @@
 // Signing in to the admin console at /admin (SPEC §13): the settings identity provider's subject must already be
 // bound (by a settings link, §3) to a user who is an owner or admin. Never matched by e-mail, never bound here.
 import "server-only";
-import { createAdminPending, peekAdminPending, takeAdminPending } from "../admin/pending";
+import { createAdminPending, peekAdminPending, takeAdminPending, takeAdminSignIn } from "../admin/pending";
 import { createAdminSession } from "../admin/sessions";
 import { db } from "../db/client";
 import { AppError } from "../errors";
@@ -20,8 +20,19 @@ export type AdminSignInResult =
 
 const notAdmin = () => new AppError("forbidden", "This account is not an owner or admin of a Gatehouse workspace.", { reason: "not_admin" });
 
-export async function completeAdminSignIn({ subject, signedInAt, ip, userAgent, currentAdminSession }: { subject: string | undefined; signedInAt: number | undefined } & Browser): Promise<AdminSignInResult> {
-  if (!subject || !signedInAt || Date.now() - signedInAt > SIGN_IN_WINDOW_MS) throw new AppError("unauthorized", undefined, { reason: "sign_in_failed" });
+/** `signInId`: the one-time id /admin/sign-in put in this browser's cookie; the provider's answer must come after it. */
+export async function completeAdminSignIn({
+  signInId,
+  subject,
+  signedInAt,
+  ip,
+  userAgent,
+  currentAdminSession,
+}: { signInId: unknown; subject: string | undefined; signedInAt: number | undefined } & Browser): Promise<AdminSignInResult> {
+  const startedAt = await takeAdminSignIn(signInId);
+  if (!startedAt || !subject || !signedInAt || signedInAt < startedAt || Date.now() - signedInAt > SIGN_IN_WINDOW_MS) {
+    throw new AppError("unauthorized", undefined, { reason: "sign_in_failed" });
+  }
   const binding = await db.oAuthBinding.findUnique({ where: { provider_subject: { provider: settingsProviderKey(), subject } }, select: { userId: true } });
   if (!binding) throw notAdmin();
   const workspaces = (await listMembershipsOfUser({ userId: binding.userId })).filter((m) => canAdminister(m.role));

@@ -26,8 +26,8 @@ describe("members", () => {
     const { workspaceId, ownerUserId } = await makeWorkspace();
     const second = await addMember({ workspaceId, identity: { platform: "telegram", externalId: randomTelegramId() }, role: "owner", actor });
     const results = await Promise.allSettled([
-      removeMember({ workspaceId, userId: ownerUserId, actor }),
-      removeMember({ workspaceId, userId: second.userId, actor }),
+      removeMember({ workspaceId, userId: ownerUserId, acting: "operator", actor }),
+      removeMember({ workspaceId, userId: second.userId, acting: "operator", actor }),
     ]);
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
     expect(await db.membership.count({ where: { workspaceId, role: "owner" } })).toBe(1);

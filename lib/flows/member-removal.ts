@@ -4,21 +4,20 @@
 import "server-only";
 import type { Role } from "@/generated/prisma/client";
 import { endAdminSessionsOfUser } from "../admin/sessions";
-import { revokeRunningJobsOf } from "../jobs/lifecycle";
+import { endJobsOfRemovedOwner } from "../jobs/lifecycle";
 import { deleteMembership, type MembershipChange } from "../members/membership";
 import { changeRole } from "../members/roles";
-import type { Acting } from "../permissions";
 import { revokeOtherPortalSessions } from "../portal/sessions";
 
 export async function removeMember({ workspaceId, userId, actor, ip, acting }: MembershipChange): Promise<{ removed: true }> {
   await deleteMembership({ workspaceId, userId, actor, ip, acting });
   await revokeOtherPortalSessions({ workspaceId, userId, actor, ip, reason: "membership_removed" });
   await endAdminSessionsOfUser({ workspaceId, userId, actor, ip, reason: "membership_removed" });
-  await revokeRunningJobsOf({ workspaceId, userId, actor, ip });
+  await endJobsOfRemovedOwner({ workspaceId, userId, actor, ip });
   return { removed: true };
 }
 
-export async function changeMemberRole(args: Omit<MembershipChange, "acting"> & { role: Role; acting: Acting }): Promise<{ userId: string; role: Role }> {
+export async function changeMemberRole(args: MembershipChange & { role: Role }): Promise<{ userId: string; role: Role }> {
   const changed = await changeRole(args);
   if (changed.role === "member") await endAdminSessionsOfUser({ ...args, reason: "role_lost" });
   return changed;

@@ -15,7 +15,7 @@ describe("describeLink (the interstitial)", () => {
     const m = await makeMember(workspaceId);
     const { id } = await createSettingsLinkFor({ workspaceId, identity: { platform: "telegram", externalId: m.telegramId }, actor });
     expect(await describeLink(id)).toMatchObject({ userName: expect.any(String), workspaceName: expect.any(String) });
-    await removeMember({ workspaceId, userId: m.userId, actor });
+    await removeMember({ workspaceId, userId: m.userId, acting: "operator", actor });
     expect(await describeLink(id)).toBeNull();
   });
 });

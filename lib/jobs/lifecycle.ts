@@ -160,11 +160,23 @@ export function revokeJob(args: { workspaceId: string; jobId: string; actor: Aud
   return endJob({ ...args, action: "job.revoked" });
 }
 
-/** Every running job of one owner, ended at once (their membership is gone). */
-export async function revokeRunningJobsOf({ workspaceId, userId, actor, ip }: { workspaceId: string; userId: string; actor: AuditActor; ip?: string | null }): Promise<number> {
-  const running = await db.job.findMany({ where: { workspaceId, ownerUserId: userId, status: "running" }, select: { id: true } });
-  for (const { id } of running) await endJob({ workspaceId, jobId: id, action: "job.revoked", actor, ip });
-  return running.length;
+/**
+ * Every running job of an owner whose membership is gone ends at once (status `revoked`). Their tokens stay as they
+ * are, so a worker still asking gets the one credentials 403 of SPEC §6 ("membership gone"), like every other path
+ * that refuses a job that is not running; nothing a job token reaches serves a job that is not running.
+ */
+export async function endJobsOfRemovedOwner({ workspaceId, userId, actor, ip }: { workspaceId: string; userId: string; actor: AuditActor; ip?: string | null }): Promise<number> {
+  return db.$transaction(async (tx) => {
+    const now = new Date();
+    const ended = await tx.$queryRaw<{ id: string }[]>`
+      UPDATE jobs SET status = 'revoked', ended_at = ${now}
+      WHERE workspace_id = ${workspaceId}::uuid AND owner_user_id = ${userId}::uuid AND status = 'running' AND expires_at > ${now}
+      RETURNING id::text AS id`;
+    for (const { id } of ended) {
+      await appendAuditEvent({ workspaceId, actor, action: "job.revoked", target: `job:${id}`, ip, data: { reason: "membership_removed" } }, tx);
+    }
+    return ended.length;
+  });
 }
 
 export type RunningJob = { jobId: string; ownerUserId: string; createdAt: Date; expiresAt: Date; delivery: string | null; grants: { kind: "secret" | "connection" | "mcp"; name: string; envVar: string }[] };

@@ -204,7 +204,7 @@ describe("openLink", () => {
     const { workspaceId } = await memberWorkspace();
     const { userId } = await addMember({ workspaceId, identity: { platform: "telegram", externalId: randomTelegramId() }, actor });
     const { id } = await createLinkSession({ workspaceId, userId, purpose: { kind: "settings" }, actor });
-    await removeMember({ workspaceId, userId, actor });
+    await removeMember({ workspaceId, userId, acting: "operator", actor });
 
     await expect(openLink({ id, ip: "203.0.113.8", userAgent: null })).rejects.toMatchObject({ code: "link_expired", status: 410 });
     const rejected = await db.auditEvent.findMany({ where: { workspaceId, action: "link.rejected" } });

@@ -6,9 +6,17 @@ import { db, type Tx } from "../db/client";
 import { lockWorkspace } from "../db/locks";
 import { transactWithRetry } from "../db/retry";
 import { AppError } from "../errors";
-import { canRemoveMember, type Acting } from "../permissions";
+import { canRemoveMember, type Acting, type Requester } from "../permissions";
 import { formatPlatformIdentity, type PlatformIdentityRef } from "../identity/platform";
 import { attachPlatformIdentity, findOrCreateUserByIdentity } from "../identity/users";
+
+/** The requester's role now, read in `tx` after the workspace lock was taken; a requester who is no member is refused. */
+export async function requesterRole(tx: Tx, workspaceId: string, requester: Requester): Promise<Acting> {
+  if (requester === "operator") return "operator";
+  const membership = await getMembership({ workspaceId, userId: requester.userId }, tx);
+  if (!membership) throw new AppError("forbidden", "You are no longer a member of this workspace.");
+  return membership.role;
+}
 
 export async function getMembership({ workspaceId, userId }: { workspaceId: string; userId: string }, tx: Tx = db) {
   return tx.membership.findUnique({ where: { workspaceId_userId: { workspaceId, userId } }, select: { role: true } });
@@ -84,15 +92,15 @@ export async function addMemberIdentity({
   });
 }
 
-export type MembershipChange = { workspaceId: string; userId: string; actor: AuditActor; ip?: string | null; /** Who asks (default: the operator's CLI). */ acting?: Acting };
+export type MembershipChange = { workspaceId: string; userId: string; actor: AuditActor; ip?: string | null; /** Who asks; their role is read under the workspace lock. */ acting: Requester };
 
 /** Ending what it leaves behind (sessions, jobs) is the removal flow's job. */
-export async function deleteMembership({ workspaceId, userId, actor, ip, acting = "operator" }: MembershipChange): Promise<void> {
+export async function deleteMembership({ workspaceId, userId, actor, ip, acting }: MembershipChange): Promise<void> {
   await transactWithRetry(async (tx) => {
     await lockWorkspace(tx, workspaceId);
     const membership = await tx.membership.findUnique({ where: { workspaceId_userId: { workspaceId, userId } }, select: { role: true } });
     if (!membership) throw new AppError("not_found", "That user is not a member of this workspace.");
-    if (!canRemoveMember(acting, membership.role)) throw new AppError("forbidden", "Only an owner can remove an owner or an admin.");
+    if (!canRemoveMember(await requesterRole(tx, workspaceId, acting), membership.role)) throw new AppError("forbidden", "Only an owner can remove an owner or an admin.");
     if (membership.role === "owner") {
       const owners = await tx.membership.count({ where: { workspaceId, role: "owner" } });
       if (owners <= 1) throw new AppError("last_owner", "This is the workspace's only owner; make someone else owner first.");

@@ -35,31 +35,36 @@ describe("changeRole", () => {
   it("refuses an admin granting admin, a non-member, and demoting the only owner", async () => {
     const ws = await makeWorkspace();
     const m = await makeMember(ws.workspaceId);
-    await expect(changeRole({ workspaceId: ws.workspaceId, userId: m.userId, role: "admin", acting: "admin", actor: { type: "user", id: ws.ownerUserId } })).rejects.toMatchObject({ code: "forbidden" });
+    const admin = await makeMember(ws.workspaceId);
+    await changeRole({ workspaceId: ws.workspaceId, userId: admin.userId, role: "admin", ...operator });
+    await expect(changeRole({ workspaceId: ws.workspaceId, userId: m.userId, role: "admin", acting: { userId: admin.userId }, actor: { type: "admin", id: admin.userId } })).rejects.toMatchObject({ code: "forbidden" });
+    // Someone who is no member at all is refused whatever they ask.
+    const stranger = await makeWorkspace();
+    await expect(changeRole({ workspaceId: ws.workspaceId, userId: m.userId, role: "member", acting: { userId: stranger.ownerUserId }, actor: { type: "admin", id: stranger.ownerUserId } })).rejects.toMatchObject({ code: "forbidden" });
     const other = await makeWorkspace();
     await expect(changeRole({ workspaceId: other.workspaceId, userId: m.userId, role: "admin", ...operator })).rejects.toMatchObject({ code: "not_found" });
     await expect(changeRole({ workspaceId: ws.workspaceId, userId: ws.ownerUserId, role: "member", ...operator })).rejects.toMatchObject({ code: "last_owner" });
     expect((await db.membership.findUnique({ where: { workspaceId_userId: { workspaceId: ws.workspaceId, userId: m.userId } } }))?.role).toBe("member");
   });
 
-  it("two owners demoting each other at once: exactly one succeeds, and the workspace keeps an owner", async () => {
+  it("two owners demoting each other at once: exactly one succeeds (the other is no owner any more when its turn comes), and the workspace keeps an owner", async () => {
     const ws = await makeWorkspace();
     const second = await makeMember(ws.workspaceId);
     await changeRole({ workspaceId: ws.workspaceId, userId: second.userId, role: "owner", ...operator });
     const results = await Promise.allSettled([
-      changeRole({ workspaceId: ws.workspaceId, userId: ws.ownerUserId, role: "admin", acting: "owner", actor: { type: "user", id: second.userId } }),
-      changeRole({ workspaceId: ws.workspaceId, userId: second.userId, role: "admin", acting: "owner", actor: { type: "user", id: ws.ownerUserId } }),
+      changeRole({ workspaceId: ws.workspaceId, userId: ws.ownerUserId, role: "admin", acting: { userId: second.userId }, actor: { type: "user", id: second.userId } }),
+      changeRole({ workspaceId: ws.workspaceId, userId: second.userId, role: "admin", acting: { userId: ws.ownerUserId }, actor: { type: "user", id: ws.ownerUserId } }),
     ]);
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
-    expect(results.filter((r) => r.status === "rejected").map((r) => (r as PromiseRejectedResult).reason.code)).toEqual(["last_owner"]);
+    expect(results.filter((r) => r.status === "rejected").map((r) => (r as PromiseRejectedResult).reason.code)).toEqual(["forbidden"]);
     expect(await db.membership.count({ where: { workspaceId: ws.workspaceId, role: "owner" } })).toBe(1);
   });
 
   it("hands ownership over: the new owner first, then the old one steps down", async () => {
     const ws = await makeWorkspace();
     const heir = await makeMember(ws.workspaceId);
-    await changeRole({ workspaceId: ws.workspaceId, userId: heir.userId, role: "owner", acting: "owner", actor: { type: "user", id: ws.ownerUserId } });
-    await changeRole({ workspaceId: ws.workspaceId, userId: ws.ownerUserId, role: "member", acting: "owner", actor: { type: "user", id: ws.ownerUserId } });
+    await changeRole({ workspaceId: ws.workspaceId, userId: heir.userId, role: "owner", acting: { userId: ws.ownerUserId }, actor: { type: "user", id: ws.ownerUserId } });
+    await changeRole({ workspaceId: ws.workspaceId, userId: ws.ownerUserId, role: "member", acting: { userId: ws.ownerUserId }, actor: { type: "user", id: ws.ownerUserId } });
     const members = await listMembers({ workspaceId: ws.workspaceId });
     expect(members.map((m) => [m.userId, m.role])).toEqual([
       [heir.userId, "owner"],

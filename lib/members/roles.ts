@@ -9,7 +9,8 @@ import { lockWorkspace } from "../db/locks";
 import { transactWithRetry } from "../db/retry";
 import { AppError } from "../errors";
 import { formatPlatformIdentity } from "../identity/platform";
-import { canChangeRole, type Acting } from "../permissions";
+import { canChangeRole, type Requester } from "../permissions";
+import { requesterRole } from "./membership";
 
 export const ROLES = ["owner", "admin", "member"] as const satisfies readonly Role[];
 
@@ -28,8 +29,8 @@ export async function changeRole({
   workspaceId: string;
   userId: string;
   role: Role;
-  /** The role of whoever asks ("operator" for the CLI). */
-  acting: Acting;
+  /** Who asks ("operator" for the CLI); a user's role is read under the workspace lock. */
+  acting: Requester;
   actor: AuditActor;
   ip?: string | null;
 }): Promise<{ userId: string; role: Role }> {
@@ -38,7 +39,7 @@ export async function changeRole({
     const membership = await tx.membership.findUnique({ where: { workspaceId_userId: { workspaceId, userId } }, select: { role: true } });
     if (!membership) throw new AppError("not_found", "That user is not a member of this workspace.");
     const from = membership.role;
-    if (!canChangeRole(acting, { from, to: role })) throw new AppError("forbidden", "Only an owner can grant or remove the admin or owner role.");
+    if (!canChangeRole(await requesterRole(tx, workspaceId, acting), { from, to: role })) throw new AppError("forbidden", "Only an owner can grant or remove the admin or owner role.");
     if (from === role) return { userId, role };
     if (from === "owner") {
       const owners = await tx.membership.count({ where: { workspaceId, role: "owner" } });

@@ -6,6 +6,12 @@ import type { Role } from "@/generated/prisma/client";
 
 export type Acting = Role | "operator";
 
+/**
+ * Who asks: the operator's CLI, or a signed-in user whose role the change reads under the workspace lock, in its own
+ * transaction (a role read earlier, at the session check, may be gone by the time the change runs).
+ */
+export type Requester = "operator" | { userId: string };
+
 const isAdminOrAbove = (r: Acting) => r === "operator" || r === "owner" || r === "admin";
 
 /** Changing a member's role from `from` to `to`. */

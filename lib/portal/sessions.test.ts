@@ -242,7 +242,7 @@ describe("membership removal", () => {
     const s1b = await session(w1, userId);
     const s2 = await session(w2, userId);
 
-    await removeMember({ workspaceId: w1, userId, actor });
+    await removeMember({ workspaceId: w1, userId, acting: "operator", actor });
     // Ended in Redis by removeMember itself, not lazily on the next request.
     expect(await redis.exists(keyOf(s1), keyOf(s1b))).toBe(0);
     expect(await getPortalSession(s1)).toBeNull();
@@ -260,7 +260,7 @@ describe("membership removal", () => {
     const s2 = await session(w2, userId);
     await redis.del(redisKeys.userPortalSessions(w1, userId));
 
-    await removeMember({ workspaceId: w1, userId, actor });
+    await removeMember({ workspaceId: w1, userId, acting: "operator", actor });
     expect(await redis.exists(keyOf(s1))).toBe(1); // removeMember could not find it through the index
     expect(await getPortalSession(s1)).toBeNull();
     expect(await redis.exists(keyOf(s1))).toBe(0); // and the failed check ends it

@@ -72,10 +72,11 @@ export async function createPortalSession({
     ip: ip?.slice(0, 64) ?? null,
   };
   const index = redisKeys.userPortalSessions(workspaceId, userId);
-  await redis.set(redisKeys.portalSession(idHash), JSON.stringify(record), "PX", ttlMs(record, now));
-  await redis.multi().sadd(index, idHash).expire(index, portalAbsoluteSeconds).exec();
+  // The indexes first: a session that exists is always listed (and can be ended); a dangling entry is pruned on listing.
   const all = redisKeys.workspacePortalSessions(workspaceId);
+  await redis.multi().sadd(index, idHash).expire(index, portalAbsoluteSeconds).exec();
   await redis.multi().sadd(all, `${userId}:${idHash}`).expire(all, portalAbsoluteSeconds).exec();
+  await redis.set(redisKeys.portalSession(idHash), JSON.stringify(record), "PX", ttlMs(record, now));
   await appendAuditEvent({
     workspaceId,
     actor: actor ?? { type: "user", id: userId },

@@ -10,6 +10,8 @@ export const redisKeys = {
   adminSession: (idHash: string) => `admin:session:{${idHash}}`,
   /** Every admin session of a workspace, entries `<userId>:<idHash>`. */
   workspaceAdminSessions: (workspaceId: string) => `admin:workspace-sessions:{${workspaceId}}`,
+  /** An admin sign-in this browser started at /admin: the callback must find it (once). */
+  adminSignIn: (idHash: string) => `admin:sign-in:{${idHash}}`,
   /** A signed-in admin of several workspaces choosing one. */
   adminPending: (idHash: string) => `admin:pending:{${idHash}}`,
   oauthPending: (stateHash: string) => `oauth:pending:{${stateHash}}`,

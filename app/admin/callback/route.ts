@@ -1,6 +1,6 @@
 // GET /admin/callback – back from the identity provider: an admin session for a bound owner or admin.
 import { adminAuth, adminSignOut } from "@/admin-auth";
-import { adminCookie, adminPendingCookie } from "@/lib/auth/cookies";
+import { adminCookie, adminPendingCookie, adminSignInCookie } from "@/lib/auth/cookies";
 import { ADMIN_PENDING_TTL_SECONDS } from "@/lib/admin/pending";
 import { completeAdminSignIn } from "@/lib/flows/admin-sign-in";
 import { clientIp, userAgent } from "@/lib/http/request";
@@ -13,8 +13,10 @@ export const GET = withErrorPage(async (req) => {
   // The next-auth session only carried the subject here; it must not outlive this request.
   await adminSignOut({ redirect: false });
   const headers = new Headers({ "Cache-Control": "no-store", "Referrer-Policy": "no-referrer" });
+  headers.append("Set-Cookie", adminSignInCookie.clear());
   try {
     const result = await completeAdminSignIn({
+      signInId: adminSignInCookie.read(req.headers),
       subject: session?.adminSubject,
       signedInAt: session?.adminAt,
       ip: clientIp(req.headers),
@@ -30,6 +32,8 @@ export const GET = withErrorPage(async (req) => {
     }
     return new Response(null, { status: 303, headers });
   } catch (err) {
-    return errorPage(err);
+    const page = errorPage(err);
+    page.headers.append("Set-Cookie", adminSignInCookie.clear());
+    return page;
   }
 });

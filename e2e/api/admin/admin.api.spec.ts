@@ -144,3 +144,46 @@ test("a service token from the console: 201 with the token once; the list never 
   expect(revoke.headers()["location"]).toBe("/admin/tokens?done=revoked");
   expect((await request.get(`${E2E_PLAIN_BASE_URL}/api/v1/jobs/00000000-0000-4000-8000-000000000000`, { headers: { Authorization: `Bearer ${issued.token}` } })).status()).toBe(401);
 });
+
+test("an admin (not an owner) is refused every owner-only action by the server, whatever the page shows", async ({ playwright }) => {
+  const ws = createWorkspace();
+  const adminId = randomTelegramId();
+  const { userId: adminUser } = gatehouse<{ userId: string }>("member", "add", "--workspace", ws.workspaceId, "--platform", "telegram", "--id", adminId, "--role", "admin");
+  const { userId: otherAdmin } = gatehouse<{ userId: string }>("member", "add", "--workspace", ws.workspaceId, "--platform", "telegram", "--id", randomTelegramId(), "--role", "admin");
+  const { userId: member } = gatehouse<{ userId: string }>("member", "add", "--workspace", ws.workspaceId, "--platform", "telegram", "--id", randomTelegramId());
+  const admin = await adminClient(playwright, ws.workspaceId, adminId);
+  const refused: [string, Record<string, string>][] = [
+    ["/admin/members/role", { user: member, role: "admin" }],
+    ["/admin/members/role", { user: member, role: "owner" }],
+    ["/admin/members/role", { user: otherAdmin, role: "member" }],
+    ["/admin/members/role", { user: ws.ownerUserId, role: "admin" }],
+    ["/admin/members/remove", { user: otherAdmin }],
+    ["/admin/members/remove", { user: ws.ownerUserId }],
+    ["/admin/members/handover", { user: adminUser }],
+    ["/admin/members/handover", { user: member }],
+  ];
+  for (const [path, form] of refused) {
+    const res = await admin.post(path, { form, headers: SAME_ORIGIN, maxRedirects: 0 });
+    expect(res.status(), `${path} ${JSON.stringify(form)}`).toBe(303);
+    expect(res.headers()["location"], `${path} ${JSON.stringify(form)}`).toBe("/admin/members?error=forbidden");
+  }
+  const roles = Object.fromEntries(gatehouse<{ members: { userId: string; role: string }[] }>("member", "list", "--workspace", ws.workspaceId).members.map((m) => [m.userId, m.role]));
+  expect(roles).toEqual({ [ws.ownerUserId]: "owner", [adminUser]: "admin", [otherAdmin]: "admin", [member]: "member" });
+  // What an admin may do: remove a plain member.
+  const ok = await admin.post("/admin/members/remove", { form: { user: member }, headers: SAME_ORIGIN, maxRedirects: 0 });
+  expect(ok.headers()["location"]).toBe("/admin/members?done=removed");
+});
+
+test("an admin link opened after its admin was demoted opens nothing: the 403 page, no session", async ({ playwright }) => {
+  const ws = createWorkspace();
+  const adminId = randomTelegramId();
+  const { userId } = gatehouse<{ userId: string }>("member", "add", "--workspace", ws.workspaceId, "--platform", "telegram", "--id", adminId, "--role", "admin");
+  const id = adminLinkId(ws.workspaceId, adminId);
+  gatehouse("member", "role", "--workspace", ws.workspaceId, "--user", userId, "--role", "member");
+  const ctx = await playwright.request.newContext({ baseURL: E2E_PLAIN_BASE_URL, extraHTTPHeaders: { "X-Forwarded-For": randomIp() } });
+  const res = await ctx.post("/settings/open", { form: { s: id }, headers: SAME_ORIGIN, maxRedirects: 0 });
+  expect(res.status()).toBe(403);
+  expect(await res.text()).toContain("The admin console is for owners and admins");
+  expect(res.headers()["set-cookie"] ?? "").not.toContain("gh_admin=");
+  expect((await ctx.get("/admin")).status()).toBe(401);
+});

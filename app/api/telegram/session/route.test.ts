@@ -185,7 +185,7 @@ describe("POST /api/telegram/session", () => {
     const ws = await makeWorkspace();
     const memberTelegramId = randomTelegramId();
     const { userId } = await lib.addMember({ workspaceId: ws.workspaceId, identity: { platform: "telegram", externalId: memberTelegramId }, actor: { type: "system", id: "test" } });
-    await lib.removeMember({ workspaceId: ws.workspaceId, userId, actor: { type: "system", id: "test" } });
+    await lib.removeMember({ workspaceId: ws.workspaceId, userId, acting: "operator", actor: { type: "system", id: "test" } });
     const removed = await result(await post({ initData: initDataFor(memberTelegramId) }));
     expect(removed).toMatchObject({ status: 403, body: NOT_A_MEMBER_ANYWHERE, cookie: null });
   });

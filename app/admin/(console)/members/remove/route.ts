@@ -7,6 +7,6 @@ import { adminActor, withAdminForm } from "../../../../_lib/admin-form";
 export const POST = withAdminForm("/admin/members", async ({ form, admin, ip }) => {
   const userId = form.get("user");
   if (!isUuid(userId)) throw new AppError("bad_request");
-  await removeMember({ workspaceId: admin.workspace.id, userId, acting: admin.role, actor: adminActor(admin), ip });
+  await removeMember({ workspaceId: admin.workspace.id, userId, acting: { userId: admin.user.id }, actor: adminActor(admin), ip });
   return "/admin/members?done=removed";
 });

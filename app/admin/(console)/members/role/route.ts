@@ -9,6 +9,6 @@ export const POST = withAdminForm("/admin/members", async ({ form, admin, ip }) 
   const userId = form.get("user");
   const role = form.get("role");
   if (!isUuid(userId) || !isRole(role)) throw new AppError("bad_request");
-  await changeMemberRole({ workspaceId: admin.workspace.id, userId, role, acting: admin.role, actor: adminActor(admin), ip });
+  await changeMemberRole({ workspaceId: admin.workspace.id, userId, role, acting: { userId: admin.user.id }, actor: adminActor(admin), ip });
   return "/admin/members?done=role_changed";
 });
