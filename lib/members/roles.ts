@@ -68,7 +68,6 @@ export async function transferOwnership({
   actor: AuditActor;
   ip?: string | null;
 }): Promise<{ owner: string; previousOwnerRole: Role }> {
-  if (fromUserId === toUserId) throw new AppError("conflict", "You already own this workspace.");
   return transactWithRetry(async (tx) => {
     await lockWorkspace(tx, workspaceId);
     const [from, to] = await Promise.all([
@@ -76,6 +75,7 @@ export async function transferOwnership({
       tx.membership.findUnique({ where: { workspaceId_userId: { workspaceId, userId: toUserId } }, select: { role: true } }),
     ]);
     if (from?.role !== "owner") throw new AppError("forbidden", "Only an owner can hand over ownership.");
+    if (fromUserId === toUserId) throw new AppError("conflict", "You already own this workspace.");
     if (!to) throw new AppError("not_found", "That user is not a member of this workspace.");
     if (to.role !== "owner") {
       await tx.membership.update({ where: { workspaceId_userId: { workspaceId, userId: toUserId } }, data: { role: "owner" } });
