@@ -37,15 +37,33 @@ export function verifierFor(key: KeyObject | null): Verifier | null {
   return key ? { key, keyId: publicKeyInfo(key).keyId } : null;
 }
 
+/** One checkpoint against the hash of the event at its seq (null: no such event) and the key. */
+export function judgeCheckpoint(verifier: Verifier | null, workspaceId: string, cp: SignedClaim, eventHash: string | null): CheckpointProblem | null {
+  if (cp.workspaceId !== workspaceId || cp.seq < 1 || eventHash === null) return "checkpoint_out_of_place";
+  if (cp.hash !== eventHash) return "checkpoint_hash_mismatch";
+  if (!verifier) return "checkpoint_unverifiable";
+  if (cp.keyId !== verifier.keyId) return "checkpoint_unknown_key";
+  return verifyClaim(verifier.key, { workspaceId, seq: cp.seq, hash: eventHash }, cp.signature) ? null : "checkpoint_bad_signature";
+}
+
 export class ChainCheck {
   private expectedSeq = 1;
   private prevHash = GENESIS_HASH;
   private state: ChainCheckResult = { events: 0, lastSeq: 0, lastHash: GENESIS_HASH, checkpoints: 0, verifiedCheckpoints: 0, lastCheckpoint: null };
 
+  /** `start`: resume after a seq whose hash is already trusted (a verified checkpoint) instead of at seq 1. */
   constructor(
     private readonly workspaceId: string,
     private readonly verifier: Verifier | null,
-  ) {}
+    start?: { seq: number; hash: string },
+  ) {
+    if (start) {
+      this.expectedSeq = start.seq + 1;
+      this.prevHash = start.hash;
+      this.state.lastSeq = start.seq;
+      this.state.lastHash = start.hash;
+    }
+  }
 
   get broken(): boolean {
     return this.state.chainBrokenAt !== undefined;
@@ -80,11 +98,8 @@ export class ChainCheck {
   }
 
   private judge(cp: SignedClaim): CheckpointProblem | null {
-    if (cp.workspaceId !== this.workspaceId || cp.seq !== this.state.lastSeq || cp.seq < 1) return "checkpoint_out_of_place";
-    if (cp.hash !== this.state.lastHash) return "checkpoint_hash_mismatch";
-    if (!this.verifier) return "checkpoint_unverifiable";
-    if (cp.keyId !== this.verifier.keyId) return "checkpoint_unknown_key";
-    return verifyClaim(this.verifier.key, { workspaceId: this.workspaceId, seq: cp.seq, hash: this.state.lastHash }, cp.signature) ? null : "checkpoint_bad_signature";
+    if (cp.seq !== this.state.lastSeq) return "checkpoint_out_of_place";
+    return judgeCheckpoint(this.verifier, this.workspaceId, cp, this.state.lastHash);
   }
 
   /** A checkpoint whose seq the walk never reached (the chain ended or broke before it). */

@@ -69,18 +69,18 @@ async function asSuperuser(fn: (client: pg.Client) => Promise<void>) {
 describe("audit checkpoints", () => {
   it("signs exactly the events at each multiple, whichever path appends and however many processes race", async () => {
     const { workspaceId } = await makeWorkspace();
-    const others = Promise.all([1, 2].map(() => runScript("test/fixtures/append-audit.ts", [workspaceId, "35"])));
+    const others = Promise.all([1, 2].map(() => runScript("test/fixtures/append-audit.ts", [workspaceId, "20"])));
     await Promise.all([
       ...Array.from({ length: 60 }, (_, i) => appendAuditEventGrouped({ workspaceId, actor: system, action: "test.grouped", data: { i } })),
-      ...Array.from({ length: 40 }, (_, i) => appendAuditEvent({ workspaceId, actor: system, action: "test.single", data: { i } })),
+      ...Array.from({ length: 20 }, (_, i) => appendAuditEvent({ workspaceId, actor: system, action: "test.single", data: { i } })),
     ]);
     for (const r of await others) expect(r.code, r.stderr).toBe(0);
     const last = await head(workspaceId);
-    expect(last).toBe(2 + 60 + 40 + 70);
+    expect(last).toBe(2 + 60 + 20 + 40);
     const rows = await expectCheckpointsHold(workspaceId);
     expect(rows.map((r) => r.seq)).toEqual(multiplesUpTo(last));
     expect(await verifyAuditChain({ workspaceId })).toEqual({ ok: true, events: last, checkpoints: rows.length, workspaceId });
-  });
+  }, 90_000);
 
   it("signs in the group commit's own script when a batch crosses multiples", async () => {
     const { workspaceId } = await makeWorkspace();
@@ -90,11 +90,11 @@ describe("audit checkpoints", () => {
 
   it("signs nothing without a signing key, and never falls back to a built-in one", async () => {
     const { workspaceId } = await makeWorkspace();
-    const r = await runScript("test/fixtures/append-audit.ts", [workspaceId, "25"], { GATEHOUSE_AUDIT_SIGNING_KEY: "" });
+    const r = await runScript("test/fixtures/append-audit.ts", [workspaceId, "12"], { GATEHOUSE_AUDIT_SIGNING_KEY: "" });
     expect(r.code, r.stderr).toBe(0);
     expect(await checkpoints(workspaceId)).toEqual([]);
-    expect(await auditStatus({ workspaceId })).toMatchObject({ events: 27, chain: { ok: true }, lastCheckpoint: null, checkpointsValid: true, uncheckpointed: 27 });
-  });
+    expect(await auditStatus({ workspaceId })).toMatchObject({ events: 14, chain: { ok: true, checkedFrom: 1 }, lastCheckpoint: null, checkpointsValid: true, uncheckpointed: 14 });
+  }, 90_000);
 
   it("sweeps: signs the head once its first unsigned event is an hour old, once, and leaves fresh or signed chains alone", async () => {
     const { workspaceId } = await makeWorkspace();
@@ -175,6 +175,23 @@ describe("audit checkpoints", () => {
     });
     expect(original.hash).not.toBe(rechained.hash);
     expect(await verifyAuditChain({ workspaceId })).toMatchObject({ ok: false, brokenAt: 20, reason: "checkpoint_bad_signature" });
+  });
+
+  it("status: the cheap check covers the tail after the last valid checkpoint; the full one re-hashes every row", async () => {
+    const { workspaceId } = await makeWorkspace();
+    for (let i = 0; i < 13; i++) await appendAuditEvent({ workspaceId, actor: system, action: "test.appended", data: { i } });
+    expect(await auditStatus({ workspaceId })).toMatchObject({ events: 15, chain: { ok: true, checkedFrom: 11, full: false }, lastCheckpoint: { seq: 10 }, checkpointsValid: true, uncheckpointed: 5 });
+    // Seq 3 edited without re-hashing: the stored hashes (and so the checkpoint at 10) still agree.
+    await asSuperuser(async (client) => {
+      await client.query(`UPDATE audit_events SET data = '{"i": 999}' WHERE workspace_id = $1 AND seq = 3`, [workspaceId]);
+    });
+    expect(await auditStatus({ workspaceId })).toMatchObject({ chain: { ok: true, checkedFrom: 11, full: false }, checkpointsValid: true });
+    expect(await auditStatus({ workspaceId, full: true })).toMatchObject({ chain: { ok: false, brokenAt: 3, checkedFrom: 1, full: true } });
+    // An edit in the tail is caught by the cheap check too.
+    await asSuperuser(async (client) => {
+      await client.query(`UPDATE audit_events SET action = 'test.changed' WHERE workspace_id = $1 AND seq = 12`, [workspaceId]);
+    });
+    expect(await auditStatus({ workspaceId })).toMatchObject({ chain: { ok: false, brokenAt: 12, checkedFrom: 11 } });
   });
 
   it("refuses UPDATE and DELETE of checkpoints through the normal path", async () => {

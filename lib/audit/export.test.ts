@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 import { makeWorkspace } from "@/test/factories";
 import { db } from "../db/client";
 import { closeLazyClients } from "../lazy";
-import { hashEvent } from "./canonical";
+import { hashEvent, type ChainedEvent } from "./canonical";
 import { signingIdentity } from "./checkpoint";
 import { checkpointHead } from "./checkpoint-sweep";
 import { exportAudit, csvCell } from "./export";
@@ -87,7 +87,7 @@ describe("audit export", () => {
         if ((line.seq as number) >= 4) {
           line.prevHash = prev;
           const actor = line.actor as { type: string; id: string | null };
-          line.hash = hashEvent(prev, { ...(line as never), createdAt: new Date(line.time as string), actorType: actor.type, actorId: actor.id });
+          line.hash = hashEvent(prev, { ...line, createdAt: new Date(line.time as string), actorType: actor.type, actorId: actor.id } as unknown as ChainedEvent);
         }
         prev = line.hash as string;
       }

@@ -3,10 +3,10 @@
 // hashed from, each checkpoint right after the event it signs, and a footer with the counts. CSV is for
 // spreadsheets: cells a spreadsheet would run as a formula are prefixed with ', so it cannot be re-hashed.
 import "server-only";
-import { db } from "../db/client";
+import { db, dbPool } from "../db/client";
 import { isUuid } from "../db/sql";
 import { AppError } from "../errors";
-import { checkFilters, filterSql, isFiltered, type AuditFilters } from "./filters";
+import { checkFilters, filterText, isFiltered, type AuditFilters } from "./filters";
 
 export const EXPORT_FORMAT = "gatehouse-audit-export";
 export const EXPORT_VERSION = 1;
@@ -40,22 +40,25 @@ export async function* exportAudit({ workspaceId, format, filters = {}, pageSize
   const [head] = await db.$queryRaw<{ seq: number | null }[]>`SELECT max(seq) AS seq FROM audit_events WHERE workspace_id = ${workspaceId}::uuid`;
   const last = head?.seq ?? 0;
   const ndjson = format === "ndjson";
+  const where = filterText(checked, 4);
   yield ndjson
     ? `${JSON.stringify({ type: "header", format: EXPORT_FORMAT, version: EXPORT_VERSION, workspaceId, exportedAt: new Date().toISOString(), filtered, ...(filtered ? { filters: checked } : {}) })}\n`
     : `${CSV_COLUMNS.join(",")}\r\n`;
 
-  let after = 0;
   let events = 0;
   let checkpoints = 0;
-  while (after < last) {
-    const rows = await db.$queryRaw<Row[]>`
-      SELECT seq, created_at AS "createdAt", actor_type::text AS "actorType", actor_id AS "actorId", action, target, ip, data,
-             prev_hash AS "prevHash", hash
-      FROM audit_events
-      WHERE workspace_id = ${workspaceId}::uuid AND seq > ${after}::int AND seq <= ${last}::int${filterSql(checked)}
-      ORDER BY seq LIMIT ${pageSize}`;
-    if (!rows.length) break;
-    const upTo = rows.length < pageSize ? last : rows[rows.length - 1]!.seq;
+  // Windows of pageSize seqs (seq has no gaps): each query reads at most that many rows, filtered or not.
+  for (let after = 0; after < last; after += pageSize) {
+    const upTo = Math.min(after + pageSize, last);
+    const { rows } = await dbPool().query<Row>(
+      `SELECT seq, created_at AS "createdAt", actor_type::text AS "actorType", actor_id AS "actorId", action, target, ip, data,
+              prev_hash AS "prevHash", hash
+       FROM audit_events
+       WHERE workspace_id = $1 AND seq > $2 AND seq <= $3${where.sql}
+       ORDER BY seq`,
+      [workspaceId, after, upTo, ...where.values],
+    );
+    if (!rows.length) continue;
     // A filtered export is not a chain, so it carries no checkpoints.
     const signed = ndjson && !filtered ? await checkpointsBetween(workspaceId, after, upTo) : new Map<number, CheckpointRow>();
     let chunk = "";
@@ -68,7 +71,6 @@ export async function* exportAudit({ workspaceId, format, filters = {}, pageSize
       }
     }
     events += rows.length;
-    after = upTo;
     yield chunk;
   }
   if (ndjson) yield `${JSON.stringify({ type: "footer", events, checkpoints, lastSeq: filtered ? null : last })}\n`;

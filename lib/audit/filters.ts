@@ -115,6 +115,14 @@ export function filterSql(f: AuditFilters): Prisma.Sql {
   return terms.length ? Prisma.sql` AND ${Prisma.join(terms, " AND ")}` : Prisma.empty;
 }
 
+/** The same terms for the pg driver: numbered parameters from $`first` on. */
+export function filterText(f: AuditFilters, first: number): { sql: string; values: unknown[] } {
+  const sql = filterSql(f);
+  // Prisma.Sql numbers its own placeholders from $1; shift them after the caller's.
+  const text = sql.sql === "" ? "" : sql.text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + first - 1}`);
+  return { sql: text, values: sql.values };
+}
+
 export function isFiltered(f: AuditFilters): boolean {
   return Object.values(f).some((v) => v !== undefined);
 }
