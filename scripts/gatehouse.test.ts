@@ -272,8 +272,9 @@ describe("gatehouse CLI", () => {
     const { tmpdir } = await import("node:os");
     const path = await import("node:path");
     const { workspaceId } = await makeWorkspace();
-    const { checkpointHead } = await import("@/lib/audit/checkpoint-sweep");
-    await checkpointHead(workspaceId);
+    expect(await cli("audit", "checkpoint", "--workspace", workspaceId)).toMatchObject({ code: 0, json: { signed: true, seq: 2 } });
+    expect(await cli("audit", "checkpoint", "--workspace", workspaceId)).toMatchObject({ code: 0, json: { signed: false } });
+    expect(await cli("audit", "checkpoint", "--workspace", "00000000-0000-4000-8000-000000000000")).toMatchObject({ code: 1, json: { error: { code: "not_found" } } });
     await cli("member", "add", "--workspace", workspaceId, "--platform", "telegram", "--id", randomTelegramId());
 
     const key = await cli("audit", "public-key");

@@ -33,6 +33,7 @@ Commands:
                    an NDJSON export, offline (no database, no configuration): K is the base64 SPKI DER key
                    that \`audit public-key\` prints; events after the last checkpoint are reported as unsignedTail
   audit export     --workspace W [--format ndjson|csv]   streams to stdout; NDJSON is the verifiable format
+  audit checkpoint --workspace W   signs the head now (as the hourly sweep would)
   audit public-key the key that verifies checkpoints: {publicKey, keyId}
   batch            one command per line on stdin, as a JSON array of its arguments; one JSON line
                    {"exit":N,"output":{…}} per command on stdout (for scripts: one process, one connection)

@@ -31,6 +31,27 @@ export const auditCommands: Command[] = [
     },
   },
   {
+    name: "audit checkpoint",
+    options: { workspace: str },
+    required: ["workspace"],
+    async run(o) {
+      const workspaceId = uuid(o.workspace, "workspace");
+      const { signingIdentity } = await import("../../lib/audit/checkpoint");
+      if (!signingIdentity()) {
+        const { ConfigError } = await import("../../lib/config");
+        throw new ConfigError(["GATEHOUSE_AUDIT_SIGNING_KEY: is not set, so no checkpoint can be signed"]);
+      }
+      const { checkpointHead } = await import("../../lib/audit/checkpoint-sweep");
+      const { db } = await import("../../lib/db/client");
+      if (!(await db.workspace.findUnique({ where: { id: workspaceId }, select: { id: true } }))) {
+        const { AppError } = await import("../../lib/errors");
+        throw new AppError("not_found", "No such workspace.");
+      }
+      const seq = await checkpointHead(workspaceId);
+      return seq === null ? { signed: false, reason: "the head is already signed" } : { signed: true, seq };
+    },
+  },
+  {
     name: "audit public-key",
     options: {},
     required: [],
