@@ -114,6 +114,9 @@ describe("audit export", () => {
     expect(await verify(`${text}{"type":"event"}\n`)).toMatchObject({ ok: false, reason: "malformed_export" });
     expect(await verify(rewrite(lines, (l) => l.shift()))).toMatchObject({ ok: false, reason: "malformed_export", line: 1 });
     expect(await verify(rewrite(lines, (l) => l.splice(3, 1)))).toMatchObject({ ok: false, reason: "chain_broken", brokenAt: 3 });
+    // A field the hash does not cover is refused, not carried along as if verified.
+    expect(await verify(rewrite(lines, (l) => Object.assign(l[2]!, { approvedBy: "auditor" })))).toMatchObject({ ok: false, reason: "malformed_export", line: 3, brokenAt: 2 });
+    expect(await verify(rewrite(lines, (l) => Object.assign(l.find((x) => x.type === "checkpoint")!, { note: "x" })))).toMatchObject({ ok: false, reason: "malformed_export" });
 
     const filtered = await collect(exportAudit({ workspaceId, format: "ndjson", filters: { action: "secret.*" } }));
     const parsed = filtered.trimEnd().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);

@@ -30,8 +30,14 @@ const str = (v: unknown): v is string => typeof v === "string";
 const strOrNull = (v: unknown) => v === null || typeof v === "string";
 const int = (v: unknown): v is number => Number.isSafeInteger(v);
 
+// Exactly these keys: a field the hash does not cover must not ride along looking verified.
+const EVENT_KEYS = "action,actor,data,hash,ip,prevHash,seq,target,time,type,workspaceId";
+const CHECKPOINT_KEYS = "createdAt,hash,keyId,seq,signature,type,workspaceId";
+const keysOf = (o: Json) => Object.keys(o).sort().join(",");
+
 function eventOf(line: Json) {
   const actor = line.actor;
+  if (keysOf(line) !== EVENT_KEYS || !isObject(actor) || keysOf(actor) !== "id,type") return null;
   if (!str(line.workspaceId) || !int(line.seq) || !str(line.time) || !isObject(actor) || !str(actor.type) || !strOrNull(actor.id)) return null;
   if (!str(line.action) || !strOrNull(line.target) || !strOrNull(line.ip) || !("data" in line) || !str(line.prevHash) || !str(line.hash)) return null;
   const createdAt = new Date(line.time);
@@ -98,7 +104,7 @@ export async function verifyExportFile({ lines, publicKey }: { lines: AsyncItera
       // The first event that does not fit ends the walk: nothing after it can be judged.
       if (!check.addEvent(event)) return finish();
     } else if (line.type === "checkpoint") {
-      if (!str(line.workspaceId) || !int(line.seq) || !str(line.hash) || !str(line.signature) || !str(line.keyId)) {
+      if (keysOf(line) !== CHECKPOINT_KEYS || !str(line.workspaceId) || !int(line.seq) || !str(line.hash) || !str(line.signature) || !str(line.keyId)) {
         return finish({ reason: "malformed_export", line: n });
       }
       check.addCheckpoint({ workspaceId: line.workspaceId, seq: line.seq, hash: line.hash, signature: line.signature, keyId: line.keyId });
