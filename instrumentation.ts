@@ -11,6 +11,9 @@ export async function register() {
   routeConsoleThroughLog();
   const { runStartupChecks } = await import("./lib/flows/startup-checks");
   await runStartupChecks();
+  // Signs each workspace's head at least hourly while it has new events (SPEC §8); a no-op without a signing key.
+  const { startCheckpointSweeps } = await import("./lib/audit/checkpoint-sweep");
+  startCheckpointSweeps();
 }
 
 // The route template only: the request path may carry a link id (`/settings?s=…`).

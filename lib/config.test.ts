@@ -1,8 +1,12 @@
+import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseConfig } from "./config";
 
 const KEY = Buffer.alloc(32, 1).toString("base64");
-const prod = { NODE_ENV: "production", AUTH_SECRET: "x".repeat(40), GATEHOUSE_MASTER_KEYS: `k1:${KEY}`, TRUST_PROXY_HOPS: "1" };
+const newSigningKey = (type: "ed25519" | "ed448" = "ed25519") =>
+  generateKeyPairSync(type as "ed25519").privateKey.export({ format: "der", type: "pkcs8" }).toString("base64");
+const SIGNING_KEY = newSigningKey();
+const prod = { NODE_ENV: "production", AUTH_SECRET: "x".repeat(40), GATEHOUSE_MASTER_KEYS: `k1:${KEY}`, TRUST_PROXY_HOPS: "1", GATEHOUSE_AUDIT_SIGNING_KEY: SIGNING_KEY };
 
 function problems(env: Record<string, string | undefined>): string[] {
   try {
@@ -121,6 +125,8 @@ describe("parseConfig", () => {
     ["GATEHOUSE_MASTER_KEYS", { ...prod, GATEHOUSE_MASTER_KEYS: "" }],
     ["TRUST_PROXY_HOPS", { ...prod, TRUST_PROXY_HOPS: undefined }],
     ["TRUST_PROXY_HOPS", { ...prod, TRUST_PROXY_HOPS: " " }],
+    ["GATEHOUSE_AUDIT_SIGNING_KEY", { ...prod, GATEHOUSE_AUDIT_SIGNING_KEY: undefined }],
+    ["GATEHOUSE_AUDIT_SIGNING_KEY", { ...prod, GATEHOUSE_AUDIT_SIGNING_KEY: "" }],
   ])("refuses production without %s", (name, env) => {
     expect(problems(env).join("\n")).toMatch(new RegExp(`^${name}: is required in production`, "m"));
   });
@@ -134,6 +140,12 @@ describe("parseConfig", () => {
     ["GATEHOUSE_MASTER_KEYS", { GATEHOUSE_MASTER_KEYS: "k1:c2hvcnQ=" }],
     ["GATEHOUSE_MASTER_KEYS", { GATEHOUSE_MASTER_KEYS: KEY }],
     ["GATEHOUSE_MASTER_KEYS", { GATEHOUSE_MASTER_KEYS: `a:${KEY},a:${KEY}` }],
+    ["GATEHOUSE_AUDIT_SIGNING_KEY", { GATEHOUSE_AUDIT_SIGNING_KEY: "not base64!" }],
+    ["GATEHOUSE_AUDIT_SIGNING_KEY", { GATEHOUSE_AUDIT_SIGNING_KEY: KEY }],
+    ["GATEHOUSE_AUDIT_SIGNING_KEY", { GATEHOUSE_AUDIT_SIGNING_KEY: newSigningKey("ed448") }],
+    ["GATEHOUSE_AUDIT_SIGNING_KEY", { GATEHOUSE_AUDIT_SIGNING_KEY: generateKeyPairSync("ed25519").publicKey.export({ format: "der", type: "spki" }).toString("base64") }],
+    ["AUDIT_CHECKPOINT_EVERY", { AUDIT_CHECKPOINT_EVERY: "0" }],
+    ["AUDIT_CHECKPOINT_EVERY", { AUDIT_CHECKPOINT_EVERY: "10.5" }],
     ["PORT", { PORT: "http" }],
     ["LOG_LEVEL", { LOG_LEVEL: "loud" }],
     ["LINK_TTL_SECONDS", { LINK_TTL_SECONDS: "abc" }],
@@ -161,6 +173,15 @@ describe("parseConfig", () => {
   ])("names %s when it is malformed or inconsistent", (name, env) => {
     const found = problems(env);
     expect(found.some((p) => p.startsWith(`${name}:`)), found.join("\n")).toBe(true);
+  });
+
+  it("parses the audit signing key into a key object, never echoing it, and leaves it unset outside production", () => {
+    const c = parseConfig(prod);
+    expect(c.audit.signingKey?.asymmetricKeyType).toBe("ed25519");
+    expect(c.audit.checkpointEvery).toBe(1000);
+    expect(parseConfig({ NODE_ENV: "development", AUTH_SECRET: "x".repeat(40), GATEHOUSE_MASTER_KEYS: `k1:${KEY}`, AUDIT_CHECKPOINT_EVERY: "7" }).audit).toEqual({ signingKey: null, checkpointEvery: 7 });
+    const secret = SIGNING_KEY.slice(20, 60);
+    expect(problems({ ...prod, GATEHOUSE_AUDIT_SIGNING_KEY: `${SIGNING_KEY}x` }).join("\n")).not.toContain(secret);
   });
 
   it("configures the identity provider from discovery or from explicit endpoints", () => {

@@ -1,4 +1,5 @@
 // No "server-only" here: scripts (CLI, migrate, dev bootstrap) share this (SPEC §10).
+import { createPrivateKey, type KeyObject } from "node:crypto";
 import { z } from "zod";
 
 export class ConfigError extends Error {
@@ -75,6 +76,25 @@ const masterKeys = z.string().transform((raw, ctx): MasterKey[] => {
   return keys;
 });
 
+// Only the parsed key object leaves here: the checkpoint signer (lib/audit/signing.ts) never sees the text.
+const auditSigningKey = z.string().transform((raw, ctx): KeyObject => {
+  const text = raw.trim();
+  const der = Buffer.from(text, "base64");
+  let key: KeyObject | undefined;
+  try {
+    if (der.length > 0 && der.toString("base64").replace(/=+$/, "") === text.replace(/=+$/, "")) {
+      key = createPrivateKey({ key: der, format: "der", type: "pkcs8" });
+    }
+  } catch {
+    key = undefined;
+  }
+  if (key?.asymmetricKeyType !== "ed25519") {
+    ctx.addIssue({ code: "custom", message: "must be the base64 of a PKCS#8 DER Ed25519 private key (openssl genpkey -algorithm ed25519 -outform DER | base64 -w0)" });
+    return z.NEVER;
+  }
+  return key;
+});
+
 // "host:port" each, for tests and development only: these skip the outbound address rules (SPEC §12) and may use http.
 const outboundAllow = z.string().transform((raw, ctx): string[] => {
   const entries: string[] = [];
@@ -106,6 +126,8 @@ const schema = z.object({
   GATEHOUSE_PUBLIC_URL: urlWith(["http:", "https:"]).default("http://localhost:3000"),
   AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   GATEHOUSE_MASTER_KEYS: masterKeys.optional(),
+  GATEHOUSE_AUDIT_SIGNING_KEY: auditSigningKey.optional(),
+  AUDIT_CHECKPOINT_EVERY: positiveInt(1000),
 
   SETTINGS_OAUTH_ISSUER: optionalUrl,
   SETTINGS_OAUTH_AUTH_URL: optionalUrl,
@@ -171,6 +193,10 @@ function requiredSecrets(env: Env): string[] {
   return [
     ...(missing("AUTH_SECRET") ? [`AUTH_SECRET: is required ${where}; 32+ random characters`] : []),
     ...(missing("GATEHOUSE_MASTER_KEYS") ? [`GATEHOUSE_MASTER_KEYS: is required ${where}; "<id>:<base64 of 32 bytes>"`] : []),
+    // Outside production a missing key means no checkpoints (auditStatus says so), never a built-in key.
+    ...(env.NODE_ENV === "production" && missing("GATEHOUSE_AUDIT_SIGNING_KEY")
+      ? ["GATEHOUSE_AUDIT_SIGNING_KEY: is required in production; base64 of a PKCS#8 DER Ed25519 private key (openssl genpkey -algorithm ed25519 -outform DER | base64 -w0)"]
+      : []),
     // A client that reaches the app directly writes X-Forwarded-For itself: the default of 1 must be a choice.
     ...(env.NODE_ENV === "production" && missing("TRUST_PROXY_HOPS")
       ? ["TRUST_PROXY_HOPS: is required in production; the number of reverse proxies that append to X-Forwarded-For (0 if clients reach Gatehouse directly)"]
@@ -280,6 +306,7 @@ export function parseConfig(env: Env) {
       tokenRotationGraceSeconds: e.TOKEN_ROTATION_GRACE_SECONDS,
     },
     trustProxyHops: e.TRUST_PROXY_HOPS,
+    audit: { signingKey: e.GATEHOUSE_AUDIT_SIGNING_KEY ?? null, checkpointEvery: e.AUDIT_CHECKPOINT_EVERY },
     outboundAllow: e.GATEHOUSE_OUTBOUND_ALLOW ?? [],
     rateLimits: {
       linkPerMinute: e.RATE_LIMIT_LINK_PER_MINUTE,

@@ -15,7 +15,7 @@
 //
 // Other runs may share this tree: wrap it in the build lock, e.g. `flock /tmp/gatehouse-e2e.lock npm run bench`.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { randomBytes, randomInt } from "node:crypto";
+import { generateKeyPairSync, randomBytes, randomInt } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -147,6 +147,10 @@ function cpuTable(rows: (LoadResult & { cpu: ReturnType<typeof cpuPerRequest> })
   }
 }
 
+function newAuditSigningKey() {
+  return generateKeyPairSync("ed25519").privateKey.export({ format: "der", type: "pkcs8" }).toString("base64");
+}
+
 async function main() {
   const cpus = os.cpus();
   const port = await freePort(Number(args.port));
@@ -162,6 +166,7 @@ async function main() {
     GATEHOUSE_PUBLIC_URL: `http://localhost:${port}`,
     AUTH_SECRET: randomBytes(32).toString("base64url"),
     GATEHOUSE_MASTER_KEYS: `bench:${randomBytes(32).toString("base64")}`,
+    GATEHOUSE_AUDIT_SIGNING_KEY: newAuditSigningKey(),
     // The per-token budget must never be what is measured.
     RATE_LIMIT_TOKEN_PER_MINUTE: "1000000000",
   };

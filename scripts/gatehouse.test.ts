@@ -99,6 +99,9 @@ describe("gatehouse CLI", () => {
       expect(r, args.join(" ")).toMatchObject({ code: 0, stderr: "" });
       expect(r.stdout).toContain("Usage: npm run -s gatehouse -- <command>");
       expect(r.stdout).toContain("audit verify");
+      expect(r.stdout).toContain("audit verify     --file F --public-key K");
+      expect(r.stdout).toContain("audit export     --workspace W [--format ndjson|csv]");
+      expect(r.stdout).toContain("audit public-key");
       expect(r.stdout).toContain("provider add     --workspace W --id ID --template T --client-id C [--client-secret-stdin]");
       expect(r.stdout).toContain("[--mcp-server URL]");
     }
@@ -262,6 +265,75 @@ describe("gatehouse CLI", () => {
     expect(first).toMatchObject({ exit: 2, output: { error: { code: "usage" } } });
     expect(first!.output.error.message).toContain("cannot be used in batch");
     expect(await db.provider.count({ where: { workspaceId } })).toBe(0);
+  });
+
+  it("audit export streams NDJSON that audit verify --file checks offline with the key audit public-key prints", async () => {
+    const { mkdtemp, writeFile, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const path = await import("node:path");
+    const { workspaceId } = await makeWorkspace();
+    expect(await cli("audit", "checkpoint", "--workspace", workspaceId)).toMatchObject({ code: 0, json: { signed: true, seq: 2 } });
+    expect(await cli("audit", "checkpoint", "--workspace", workspaceId)).toMatchObject({ code: 0, json: { signed: false } });
+    expect(await cli("audit", "checkpoint", "--workspace", "00000000-0000-4000-8000-000000000000")).toMatchObject({ code: 1, json: { error: { code: "not_found" } } });
+    await cli("member", "add", "--workspace", workspaceId, "--platform", "telegram", "--id", randomTelegramId());
+
+    const key = await cli("audit", "public-key");
+    expect(key).toMatchObject({ code: 0, json: { publicKey: expect.stringMatching(/^[A-Za-z0-9+/]+=*$/), keyId: expect.stringMatching(/^[0-9a-f]{16}$/) } });
+    const exported = await runCli(["audit", "export", "--workspace", workspaceId]);
+    expect(exported, exported.stderr).toMatchObject({ code: 0, stderr: "" });
+    const lines = exported.stdout.trimEnd().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => l.type)).toEqual(["header", "event", "event", "checkpoint", "event", "footer"]);
+
+    const dir = await mkdtemp(path.join(tmpdir(), "gh-cli-audit-"));
+    try {
+      const file = path.join(dir, "audit.ndjson");
+      await writeFile(file, exported.stdout);
+      // Offline: no reachable database, and a production environment with none of its secrets.
+      const offline = { DATABASE_URL: "postgresql://nobody@127.0.0.1:1/none", REDIS_URL: "redis://127.0.0.1:1", NODE_ENV: "production", GATEHOUSE_AUDIT_SIGNING_KEY: "", GATEHOUSE_MASTER_KEYS: "", AUTH_SECRET: "" };
+      const verify = (f: string, k = key.json.publicKey as string) => runCli(["audit", "verify", "--file", f, "--public-key", k, "--json"], offline);
+      const ok = await verify(file);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(JSON.parse(ok.stdout)).toEqual({ ok: true, workspaceId, events: 3, checkpoints: 1, signedThrough: 2, unsignedTail: 1, keyId: key.json.keyId });
+
+      const tampered = path.join(dir, "tampered.ndjson");
+      await writeFile(tampered, exported.stdout.replace('"member.added"', '"member.removed"'));
+      const bad = await verify(tampered);
+      expect(bad.code).toBe(1);
+      expect(JSON.parse(bad.stdout)).toMatchObject({ ok: false, brokenAt: 2, reason: "chain_broken" });
+
+      const { generateKeyPairSync } = await import("node:crypto");
+      const stranger = generateKeyPairSync("ed25519").publicKey.export({ format: "der", type: "spki" }).toString("base64");
+      expect(JSON.parse((await verify(file, stranger)).stdout)).toMatchObject({ ok: false, brokenAt: 2, reason: "checkpoint_unknown_key" });
+      const garbage = await verify(file, "not-a-key");
+      expect(garbage).toMatchObject({ code: 2 });
+      expect(JSON.parse(garbage.stdout)).toMatchObject({ error: { code: "usage" } });
+      expect(JSON.parse((await verify(path.join(dir, "missing.ndjson"))).stdout)).toMatchObject({ error: { code: "usage" } });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+
+    const csv = await runCli(["audit", "export", "--workspace", workspaceId, "--format", "csv"]);
+    expect(csv.code).toBe(0);
+    expect(csv.stdout.split("\r\n")[0]).toBe("workspace_id,seq,time,actor_type,actor_id,action,target,ip,data,prev_hash,hash");
+    expect(csv.stdout.split("\r\n")).toHaveLength(1 + 3 + 1);
+  });
+
+  it("audit export answers errors as one JSON object, and refuses batch and a bad format", async () => {
+    expect(await cli("audit", "export", "--workspace", "00000000-0000-4000-8000-000000000000")).toMatchObject({ code: 1, json: { error: { code: "not_found" } } });
+    expect(await cli("audit", "export", "--workspace", "00000000-0000-4000-8000-000000000000", "--format", "xml")).toMatchObject({ code: 2, json: { error: { code: "usage" } } });
+    expect(await cli("audit", "verify", "--workspace", "00000000-0000-4000-8000-000000000000", "--public-key", "x")).toMatchObject({ code: 2, json: { error: { code: "usage" } } });
+    expect(await cli("audit", "verify", "--file", "/nonexistent")).toMatchObject({ code: 2, json: { error: { message: expect.stringContaining("--public-key") } } });
+    const noKey = await runCli(["audit", "public-key", "--json"], { GATEHOUSE_AUDIT_SIGNING_KEY: "" });
+    expect(noKey.code).toBe(1);
+    expect(JSON.parse(noKey.stdout)).toMatchObject({ error: { code: "config_invalid", message: expect.stringContaining("GATEHOUSE_AUDIT_SIGNING_KEY") } });
+
+    const { spawn } = await import("node:child_process");
+    const child = spawn(process.execPath, ["scripts/cli.mjs", "batch"], { env: process.env, stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stdin.end(`${JSON.stringify(["audit", "export", "--workspace", "00000000-0000-4000-8000-000000000000"])}\n`);
+    await new Promise((resolve) => child.on("close", resolve));
+    expect(JSON.parse(out.trim())).toMatchObject({ exit: 2, output: { error: { code: "usage", message: expect.stringContaining("cannot run in batch") } } });
   });
 
   it("reports an unknown workspace to audit verify as not found", async () => {

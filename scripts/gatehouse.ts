@@ -1,7 +1,10 @@
 // The operator CLI (SPEC §9): npm run -s gatehouse -- <command> [--json]
 // Only node: modules at the top: the bundle is code-split (scripts/cli.mjs), so --help and usage errors load no
 // package, and each command loads just what it uses.
+import { once } from "node:events";
 import { parseArgs } from "node:util";
+import { auditCommands } from "./lib/audit-commands";
+import { STREAMED, str, UsageError, uuid, type Command, type Io, type Options } from "./lib/cli-command";
 import { loadLocalEnv } from "./lib/env";
 
 const USAGE = `Usage: npm run -s gatehouse -- <command> [options] [--json]
@@ -26,33 +29,19 @@ Commands:
   provider list    --workspace W
   provider remove  --workspace W --id ID
   keys rotate
-  audit verify     [--workspace W]
+  audit verify     [--workspace W]   the chain and every stored checkpoint, in the database
+  audit verify     --file F --public-key K
+                   an NDJSON export, offline (no database, no configuration): K is the base64 SPKI DER key
+                   that \`audit public-key\` prints; events after the last checkpoint are reported as unsignedTail
+  audit export     --workspace W [--format ndjson|csv]   streams to stdout; NDJSON is the verifiable format
+  audit checkpoint --workspace W   signs the head now (as the hourly sweep would)
+  audit public-key the key that verifies checkpoints: {publicKey, keyId}
   batch            one command per line on stdin, as a JSON array of its arguments; one JSON line
                    {"exit":N,"output":{…}} per command on stdout (for scripts: one process, one connection)
 
 With --json, exactly one JSON object is printed on stdout (an {"error":…} object on failure).`;
 
-type Options = Record<string, string | boolean | undefined>;
-type Io = { out: (text: string) => void; err: (text: string) => void; stdin?: () => Promise<string> };
-type Command = {
-  name: string;
-  options: Record<string, { type: "string" | "boolean" }>;
-  required: string[];
-  run: (o: Options, io: Io) => Promise<Record<string, unknown>>;
-};
-
-const str = { type: "string" } as const;
-
-class UsageError extends Error {}
-
 const ACTOR = { type: "system", id: "cli" } as const;
-
-function uuid(value: unknown, flag: string): string {
-  if (typeof value !== "string" || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) {
-    throw new UsageError(`--${flag} must be an id (uuid), got "${String(value)}"`);
-  }
-  return value.toLowerCase();
-}
 
 const commands: Command[] = [
   {
@@ -247,17 +236,7 @@ const commands: Command[] = [
       return result;
     },
   },
-  {
-    name: "audit verify",
-    options: { workspace: str },
-    required: [],
-    async run(o) {
-      const { verifyAudit } = await import("../lib/audit");
-      const result = await verifyAudit({ workspaceId: o.workspace === undefined ? undefined : uuid(o.workspace, "workspace") });
-      if (!result.ok) process.exitCode = 1;
-      return result;
-    },
-  },
+  ...auditCommands,
 ];
 
 function humanize(result: Record<string, unknown>) {
@@ -282,14 +261,34 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
 }
 
-const stdio: Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), stdin: readStdin };
+/** Chunk by chunk, waiting for 'drain' when the pipe is full; a closed pipe (`| head`) ends it as an error. */
+async function streamToStdout(chunks: AsyncIterable<string>) {
+  let broken: Error | undefined;
+  const onError = (err: Error) => {
+    broken ??= err;
+  };
+  process.stdout.on("error", onError);
+  try {
+    for await (const chunk of chunks) {
+      if (broken) throw broken;
+      if (!process.stdout.write(chunk)) await once(process.stdout, "drain");
+    }
+    if (broken) throw broken;
+  } finally {
+    process.stdout.removeListener("error", onError);
+  }
+}
+
+const stdio: Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), stdin: readStdin, stream: streamToStdout };
 
 /** One command; the caller closes the clients. */
 async function runCommand(argv: string[], io: Io): Promise<number> {
   const asJson = argv.includes("--json");
+  // Once a command has streamed output to stdout, an error goes to stderr only: stdout is its data.
+  let streamed = false;
   const emit = (obj: Record<string, unknown>, human: string, stream: "out" | "err" = "out") => {
-    if (asJson) io.out(`${JSON.stringify(obj)}\n`);
-    else io[stream](`${human}\n`);
+    if (asJson && !streamed) io.out(`${JSON.stringify(obj)}\n`);
+    else io[streamed ? "err" : stream](`${human}\n`);
   };
   const fail = (code: string, message: string, exit: number) => {
     emit({ error: { code, message } }, `error: ${message}`, "err");
@@ -328,10 +327,30 @@ async function runCommand(argv: string[], io: Io): Promise<number> {
 
   const { ConfigError, parseConfig } = await import("../lib/config");
   process.exitCode = undefined;
+  // The first chunk is pulled before anything is written, so an error up front is still the one JSON answer.
+  const commandIo: Io = io.stream
+    ? {
+        ...io,
+        stream: async (chunks) => {
+          const it = chunks[Symbol.asyncIterator]();
+          const first = await it.next();
+          if (first.done) return;
+          streamed = true;
+          async function* all() {
+            yield first.value as string;
+            for (let next = await it.next(); !next.done; next = await it.next()) yield next.value;
+          }
+          await io.stream!(all());
+        },
+      }
+    : io;
   try {
-    loadLocalEnv();
-    parseConfig(process.env);
-    const result = await command.run(values, io);
+    if (!command.offline?.(values)) {
+      loadLocalEnv();
+      parseConfig(process.env);
+    }
+    const result = await command.run(values, commandIo);
+    if (result === STREAMED) return process.exitCode === 1 ? 1 : 0;
     emit(result, humanize(result));
     return process.exitCode === 1 ? 1 : 0;
   } catch (err) {

@@ -1,5 +1,5 @@
 // The environment of the server Playwright tests run against; specs seed data through the real CLI with it.
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 
 export const E2E_PORT = Number(process.env.E2E_PORT ?? 3100);
 export const E2E_BASE_URL = `http://localhost:${E2E_PORT}`;
@@ -33,6 +33,12 @@ export const E2E_CONNECT_CLIENT_SECRET = "gatehouse-e2e-connect-secret";
 const runSeed = process.env.GATEHOUSE_E2E_SECRETS ?? randomBytes(32).toString("base64");
 process.env.GATEHOUSE_E2E_SECRETS = runSeed;
 
+/** The run's audit signing key, from the run's seed so every process agrees: PKCS#8 DER of an Ed25519 seed (RFC 8410). */
+export const E2E_AUDIT_SIGNING_KEY = Buffer.concat([
+  Buffer.from("302e020100300506032b657004220420", "hex"),
+  createHash("sha256").update(`audit-signing:${runSeed}`).digest(),
+]).toString("base64");
+
 export const E2E_ENV: Record<string, string> = {
   NODE_ENV: "production",
   // Each test sends its own X-Forwarded-For, standing in for one reverse proxy in front of the server.
@@ -45,6 +51,7 @@ export const E2E_ENV: Record<string, string> = {
   GATEHOUSE_PUBLIC_URL: E2E_BASE_URL,
   AUTH_SECRET: `e2e-${runSeed}`,
   GATEHOUSE_MASTER_KEYS: `e2e:${runSeed}`,
+  GATEHOUSE_AUDIT_SIGNING_KEY: E2E_AUDIT_SIGNING_KEY,
   SETTINGS_OAUTH_ISSUER: `http://127.0.0.1:${E2E_OIDC_PORT}`,
   SETTINGS_OAUTH_CLIENT_ID: "gatehouse-e2e",
   SETTINGS_OAUTH_CLIENT_SECRET: "gatehouse-e2e-secret",

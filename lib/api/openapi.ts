@@ -32,7 +32,7 @@ export type OpenApiOperation = {
   description?: string;
   tags: string[];
   security: Record<string, string[]>[];
-  parameters?: { name: string; in: "path"; required: true; description: string; schema: JsonSchema }[];
+  parameters?: { name: string; in: "path" | "query"; required: boolean; description: string; schema: JsonSchema }[];
   requestBody?: { required: true; content: Content };
   responses: Record<string, OpenApiResponse>;
 };
@@ -98,14 +98,16 @@ function errorResponse(codes: ErrorCode[], notes: Operation["errorNotes"] = {}):
   };
 }
 
-function parameters(path: string): OpenApiOperation["parameters"] {
+function parameters(path: string, query: Operation["query"] = {}): OpenApiOperation["parameters"] {
   const names = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
-  if (!names.length) return undefined;
-  return names.map((name) => {
+  const inPath = names.map((name) => {
     const p = PATH_PARAMETERS[name];
     if (!p) throw new Error(`No description of the path parameter {${name}}`);
-    return { name, in: "path", required: true, description: p.description, schema: jsonSchema(p.schema, "input") };
+    return { name, in: "path" as const, required: true, description: p.description, schema: jsonSchema(p.schema, "input") };
   });
+  const inQuery = Object.entries(query).map(([name, schema]) => ({ name, in: "query" as const, required: false, description: schema.description ?? "", schema: jsonSchema(schema, "input") }));
+  const all = [...inPath, ...inQuery];
+  return all.length ? all : undefined;
 }
 
 export function buildOpenApiDocument({ serverUrl }: { serverUrl: string }): OpenApiDocument {
@@ -135,7 +137,7 @@ export function buildOpenApiDocument({ serverUrl }: { serverUrl: string }): Open
     for (const code of op.errors) byStatus.set(errorStatus(code), [...(byStatus.get(errorStatus(code)) ?? []), code]);
     for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) responses[status] = errorResponse(codes, op.errorNotes);
 
-    const params = parameters(op.path);
+    const params = parameters(op.path, op.query);
     const item = (paths[op.path] ??= {});
     item[op.method.toLowerCase() as Lowercase<HttpMethod>] = {
       operationId: op.operationId,
@@ -168,6 +170,7 @@ export function buildOpenApiDocument({ serverUrl }: { serverUrl: string }): Open
       { name: "orchestrator", description: "The service that runs agents (service token)" },
       { name: "worker", description: "A sandboxed agent job (job token)" },
       { name: "gateway", description: "A job asks for a button in its owner's chat; it never learns the link (job token)" },
+      { name: "audit", description: "Signed audit checkpoints, for keeping outside Gatehouse (service token)" },
       { name: "meta", description: "About the API itself" },
     ],
     paths,

@@ -4,6 +4,8 @@
 import type { z } from "zod";
 import { AppError, type ErrorCode } from "../errors";
 import {
+  checkpointsQuery,
+  checkpointsResponse,
   createdJobResponse,
   createJobRequest,
   credentialsResponse,
@@ -30,11 +32,13 @@ export type Operation = {
   operationId: string;
   method: HttpMethod;
   path: string;
-  tag: "orchestrator" | "worker" | "gateway" | "meta";
+  tag: "orchestrator" | "worker" | "gateway" | "audit" | "meta";
   summary: string;
   description?: string;
   security: SecurityScheme | null;
   requestBody?: NamedSchema;
+  /** Optional query parameters. */
+  query?: Record<string, z.ZodType>;
   responses: SuccessResponse[];
   errors: readonly ErrorCode[];
   /** When a code means more here than its default message says. */
@@ -177,6 +181,20 @@ export const operations: readonly Operation[] = [
       },
     }),
   ),
+  {
+    operationId: "listAuditCheckpoints",
+    method: "GET",
+    path: "/api/v1/audit/checkpoints",
+    tag: "audit",
+    summary: "The token's workspace's signed audit checkpoints, oldest first",
+    description:
+      "Keep them outside Gatehouse: an export (gatehouse audit export) verified against them with the public key (gatehouse audit public-key) proves no recorded history up to each checkpoint was rewritten, even by someone with write access to the database.",
+    security: "serviceToken",
+    query: checkpointsQuery,
+    responses: [{ status: 200, description: "One page of checkpoints", body: { name: "AuditCheckpoints", schema: checkpointsResponse } }],
+    errors: [...BEARER_ERRORS, "validation_failed"],
+    errorNotes: { validation_failed: "after or limit is not a whole number in range, is given twice, or another query parameter is present (details.fields)." },
+  },
   {
     operationId: "getOpenApiDocument",
     method: "GET",

@@ -1,6 +1,7 @@
 // The /api/v1 bodies as zod schemas: the handlers parse requests with them, and the OpenAPI document
 // (./openapi.ts) publishes them, so the two cannot drift apart.
 import { z } from "zod";
+import type { CheckpointView } from "../audit/checkpoint-list";
 import type { ErrorCode } from "../errors";
 import type { GatewayResult } from "../gateway/request-link";
 import { GATEWAY_REASONS } from "../gateway/messages";
@@ -68,6 +69,27 @@ export const rotatedTokenResponse = z.strictObject({
   token: jobToken,
   expiresAt: instant.describe("The job's expiry: rotation never extends it"),
   previousTokenValidUntil: instant.describe("The old token works until then (TOKEN_ROTATION_GRACE_SECONDS)"),
+});
+
+export const checkpointsQuery = {
+  after: z.number().int().min(0).max(2_147_483_647).describe("Only checkpoints with a greater seq (the previous page's nextAfter); default 0"),
+  limit: z.number().int().min(1).max(1000).describe("Page size, 1..1000; default 100"),
+};
+
+export const checkpointsResponse = z.strictObject({
+  checkpoints: z
+    .array(
+      z.strictObject({
+        workspaceId: z.uuid(),
+        seq: z.number().int().positive().describe("The signed event's seq"),
+        hash: z.string().regex(/^[0-9a-f]{64}$/).describe("That event's hash"),
+        signature: z.string().describe('base64 Ed25519 signature of the UTF-8 bytes of {"hash":"…","seq":N,"workspaceId":"…"} (keys sorted, no spaces)'),
+        keyId: z.string().regex(/^[0-9a-f]{16}$/).describe("First 16 hex digits of SHA-256 of the raw public key (gatehouse audit public-key)"),
+        createdAt: instant,
+      }),
+    )
+    .describe("Oldest first"),
+  nextAfter: z.number().int().positive().nullable().describe("Pass as ?after= for the next page; null on the last page"),
 });
 
 export const openApiDocumentResponse = z.looseObject({
@@ -145,3 +167,4 @@ type Assert<T extends true> = T;
 type _JobMatches = Assert<Same<z.output<typeof jobResponse>, JobView>>;
 type _CredentialMatches = Assert<Same<z.output<typeof credentialsResponse>[number], Credential>>;
 type _GatewayMatches = Assert<Same<z.output<typeof gatewayResponse>, GatewayResult>>;
+type _CheckpointMatches = Assert<Same<z.output<typeof checkpointsResponse>["checkpoints"][number], CheckpointView>>;

@@ -3,6 +3,7 @@ import type { ActorType } from "@/generated/prisma/client";
 import { db, type Tx } from "../db/client";
 import { takeAuditLock } from "../db/locks";
 import { hashEvent, GENESIS_HASH } from "./canonical";
+import { checkpointsFor, insertCheckpoints } from "./checkpoint";
 import { cleanAuditData, cleanString } from "./sanitize";
 
 export type AuditActor = { type: ActorType; id?: string | null };
@@ -31,6 +32,7 @@ export async function appendAuditEvent(input: AuditEventInput, tx?: Tx): Promise
   });
   const [row] = chainEvents(input.workspaceId, last, [input]);
   await tx.auditEvent.create({ data: { ...row!, data: row!.data as object }, select: { id: true } });
+  await insertCheckpoints(tx, checkpointsFor([row!]));
   return { seq: row!.seq, hash: row!.hash };
 }
 

@@ -38,7 +38,7 @@ describe("audit log", () => {
     );
     const all = await seqs(workspaceId);
     expect(all).toEqual(Array.from({ length: before + 200 }, (_, i) => i + 1));
-    expect(await verifyAuditChain({ workspaceId })).toEqual({ ok: true, events: before + 200, workspaceId });
+    expect(await verifyAuditChain({ workspaceId })).toEqual({ ok: true, events: before + 200, checkpoints: 0, workspaceId });
   });
 
   it("serialises appends from several processes", async () => {
@@ -57,7 +57,7 @@ describe("audit log", () => {
     const { workspaceId } = await makeWorkspace();
     for (let i = 0; i < 10; i++) await appendAuditEvent({ workspaceId, actor: { type: "system" }, action: "test.appended", data: { i } });
     await tamper(`UPDATE audit_events SET data = '{"i": 999}' WHERE workspace_id = $1 AND seq = 7`, [workspaceId]);
-    expect(await verifyAuditChain({ workspaceId })).toEqual({ ok: false, events: 6, brokenAt: 7, workspaceId });
+    expect(await verifyAuditChain({ workspaceId })).toEqual({ ok: false, events: 6, checkpoints: 0, brokenAt: 7, reason: "chain_broken", workspaceId });
     const all = await verifyAudit();
     expect(all.ok).toBe(false);
   });
@@ -100,7 +100,7 @@ describe("audit log", () => {
     await expect(verifyAudit({ workspaceId: "00000000-0000-4000-8000-000000000000" })).rejects.toMatchObject({ code: "not_found" });
     const { workspaceId } = await makeWorkspace();
     await tamper("DELETE FROM audit_events WHERE workspace_id = $1", [workspaceId]);
-    expect(await verifyAuditChain({ workspaceId })).toEqual({ ok: false, events: 0, brokenAt: 1, workspaceId });
+    expect(await verifyAuditChain({ workspaceId })).toEqual({ ok: false, events: 0, checkpoints: 0, brokenAt: 1, reason: "chain_broken", workspaceId });
   });
 
   it("never stores token-like or secret-valued data", async () => {

@@ -61,7 +61,7 @@ describe("audit group commit", () => {
     expect(await seqs(workspaceId)).toEqual(Array.from({ length: before + 200 }, (_, i) => i + 1));
     expect(inserts.length).toBeGreaterThan(0);
     expect(inserts.length).toBeLessThan(20);
-    expect(await verifyAuditChain({ workspaceId })).toEqual({ ok: true, events: before + 200, workspaceId });
+    expect(await verifyAuditChain({ workspaceId })).toEqual({ ok: true, events: before + 200, checkpoints: 0, workspaceId });
     // Callers learn the row they got: seq and hash as stored.
     const stored = await db.auditEvent.findMany({ where: { workspaceId, seq: { in: results.map((r) => r.seq) } }, select: { seq: true, hash: true } });
     expect(new Map(stored.map((r) => [r.seq, r.hash]))).toEqual(new Map(results.map((r) => [r.seq, r.hash])));

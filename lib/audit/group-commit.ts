@@ -6,6 +6,7 @@ import { auditLocksSql } from "../db/locks";
 import { isUuid, sqlTransaction, type SqlConnection } from "../db/sql";
 import { AppError } from "../errors";
 import { chainEvents, type AppendedEvent, type AuditEventInput, type ChainedRow } from "./append";
+import { checkpointInsertSql, checkpointsFor } from "./checkpoint";
 
 const MAX_BATCH = 100;
 // Past these, callers get 503 rather than wait without end behind a stuck database. The cap is per lane, so a
@@ -156,7 +157,9 @@ export function chainInsert(ends: ChainEnds, events: AuditEventInput[]): { sql: 
       `('${r.workspaceId}', ${Math.trunc(r.seq)}, ${literal(r.createdAt.toISOString())}, ${literal(r.actorType)}, ${literal(r.actorId)}, ` +
       `${literal(r.action)}, ${literal(r.target)}, ${literal(r.ip)}, ${literal(JSON.stringify(r.data))}, ${literal(r.prevHash)}, ${literal(r.hash)})`,
   );
+  // A second statement only when the batch crosses a multiple of AUDIT_CHECKPOINT_EVERY.
+  const checkpoints = checkpointsFor(rows);
   const sql = `INSERT INTO audit_events (workspace_id, seq, created_at, actor_type, actor_id, action, target, ip, data, prev_hash, hash)
-     VALUES ${values.join(",\n")}`;
+     VALUES ${values.join(",\n")}${checkpoints.length ? `;\n${checkpointInsertSql(checkpoints)}` : ""}`;
   return { sql, appended };
 }

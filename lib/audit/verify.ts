@@ -1,37 +1,78 @@
 import "server-only";
-import { db } from "../db/client";
+import { getConfig } from "../config";
+import { db, dbPool } from "../db/client";
 import { AppError } from "../errors";
-import { GENESIS_HASH, hashEvent } from "./canonical";
+import { ChainCheck, verifierFor, type ChainCheckResult, type CheckpointProblem, type StoredEvent } from "./chain-check";
 
-export type VerifyResult = { ok: boolean; events: number; brokenAt?: number; workspaceId?: string };
+export type VerifyProblem = "chain_broken" | CheckpointProblem;
+
+export type VerifyResult = { ok: boolean; events: number; checkpoints: number; brokenAt?: number; reason?: VerifyProblem; workspaceId?: string };
 
 const BATCH = 1000;
 
-/** Recomputes a workspace's chain from seq 1 and names the first seq that does not fit. */
-export async function verifyAuditChain({ workspaceId }: { workspaceId: string }): Promise<VerifyResult> {
-  let prevHash = GENESIS_HASH;
-  let expectedSeq = 1;
-  let events = 0;
-  for (;;) {
-    const rows = await db.auditEvent.findMany({
-      where: { workspaceId, seq: { gte: expectedSeq } },
-      orderBy: { seq: "asc" },
-      take: BATCH,
-    });
-    for (const row of rows) {
-      const recomputed = hashEvent(prevHash, row);
-      if (row.seq !== expectedSeq || row.prevHash !== prevHash || row.hash !== recomputed) {
-        return { ok: false, events, brokenAt: expectedSeq, workspaceId };
-      }
-      events += 1;
-      prevHash = row.hash;
-      expectedSeq += 1;
-    }
-    if (rows.length < BATCH) {
-      // Every workspace starts its chain when it is created, so an empty chain means rows were removed.
-      return events === 0 ? { ok: false, events, brokenAt: 1, workspaceId } : { ok: true, events, workspaceId };
+/**
+ * Windows of BATCH seqs up to the head seen at the start: seq has no gaps, so each query reads at most BATCH rows
+ * whatever plan the statistics lead to, and a missing window shows up as the next row not fitting.
+ */
+async function* storedEvents(workspaceId: string, from = 0): AsyncGenerator<StoredEvent[]> {
+  const [head] = await db.$queryRaw<{ seq: number | null }[]>`SELECT max(seq) AS seq FROM audit_events WHERE workspace_id = ${workspaceId}::uuid`;
+  const last = head?.seq ?? 0;
+  for (let after = from; after < last; after += BATCH) {
+    const { rows } = await dbPool().query<StoredEvent>(
+      `SELECT workspace_id::text AS "workspaceId", seq, created_at AS "createdAt", actor_type::text AS "actorType",
+              actor_id AS "actorId", action, target, ip, data, prev_hash AS "prevHash", hash
+       FROM audit_events WHERE workspace_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq`,
+      [workspaceId, after, Math.min(after + BATCH, last)],
+    );
+    if (rows.length) yield rows;
+  }
+}
+
+/**
+ * Recomputes a workspace's chain from seq 1 and checks every stored checkpoint against the hash recomputed at its
+ * seq and its signature against the configured key: a rewrite that re-chained every later row consistently still
+ * fails at the first checkpoint after it.
+ */
+export async function checkAuditChain({ workspaceId }: { workspaceId: string }): Promise<ChainCheckResult> {
+  const check = new ChainCheck(workspaceId, verifierFor(getConfig().audit.signingKey));
+  const checkpoints = await db.auditCheckpoint.findMany({
+    where: { workspaceId },
+    orderBy: { seq: "asc" },
+    select: { workspaceId: true, seq: true, hash: true, signature: true, keyId: true },
+  });
+  let next = 0;
+  walk: for await (const page of storedEvents(workspaceId)) {
+    for (const row of page) {
+      if (!check.addEvent(row)) break walk;
+      while (checkpoints[next]?.seq === row.seq) check.addCheckpoint(checkpoints[next++]!);
     }
   }
+  for (; next < checkpoints.length; next++) check.unreached(checkpoints[next]!);
+  return check.result();
+}
+
+/** The chain from just after `start` (a checkpoint already verified) to the head: the cheap check of a status page. */
+export async function checkAuditTail({ workspaceId, start }: { workspaceId: string; start: { seq: number; hash: string } | null }): Promise<ChainCheckResult> {
+  const check = new ChainCheck(workspaceId, null, start ?? undefined);
+  walk: for await (const page of storedEvents(workspaceId, start?.seq ?? 0)) {
+    for (const row of page) if (!check.addEvent(row)) break walk;
+  }
+  return check.result();
+}
+
+/** The first problem by seq: the chain's own, or a checkpoint's. */
+export function verdict(r: ChainCheckResult, workspaceId?: string): VerifyResult {
+  const base = { events: r.events, checkpoints: r.checkpoints, ...(workspaceId ? { workspaceId } : {}) };
+  // Every workspace starts its chain when it is created, so an empty chain means rows were removed.
+  const chainBrokenAt = r.chainBrokenAt ?? (r.events === 0 ? 1 : undefined);
+  const bad = r.firstBadCheckpoint;
+  if (chainBrokenAt !== undefined && (!bad || chainBrokenAt <= bad.seq)) return { ok: false, ...base, brokenAt: chainBrokenAt, reason: "chain_broken" };
+  if (bad) return { ok: false, ...base, brokenAt: bad.seq, reason: bad.reason };
+  return { ok: true, ...base };
+}
+
+export async function verifyAuditChain({ workspaceId }: { workspaceId: string }): Promise<VerifyResult> {
+  return verdict(await checkAuditChain({ workspaceId }), workspaceId);
 }
 
 /** Verifies every workspace (or one); stops at the first broken chain. */
@@ -43,10 +84,12 @@ export async function verifyAudit({ workspaceId }: { workspaceId?: string } = {}
     ? [workspaceId]
     : (await db.workspace.findMany({ select: { id: true }, orderBy: { createdAt: "asc" } })).map((w) => w.id);
   let events = 0;
+  let checkpoints = 0;
   for (const id of ids) {
     const result = await verifyAuditChain({ workspaceId: id });
     events += result.events;
-    if (!result.ok) return { ok: false, events, brokenAt: result.brokenAt, workspaceId: id };
+    checkpoints += result.checkpoints;
+    if (!result.ok) return { ...result, events, checkpoints };
   }
-  return workspaceId ? { ok: true, events, workspaceId } : { ok: true, events };
+  return workspaceId ? { ok: true, events, checkpoints, workspaceId } : { ok: true, events, checkpoints };
 }

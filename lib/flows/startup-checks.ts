@@ -19,7 +19,7 @@ export async function runStartupChecks() {
     if (err instanceof ConfigError) refuse(err.message);
     throw err;
   }
-  log.info({ env: config.env, publicUrl: config.publicUrl, identityProvider: config.settingsOAuth ? "configured" : "none" }, "gatehouse starting");
+  log.info({ env: config.env, publicUrl: config.publicUrl, identityProvider: config.settingsOAuth ? "configured" : "none", auditSigning: config.audit.signingKey ? "configured" : "none" }, "gatehouse starting");
 
   // The database may still be starting (containers, restarts): wait for it rather than skip the check.
   const deadline = Date.now() + 30_000;

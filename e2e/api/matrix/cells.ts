@@ -32,6 +32,7 @@ export const ENDPOINTS = [
   "GET /api/portal/secrets",
   "PUT /api/portal/secrets/{name}",
   "DELETE /api/portal/secrets/{name}",
+  "GET /api/v1/audit/checkpoints",
 ] as const;
 export const CALLERS = [
   "own",
@@ -175,6 +176,18 @@ const secretList = (names: string[]): Answer => ({
 });
 
 const SERVICE_NOT_ROTATED = { na: "service tokens are never rotated (only job tokens are)" };
+
+/** A page of checkpoints that are all of this workspace's chain. */
+const checkpointsOf = (workspaceId: string): Answer => ({
+  status: 200,
+  check: (body) => {
+    const page = body as { checkpoints: { workspaceId: string }[]; nextAfter: unknown };
+    expect(Object.keys(page).sort()).toEqual(["checkpoints", "nextAfter"]);
+    // The seed signed each workspace's head once.
+    expect(page.checkpoints.length).toBeGreaterThan(0);
+    for (const cp of page.checkpoints) expect(cp.workspaceId).toBe(workspaceId);
+  },
+});
 /** The cells no portal route has: it takes a cookie session, never rotated, and involves no job. */
 const PORTAL_NOT_APPLICABLE = {
   "Signed scheme": { na: "cookie-session route: no Authorization scheme takes part" },
@@ -331,6 +344,20 @@ export const MATRIX: Record<Endpoint, Record<Caller, Entry>> = {
       body: { token: expect.stringMatching(JOB_TOKEN), expiresAt: s.jobs.aRotate.expiresAt, previousTokenValidUntil: expect.stringMatching(ISO) },
     }),
     ...WORKER_REFUSALS,
+  },
+
+  "GET /api/v1/audit/checkpoints": {
+    own: (s) => ({ calls: [{ label: "svc W1", headers: bearer(s.svc.w1) }], ...checkpointsOf(s.w1) }),
+    "other user": { na: "checkpoints belong to the workspace's chain, not to a user" },
+    // The workspace comes from the token, never from the request.
+    "other workspace": (s) => ({ calls: [{ label: "svc W2", headers: bearer(s.svc.w2) }], ...checkpointsOf(s.w2) }),
+    "no auth": () => ({ calls: [{ label: "no header" }], ...REFUSED }),
+    "malformed header": (s) => ({ calls: eachOf("Authorization", malformedAuth(s.svc.w1)), ...REFUSED }),
+    "Signed scheme": (s) => ({ calls: eachOf("Authorization", otherSchemes(s.svc.w1)), ...WRONG_SCHEME }),
+    "expired token": (s) => ({ calls: [{ label: "expired svc W1", headers: bearer(s.svc.w1Expired) }], ...REFUSED }),
+    "revoked token": (s) => ({ calls: [{ label: "revoked svc W1", headers: bearer(s.svc.w1Revoked) }], ...REFUSED }),
+    "rotated-out after grace": SERVICE_NOT_ROTATED,
+    "completed job": { na: "checkpoints involve no job" },
   },
 
   "GET /api/portal/secrets": {

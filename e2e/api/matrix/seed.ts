@@ -21,7 +21,7 @@ import {
   tokenIdOf,
   type CreatedJob,
 } from "../../helpers/api-seed";
-import { randomTelegramId } from "../../helpers/cli";
+import { gatehouseAsync, randomTelegramId } from "../../helpers/cli";
 import { expect, randomIp, sha256, withRedis } from "../../helpers/fixtures";
 
 export const JOB_A_GRANTS = ["API_KEY", "DB_PASSWORD", "ALICE_ONLY", "ALICE_KEEP"];
@@ -139,6 +139,8 @@ export async function seedMatrix(playwright: PlaywrightWorkerArgs["playwright"])
     ]);
     expect(rotated.expiresAt).toBe(aRotatedOut.expiresAt);
     await endGraceWindow(aRotatedOut.token);
+    // A signed checkpoint in each workspace, for the checkpoints endpoint's cells.
+    await Promise.all([w1.workspaceId, w2.workspaceId].map((w) => gatehouseAsync("audit", "checkpoint", "--workspace", w)));
     await new Promise((r) => setTimeout(r, 20));
 
     return {

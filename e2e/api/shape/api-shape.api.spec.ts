@@ -15,6 +15,7 @@ test("unserved methods are 405 with the JSON body and Allow; unknown API paths a
     ["GET", "/api/v1/worker/jobs/00000000-0000-4000-8000-000000000000/token/rotate", "POST"],
     ["POST", "/api/portal/secrets", "GET"],
     ["GET", "/api/portal/secrets/NAME", "PUT, DELETE"],
+    ["POST", "/api/v1/audit/checkpoints", "GET"],
   ];
   for (const [method, path, allow] of cases) {
     const res = await request.fetch(`${API}${path}`, { method });

@@ -1,0 +1,125 @@
+// `gatehouse audit verify --file F --public-key K`: an NDJSON export (export.ts) checked with nothing but the file
+// and the public key — no database, no configuration. The chain is recomputed from seq 1 and every checkpoint
+// line must match the hash recomputed at its seq and carry a valid signature by that key.
+import type { KeyObject } from "node:crypto";
+import { ChainCheck, verifierFor, type CheckpointProblem } from "./chain-check";
+import { publicKeyInfo } from "./signing";
+
+export type FileVerifyProblem = "chain_broken" | CheckpointProblem | "malformed_export" | "filtered_export" | "truncated";
+
+export type FileVerifyResult = {
+  ok: boolean;
+  workspaceId?: string;
+  events: number;
+  checkpoints: number;
+  brokenAt?: number;
+  reason?: FileVerifyProblem;
+  /** With malformed_export and truncated: the 1-based line it was noticed at. */
+  line?: number;
+  /** The seq of the last valid checkpoint: everything up to it is proven by a signature. */
+  signedThrough: number;
+  /** Events after that: consistent, but removing some of them from the end would go unnoticed. */
+  unsignedTail: number;
+  keyId: string;
+};
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+const str = (v: unknown): v is string => typeof v === "string";
+const strOrNull = (v: unknown) => v === null || typeof v === "string";
+const int = (v: unknown): v is number => Number.isSafeInteger(v);
+
+// Exactly these keys: a field the hash does not cover must not ride along looking verified.
+const EVENT_KEYS = "action,actor,data,hash,ip,prevHash,seq,target,time,type,workspaceId";
+const CHECKPOINT_KEYS = "createdAt,hash,keyId,seq,signature,type,workspaceId";
+const keysOf = (o: Json) => Object.keys(o).sort().join(",");
+
+function eventOf(line: Json) {
+  const actor = line.actor;
+  if (keysOf(line) !== EVENT_KEYS || !isObject(actor) || keysOf(actor) !== "id,type") return null;
+  if (!str(line.workspaceId) || !int(line.seq) || !str(line.time) || !isObject(actor) || !str(actor.type) || !strOrNull(actor.id)) return null;
+  if (!str(line.action) || !strOrNull(line.target) || !strOrNull(line.ip) || !("data" in line) || !str(line.prevHash) || !str(line.hash)) return null;
+  const createdAt = new Date(line.time);
+  // Only the exact form we hash: another spelling of the same instant would verify under a different text.
+  if (Number.isNaN(createdAt.getTime()) || createdAt.toISOString() !== line.time) return null;
+  return {
+    workspaceId: line.workspaceId,
+    seq: line.seq,
+    createdAt,
+    actorType: actor.type,
+    actorId: actor.id as string | null,
+    action: line.action,
+    target: line.target as string | null,
+    ip: line.ip as string | null,
+    data: line.data,
+    prevHash: line.prevHash,
+    hash: line.hash,
+  };
+}
+
+export async function verifyExportFile({ lines, publicKey }: { lines: AsyncIterable<string>; publicKey: KeyObject }): Promise<FileVerifyResult> {
+  const keyId = publicKeyInfo(publicKey).keyId;
+  let check: ChainCheck | null = null;
+  let workspaceId: string | undefined;
+  let n = 0;
+  let footer: Json | null = null;
+
+  const finish = (problem?: { reason: FileVerifyProblem; brokenAt?: number; line?: number }): FileVerifyResult => {
+    const r = check?.result();
+    const signedThrough = r?.lastCheckpoint?.seq ?? 0;
+    const events = r?.events ?? 0;
+    const base = { workspaceId, events, checkpoints: r?.checkpoints ?? 0, signedThrough, unsignedTail: Math.max(0, (r?.lastSeq ?? 0) - signedThrough), keyId };
+    // A bad checkpoint always comes before whatever stopped the walk: it is the first problem.
+    if (r?.firstBadCheckpoint) return { ok: false, ...base, brokenAt: r.firstBadCheckpoint.seq, reason: r.firstBadCheckpoint.reason };
+    if (problem) return { ok: false, ...base, ...problem };
+    if (r?.chainBrokenAt !== undefined) return { ok: false, ...base, brokenAt: r.chainBrokenAt, reason: "chain_broken" };
+    return { ok: true, ...base };
+  };
+  const nextSeq = () => (check?.result().lastSeq ?? 0) + 1;
+
+  for await (const raw of lines) {
+    n += 1;
+    if (raw.trim() === "") continue;
+    if (footer) return finish({ reason: "malformed_export", line: n });
+    let line: unknown;
+    try {
+      line = JSON.parse(raw);
+    } catch {
+      line = null;
+    }
+    if (!isObject(line)) return finish({ reason: "malformed_export", line: n, brokenAt: check ? nextSeq() : undefined });
+    if (!check) {
+      if (line.type !== "header" || line.format !== "gatehouse-audit-export" || line.version !== 1 || !str(line.workspaceId)) {
+        return finish({ reason: "malformed_export", line: n });
+      }
+      if (line.filtered !== false) return finish({ reason: "filtered_export", line: n });
+      workspaceId = line.workspaceId;
+      check = new ChainCheck(workspaceId, verifierFor(publicKey));
+      continue;
+    }
+    if (line.type === "event") {
+      const event = eventOf(line);
+      if (!event) return finish({ reason: "malformed_export", line: n, brokenAt: nextSeq() });
+      // The first event that does not fit ends the walk: nothing after it can be judged.
+      if (!check.addEvent(event)) return finish();
+    } else if (line.type === "checkpoint") {
+      if (keysOf(line) !== CHECKPOINT_KEYS || !str(line.workspaceId) || !int(line.seq) || !str(line.hash) || !str(line.signature) || !str(line.keyId)) {
+        return finish({ reason: "malformed_export", line: n });
+      }
+      check.addCheckpoint({ workspaceId: line.workspaceId, seq: line.seq, hash: line.hash, signature: line.signature, keyId: line.keyId });
+    } else if (line.type === "footer") {
+      footer = line;
+    } else {
+      return finish({ reason: "malformed_export", line: n });
+    }
+  }
+  if (!check) return finish({ reason: "malformed_export", line: n });
+  const r = check.result();
+  // An export cut short (a dropped download) has no footer, or one that does not add up.
+  if (!footer || footer.events !== r.events || footer.checkpoints !== r.checkpoints || footer.lastSeq !== r.lastSeq) {
+    return finish({ reason: "truncated", line: n });
+  }
+  if (r.events === 0) return finish({ reason: "chain_broken", brokenAt: 1 });
+  return finish();
+}
