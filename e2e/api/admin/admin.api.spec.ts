@@ -187,3 +187,38 @@ test("an admin link opened after its admin was demoted opens nothing: the 403 pa
   expect(res.headers()["set-cookie"] ?? "").not.toContain("gh_admin=");
   expect((await ctx.get("/admin")).status()).toBe(401);
 });
+
+test("the audit export streams the workspace's own log: NDJSON that verifies offline, CSV for spreadsheets, refusals as pages", async ({ playwright }) => {
+  const ws = createWorkspace();
+  gatehouse("member", "add", "--workspace", ws.workspaceId, "--platform", "telegram", "--id", randomTelegramId(), "--name", "=HYPERLINK(\"x\")");
+  gatehouse("audit", "checkpoint", "--workspace", ws.workspaceId);
+  const admin = await adminClient(playwright, ws.workspaceId, ws.ownerTelegramId);
+  const ndjson = await admin.get("/admin/audit/export?format=ndjson");
+  expect(ndjson.status()).toBe(200);
+  expect(ndjson.headers()["content-type"]).toContain("application/x-ndjson");
+  expect(ndjson.headers()["content-disposition"]).toMatch(/^attachment; filename="audit-.*\.ndjson"$/);
+  expect(ndjson.headers()["cache-control"]).toContain("no-store");
+  const lines = (await ndjson.text()).trim().split("\n").map((l) => JSON.parse(l) as { type: string; workspaceId?: string; seq?: number });
+  const events = lines.filter((l) => l.type === "event");
+  expect(Number(ndjson.headers()["x-audit-events"])).toBe(events.length);
+  expect(new Set(events.map((e) => e.workspaceId))).toEqual(new Set([ws.workspaceId]));
+  expect(lines.some((l) => l.type === "checkpoint")).toBe(true);
+
+  const csv = await admin.get("/admin/audit/export?format=csv&action=member.*");
+  expect(csv.status()).toBe(200);
+  const text = await csv.text();
+  expect(text.split("\n")[0]).toContain("seq");
+  expect(text).not.toMatch(/(^|,)=HYPERLINK/m);
+
+  for (const bad of ["format=xml", "action=%3Cscript%3E", "from=yesterday", "nope=1"]) {
+    const res = await admin.get(`/admin/audit/export?${bad}`);
+    expect(res.status(), bad).toBe(400);
+    expect(res.headers()["content-type"], bad).toContain("text/html");
+  }
+  // Another workspace's admin exports only their own.
+  const other = createWorkspace();
+  const theirs = await adminClient(playwright, other.workspaceId, other.ownerTelegramId);
+  expect(await (await theirs.get("/admin/audit/export")).text()).not.toContain(ws.workspaceId);
+  const anonymous = await playwright.request.newContext({ baseURL: E2E_PLAIN_BASE_URL });
+  expect((await anonymous.get("/admin/audit/export")).status()).toBe(401);
+});

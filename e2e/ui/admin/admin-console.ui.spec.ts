@@ -101,6 +101,33 @@ test("an owner's tour: every page, a role change, a token shown once, a session 
   const list = gatehouse<{ members: { userId: string }[] }>("member", "list", "--workspace", ws.workspaceId);
   expect(list.members.map((m) => m.userId)).not.toContain(memberUserId);
 
+  // Audit: what just happened, filtered, exported with progress.
+  await go(page, "Audit log");
+  await expect(page.getByTestId("chain-status")).toContainText("Intact");
+  await expect(main(page).getByTestId("audit-row").first()).toBeVisible();
+  await expect(main(page).getByText("Member removed").first()).toBeVisible();
+  await snapWidths(page, testInfo, "09-audit");
+  await page.getByLabel("Action").fill("member.*");
+  await page.getByRole("button", { name: "Apply filters" }).click();
+  await expect(page).toHaveURL(/action=member\.\*/);
+  const rows = main(page).getByTestId("audit-row");
+  await expect(rows.first()).toBeVisible();
+  for (const text of await rows.allInnerTexts()) expect(text).toMatch(/member\./);
+  const download = page.waitForEvent("download");
+  await page.getByRole("button", { name: /^Export \d+ events$/ }).click();
+  const file = await download;
+  expect(file.suggestedFilename()).toMatch(/^audit-.*\.ndjson$/);
+  await expect(page.getByTestId("export-progress")).toContainText("Done:");
+  await snapWidths(page, testInfo, "10-audit-filtered-exported");
+  await page.getByLabel("Action").fill("not an action!");
+  await page.getByRole("button", { name: "Apply filters" }).click();
+  await expect(main(page).getByRole("alert")).toContainText("These filters could not be used");
+
+  // Overview again, now with history.
+  await go(page, "Overview");
+  await expect(page.getByTestId("overview-chain")).toContainText("Intact");
+  await snapWidths(page, testInfo, "11-overview-history");
+
   // Sign out: the next visit is the sign-in page.
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page.getByRole("heading", { name: "Sign in to the admin console" })).toBeVisible();
