@@ -341,7 +341,7 @@ describe("gatehouse invite", () => {
 
     expect(await cli("invite", "revoke", "--id", inviteId)).toMatchObject({ code: 0, json: { revoked: true } });
     expect(await cli("invite", "revoke", "--id", inviteId)).toMatchObject({ code: 0, json: { revoked: true } });
-    expect(((await cli("invite", "list", "--workspace", workspaceId)).json.invites as { state: string }[])[0]!.state).toBe("revoked");
+    expect((await db.invite.findUniqueOrThrow({ where: { id: inviteId } })).revokedAt).toBeInstanceOf(Date);
 
     const events = await db.auditEvent.findMany({ where: { workspaceId, action: { in: ["invite.created", "invite.revoked"] } }, orderBy: { seq: "asc" } });
     expect(events.map((e) => [e.action, e.actorType, e.actorId])).toEqual([
@@ -349,7 +349,8 @@ describe("gatehouse invite", () => {
       ["invite.revoked", "system", "cli"],
     ]);
     expect(JSON.stringify(events.map((e) => [e.target, e.data]))).not.toContain(code.slice(7));
-  });
+    // Four processes in a row: on a loaded 2-core machine (the whole suite at once) that outgrows the default.
+  }, 90_000);
 
   it("defaults to one member use for 7 days", async () => {
     const { workspaceId } = await makeWorkspace();
