@@ -158,6 +158,8 @@ const schema = z.object({
   RATE_LIMIT_TOKEN_PER_MINUTE: positiveInt(1200),
   RATE_LIMIT_UNKNOWN_TOKEN_PER_MINUTE: positiveInt(60),
   RATE_LIMIT_GATEWAY_PER_JOB: positiveInt(10),
+  RATE_LIMIT_INVITE_PER_IP_PER_MINUTE: positiveInt(10),
+  RATE_LIMIT_INVITE_PER_WORKSPACE_PER_MINUTE: positiveInt(60),
 
   GATEHOUSE_OUTBOUND_ALLOW: outboundAllow.optional(),
 });
@@ -314,6 +316,9 @@ export function parseConfig(env: Env) {
       tokenPerMinute: e.RATE_LIMIT_TOKEN_PER_MINUTE,
       unknownTokenPerMinute: e.RATE_LIMIT_UNKNOWN_TOKEN_PER_MINUTE,
       gatewayPerJobPer10Minutes: e.RATE_LIMIT_GATEWAY_PER_JOB,
+      // Invite redemptions that failed, or are still in flight, per minute: a success gives its slot back.
+      invitePerIpPerMinute: e.RATE_LIMIT_INVITE_PER_IP_PER_MINUTE,
+      invitePerWorkspacePerMinute: e.RATE_LIMIT_INVITE_PER_WORKSPACE_PER_MINUTE,
     },
   };
 }

@@ -18,6 +18,7 @@ const CODES = {
   already_rotated: [409, "This token was already rotated; use the token the rotation returned."],
   last_owner: [409, "A workspace must keep at least one owner."],
   link_expired: [410, "This link has expired or was already used. Ask your agent for a new one."],
+  invite_invalid: [410, "This invite code is not valid: it may be mistyped, expired, used up or revoked. Ask for a new one."],
   payload_too_large: [413, "The request body is too large."],
   unsupported_media_type: [415, "Unsupported content type."],
   invalid_grants: [422, "Some grants are invalid."],

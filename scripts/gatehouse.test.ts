@@ -104,6 +104,8 @@ describe("gatehouse CLI", () => {
       expect(r.stdout).toContain("audit public-key");
       expect(r.stdout).toContain("provider add     --workspace W --id ID --template T --client-id C [--client-secret-stdin]");
       expect(r.stdout).toContain("[--mcp-server URL]");
+      expect(r.stdout).toContain("invite create    --workspace W [--label L] [--role member|admin] [--max-uses N] [--expires-in SECONDS]");
+      expect(r.stdout).toContain("invite revoke    --id INVITE_ID");
     }
     const bare = await runCli([]);
     expect(bare).toMatchObject({ code: 2, stdout: "" });
@@ -374,5 +376,78 @@ describe("gatehouse CLI", () => {
     expect(await cli("token", "issue", "--workspace", ws.json.workspaceId, "--kind", "job")).toMatchObject({ code: 2, json: { error: { code: "usage" } } });
     expect(await cli("token", "issue", "--workspace", ws.json.workspaceId, "--kind", "service", "--ttl", "5")).toMatchObject({ code: 1, json: { error: { code: "validation_failed" } } });
     expect(await cli("token", "revoke", "--id", "00000000-0000-4000-8000-000000000000")).toMatchObject({ code: 1, json: { error: { code: "not_found" } } });
+  });
+});
+
+describe("gatehouse invite", () => {
+  it("creates an invite (code once, hash stored), lists it with its redemptions, revokes it by id; all audited as the CLI", async () => {
+    const { workspaceId } = await makeWorkspace();
+    const created = await cli("invite", "create", "--workspace", workspaceId, "--label", "Spring cohort", "--role", "admin", "--max-uses", "3", "--expires-in", "3600");
+    expect(created).toMatchObject({ code: 0, json: { inviteId: expect.any(String), code: expect.stringMatching(/^gh_inv_[A-Za-z0-9_-]{43}$/), expiresAt: expect.any(String) } });
+    const { inviteId, code } = created.json as unknown as { inviteId: string; code: string };
+    const expiresIn = new Date(created.json.expiresAt).getTime() - Date.now();
+    expect(expiresIn).toBeGreaterThan(3500_000);
+    expect(expiresIn).toBeLessThanOrEqual(3600_000);
+
+    const { redeemInvite } = await import("@/lib/invites/redeem");
+    const joiner = await redeemInvite({ workspaceId, code, user: { platform: "telegram", id: randomTelegramId(), name: "Joiner" }, ip: "10.99.0.1" });
+
+    const list = await cli("invite", "list", "--workspace", workspaceId);
+    expect(list.code).toBe(0);
+    expect(list.json.invites).toEqual([
+      {
+        id: inviteId,
+        label: "Spring cohort",
+        role: "admin",
+        uses: 1,
+        maxUses: 3,
+        expiresAt: created.json.expiresAt,
+        revokedAt: null,
+        createdAt: expect.any(String),
+        state: "active",
+        createdBy: null,
+        redemptions: [{ userId: joiner.userId, name: "Joiner", at: expect.any(String) }],
+      },
+    ]);
+    expect(list.stderr + JSON.stringify(list.json)).not.toContain(code.slice(7));
+
+    expect(await cli("invite", "revoke", "--id", inviteId)).toMatchObject({ code: 0, json: { revoked: true } });
+    expect(await cli("invite", "revoke", "--id", inviteId)).toMatchObject({ code: 0, json: { revoked: true } });
+    expect((await db.invite.findUniqueOrThrow({ where: { id: inviteId } })).revokedAt).toBeInstanceOf(Date);
+
+    const events = await db.auditEvent.findMany({ where: { workspaceId, action: { in: ["invite.created", "invite.revoked"] } }, orderBy: { seq: "asc" } });
+    expect(events.map((e) => [e.action, e.actorType, e.actorId])).toEqual([
+      ["invite.created", "system", "cli"],
+      ["invite.revoked", "system", "cli"],
+    ]);
+    expect(JSON.stringify(events.map((e) => [e.target, e.data]))).not.toContain(code.slice(7));
+    // Four processes in a row: on a loaded 2-core machine (the whole suite at once) that outgrows the default.
+  }, 90_000);
+
+  it("defaults to one member use for 7 days", async () => {
+    const { workspaceId } = await makeWorkspace();
+    const created = await cli("invite", "create", "--workspace", workspaceId);
+    expect(created.code).toBe(0);
+    const row = await db.invite.findUniqueOrThrow({ where: { id: created.json.inviteId as string } });
+    expect(row).toMatchObject({ role: "member", maxUses: 1, label: "" });
+    expect(row.expiresAt.toISOString()).toBe(created.json.expiresAt);
+    expect(row.expiresAt.getTime() - row.createdAt.getTime()).toBeGreaterThan(7 * 86400_000 - 5000);
+  });
+
+  it.each([
+    [["invite", "create", "--workspace", "00000000-0000-4000-8000-000000000000", "--role", "owner"], 2, "--role must be member or admin"],
+    [["invite", "create", "--workspace", "00000000-0000-4000-8000-000000000000", "--max-uses", "ten"], 2, "--max-uses must be a whole number"],
+    [["invite", "create", "--workspace", "00000000-0000-4000-8000-000000000000", "--expires-in", "1.5"], 2, "--expires-in must be a whole number"],
+    [["invite", "create", "--workspace", "00000000-0000-4000-8000-000000000000", "--max-uses", "1001"], 1, "use limit"],
+    [["invite", "create", "--workspace", "00000000-0000-4000-8000-000000000000", "--expires-in", "2592001"], 1, "30 days"],
+    [["invite", "create", "--workspace", "00000000-0000-4000-8000-000000000000"], 1, "No such workspace"],
+    [["invite", "list", "--workspace", "00000000-0000-4000-8000-000000000000"], 1, "No such workspace"],
+    [["invite", "revoke", "--id", "00000000-0000-4000-8000-000000000000"], 1, "No invite has that id"],
+    [["invite", "revoke", "--id", "nope"], 2, "--id must be an id"],
+    [["invite", "revoke"], 2, "missing --id"],
+  ])("rejects %j with exit %i and a clear message", async (args, exit, message) => {
+    const r = await cli(...args);
+    expect(r.code).toBe(exit);
+    expect(r.json.error.message).toContain(message);
   });
 });

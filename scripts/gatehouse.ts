@@ -19,6 +19,10 @@ Commands:
   link admin       --workspace W --platform telegram --id ID   (an owner or admin: a one-time admin console link)
   token issue      --workspace W --kind service [--name NAME] [--ttl SECONDS]
   token revoke     --id TOKEN_ID
+  invite create    --workspace W [--label L] [--role member|admin] [--max-uses N] [--expires-in SECONDS]
+                   the code (gh_inv_…) is printed once; uses 1..1000 (default 1), expiry up to 30 days (default 7)
+  invite list      --workspace W
+  invite revoke    --id INVITE_ID
   provider add     --workspace W --id ID --template T --client-id C [--client-secret-stdin] [--scopes S]
                    [--issuer URL | --auth-url URL --token-url URL [--userinfo-url URL] [--revocation-url URL]]
                    [--mcp-server URL]
@@ -42,6 +46,12 @@ Commands:
 With --json, exactly one JSON object is printed on stdout (an {"error":…} object on failure).`;
 
 const ACTOR = { type: "system", id: "cli" } as const;
+
+function wholeNumber(value: unknown, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || !/^[0-9]{1,10}$/.test(value)) throw new UsageError(`--${flag} must be a whole number, got "${String(value)}"`);
+  return Number(value);
+}
 
 const commands: Command[] = [
   {
@@ -157,6 +167,53 @@ const commands: Command[] = [
     async run(o) {
       const { revokeToken } = await import("../lib/jobs/job-tokens");
       return revokeToken({ tokenId: uuid(o.id, "id"), actor: ACTOR });
+    },
+  },
+  {
+    name: "invite create",
+    options: { workspace: str, label: str, role: str, "max-uses": str, "expires-in": str },
+    required: ["workspace"],
+    async run(o) {
+      const role = (o.role as string | undefined) ?? "member";
+      if (role !== "member" && role !== "admin") throw new UsageError(`--role must be member or admin, got "${role}"`);
+      const { createInvite } = await import("../lib/invites/manage");
+      const invite = await createInvite({
+        workspaceId: uuid(o.workspace, "workspace"),
+        label: o.label as string | undefined,
+        role,
+        maxUses: wholeNumber(o["max-uses"], "max-uses"),
+        expiresInSeconds: wholeNumber(o["expires-in"], "expires-in"),
+        acting: "operator",
+        actor: ACTOR,
+      });
+      return { inviteId: invite.inviteId, code: invite.code, expiresAt: invite.expiresAt.toISOString() };
+    },
+  },
+  {
+    name: "invite list",
+    options: { workspace: str },
+    required: ["workspace"],
+    async run(o) {
+      const { listInvites } = await import("../lib/invites/manage");
+      const invites = await listInvites({ workspaceId: uuid(o.workspace, "workspace") });
+      return {
+        invites: invites.map((i) => ({
+          ...i,
+          expiresAt: i.expiresAt.toISOString(),
+          revokedAt: i.revokedAt?.toISOString() ?? null,
+          createdAt: i.createdAt.toISOString(),
+          redemptions: i.redemptions.map((r) => ({ ...r, at: r.at.toISOString() })),
+        })),
+      };
+    },
+  },
+  {
+    name: "invite revoke",
+    options: { id: str },
+    required: ["id"],
+    async run(o) {
+      const { revokeInvite } = await import("../lib/invites/manage");
+      return revokeInvite({ inviteId: uuid(o.id, "id"), acting: "operator", actor: ACTOR });
     },
   },
   {

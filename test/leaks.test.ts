@@ -28,6 +28,8 @@ import * as credentialsRoute from "@/app/api/v1/worker/jobs/[jobId]/credentials/
 import * as rotateRoute from "@/app/api/v1/worker/jobs/[jobId]/token/rotate/route";
 import * as secretsRoute from "@/app/api/portal/secrets/route";
 import * as secretRoute from "@/app/api/portal/secrets/[name]/route";
+import * as redeemRoute from "@/app/api/v1/invites/redeem/route";
+import { createInvite } from "@/lib/invites/manage";
 
 afterAll(closeLazyClients);
 
@@ -86,9 +88,17 @@ describe("no secret, token or session id leaks", () => {
     others.push(denied.text);
     others.push((await call(completeRoute.POST, `/api/v1/jobs/${jobId}/complete`, { method: "POST", headers: bearer(service.token), params: { jobId } })).text);
     others.push((await call(credentialsRoute.GET, `/api/v1/worker/jobs/${jobId}/credentials`, { headers: bearer(newToken), params: { jobId } })).text);
+    // An invite code is shown once, by its issuer; redeeming it, well or badly, never echoes it.
+    const invite = await createInvite({ workspaceId, acting: "operator", actor: { type: "system" } });
+    const redeem = (code: string) =>
+      call(redeemRoute.POST, "/api/v1/invites/redeem", { method: "POST", headers: { ...bearer(service.token), "content-type": "application/json" }, body: JSON.stringify({ code, user: { platform: "telegram", id: "4242424242" } }) });
+    const joined = await redeem(invite.code);
+    expect(joined.status).toBe(201);
+    others.push(joined.text);
+    for (const code of [invite.code, `${invite.code}x`, invite.code.slice(0, -1)]) others.push((await redeem(code)).text);
     await new Promise((r) => setTimeout(r, 200));
 
-    const needles = [value, value2, token, newToken, service.token, session.id, token.slice(7), newToken.slice(7), service.token.slice(7)];
+    const needles = [value, value2, token, newToken, service.token, session.id, token.slice(7), newToken.slice(7), service.token.slice(7), invite.code.slice(7, -1)];
     const haystacks: [string, string][] = [["logs", captured.join("")], ...others.map((o, i): [string, string] => [`error/other body ${i}`, o])];
     const keys: string[] = [];
     let cursor = "0";

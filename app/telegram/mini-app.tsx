@@ -77,7 +77,8 @@ async function signIn(initData: string, workspaceId?: string): Promise<Status> {
     }
     if (res.ok && Array.isArray(body?.choose)) return { kind: "choose", workspaces: body.choose };
     if (res.status === 401) return { kind: "error", message: typeof body?.error?.message === "string" ? body.error.message : MESSAGES.notVerified };
-    if (res.status === 403 && typeof body?.error?.message === "string") return { kind: "error", message: body.error.message };
+    // 403: not a member; 410: the invite in the Mini App link is not valid (any longer).
+    if ((res.status === 403 || res.status === 410) && typeof body?.error?.message === "string") return { kind: "error", message: body.error.message };
     if (res.status === 429) return { kind: "error", message: MESSAGES.rateLimited };
     return { kind: "error", message: MESSAGES.generic };
   } catch {

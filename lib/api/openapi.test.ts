@@ -9,6 +9,7 @@ import { checkpointHead } from "@/lib/audit/checkpoint-sweep";
 import { getConfig } from "@/lib/config";
 import type { ErrorCode } from "@/lib/errors";
 import { saveConnection } from "@/lib/connections/store";
+import { createInvite } from "@/lib/invites/manage";
 import { completeJob } from "@/lib/jobs/lifecycle";
 import { deleteSecret } from "@/lib/secrets/store";
 import { makeJob, makeMember, makeWorkspace, randomTelegramId } from "@/test/factories";
@@ -342,6 +343,31 @@ const scenarios: Record<string, () => Promise<Case[]>> = {
     ];
   },
 
+  async redeemInvite() {
+    const { workspaceId, member } = await withMember();
+    const { serviceToken, token: jobToken } = await makeJob(workspaceId, member.telegramId);
+    const operator = { acting: "operator" as const, actor: { type: "system" as const, id: "test" } };
+    const invite = await createInvite({ workspaceId, maxUses: 5, ...operator });
+    const theirs = await createInvite({ workspaceId: (await makeWorkspace()).workspaceId, ...operator });
+    const json = { ...bearer(serviceToken), "content-type": "application/json" };
+    const newcomer = () => ({ platform: "telegram", id: randomTelegramId(), name: "Newcomer" });
+    const redeem = (code: string, user: object = newcomer()) => JSON.stringify({ code, user });
+    return [
+      { name: "a new user with a usable code", headers: json, body: redeem(invite.code), expect: 201 },
+      ...serviceCases(serviceToken, { json: true }),
+      { name: "a job token", headers: { ...json, ...bearer(jobToken) }, body: redeem(invite.code), expect: [401, "invalid_token"] },
+      { name: "a text/plain body", headers: { ...json, "content-type": "text/plain" }, body: redeem(invite.code), expect: [415, "unsupported_media_type"] },
+      { name: "a body that is not JSON", headers: json, body: '{"code":', expect: [400, "invalid_json"] },
+      { name: "an unknown field", headers: json, body: JSON.stringify({ code: invite.code, user: newcomer(), role: "owner" }), expect: [400, "validation_failed"] },
+      { name: "an unknown platform", headers: json, body: redeem(invite.code, { platform: "irc", id: "42" }), expect: [400, "validation_failed"] },
+      { name: "a body over 64 KiB", headers: json, body: JSON.stringify({ code: invite.code, user: newcomer(), pad: "x".repeat(65 * 1024) }), expect: [413, "payload_too_large"] },
+      { name: "a member of the workspace", headers: json, body: redeem(invite.code, { platform: "telegram", id: member.telegramId }), expect: [409, "already_member"] },
+      { name: "an unknown code", headers: json, body: redeem(`gh_inv_${randomBytes(32).toString("base64url")}`), expect: [410, "invite_invalid"] },
+      { name: "another workspace's code", headers: json, body: redeem(theirs.code), expect: [410, "invite_invalid"] },
+      { name: "a malformed code", headers: json, body: redeem("not-a-code"), expect: [410, "invite_invalid"] },
+    ];
+  },
+
   async getJob() {
     const { workspaceId, ownerTelegramId } = await makeWorkspace();
     const job = await makeJob(workspaceId, ownerTelegramId);
@@ -481,6 +507,12 @@ describe("every operation answers only what the document says, and all of it", (
         name: "a valid job",
         headers: { ...bearer(job.serviceToken), "content-type": "application/json" },
         body: JSON.stringify({ user: { platform: "telegram", id: member.telegramId } }),
+        expect: [503, "unavailable"],
+      },
+      redeemInvite: {
+        name: "a redemption",
+        headers: { ...bearer(job.serviceToken), "content-type": "application/json" },
+        body: JSON.stringify({ code: `gh_inv_${randomBytes(32).toString("base64url")}`, user: { platform: "telegram", id: randomTelegramId() } }),
         expect: [503, "unavailable"],
       },
       getJob: { name: "a job", headers: bearer(job.serviceToken), jobId: job.jobId, expect: [503, "unavailable"] },

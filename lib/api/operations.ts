@@ -14,6 +14,8 @@ import {
   jobResponse,
   mcpLoginRequest,
   openApiDocumentResponse,
+  redeemedInviteResponse,
+  redeemInviteRequest,
   rotatedTokenResponse,
   settingsLinkRequest,
 } from "./v1-schemas";
@@ -106,6 +108,25 @@ export const operations: readonly Operation[] = [
     responses: [{ status: 200, description: "The job, completed (or revoked or expired, if it had already ended)", body: jobResponseSchema }],
     errors: [...BEARER_ERRORS, "not_found"],
     errorNotes: { not_found: "Another workspace's job, an unknown or a malformed id: all the same answer." },
+  },
+  {
+    operationId: "redeemInvite",
+    method: "POST",
+    path: "/api/v1/invites/redeem",
+    tag: "orchestrator",
+    summary: "Redeem an invite code of the token's workspace for a chat user, who becomes a member",
+    description:
+      "Exactly the invite's use limit of redemptions succeed, however many race. Failed attempts count against RATE_LIMIT_INVITE_PER_IP_PER_MINUTE and RATE_LIMIT_INVITE_PER_WORKSPACE_PER_MINUTE; a redemption that works gives its slot back. The code is never echoed.",
+    security: "serviceToken",
+    requestBody: { name: "RedeemInviteRequest", schema: redeemInviteRequest },
+    responses: [{ status: 201, description: "The user (created if Gatehouse did not know them) is now a member", body: { name: "RedeemedInvite", schema: redeemedInviteResponse } }],
+    errors: [...BEARER_ERRORS, ...JSON_BODY_ERRORS, "already_member", "invite_invalid"],
+    errorNotes: {
+      validation_failed: "Wrong types or unknown fields (details.fields), an unknown platform or a malformed platform id.",
+      rate_limited: "The token's budget, or too many failed redemptions from this address or in this workspace: wait for Retry-After.",
+      already_member: "The code is usable and the user is already a member of this workspace; no use was taken.",
+      invite_invalid: "The one answer for an unknown, malformed, revoked, expired or used-up code, or another workspace's.",
+    },
   },
   {
     operationId: "getJobCredentials",

@@ -5,6 +5,7 @@ import type { CheckpointView } from "../audit/checkpoint-list";
 import type { ErrorCode } from "../errors";
 import type { GatewayResult } from "../gateway/request-link";
 import { GATEWAY_REASONS } from "../gateway/messages";
+import type { Redeemed } from "../invites/redeem";
 import type { Credential } from "../jobs/credentials-decide";
 import { canonicalMcpServerUrl, MAX_MCP_SERVER_URL_LENGTH, PROVIDER_ID_PATTERN, SETTINGS_SECTIONS } from "../links/purpose";
 import type { JobView } from "../jobs/lifecycle";
@@ -92,6 +93,24 @@ export const checkpointsResponse = z.strictObject({
   nextAfter: z.number().int().positive().nullable().describe("Pass as ?after= for the next page; null on the last page"),
 });
 
+// ---- Invites (SPEC §13) ----
+
+/** POST /api/v1/invites/redeem. The code's form is judged by redeemInvite (a malformed one is the same 410). */
+export const redeemInviteRequest = z.strictObject({
+  code: z.string().max(256).describe("An invite code of this workspace, gh_inv_<43 base64url characters>"),
+  user: z.strictObject({
+    platform: z.string().max(32).describe('"telegram" or "slack"'),
+    id: z.string().max(64).describe('A Telegram user id, or "<team id>:<user id>" on Slack'),
+    name: z.string().max(200).optional().describe("A display name for a user Gatehouse does not know yet"),
+  }),
+});
+
+export const redeemedInviteResponse = z.strictObject({
+  userId: z.uuid(),
+  workspaceId: z.uuid(),
+  role: z.enum(["member", "admin"]).describe("The role the invite gave"),
+});
+
 export const openApiDocumentResponse = z.looseObject({
   openapi: z.literal("3.1.0"),
   info: z.looseObject({ title: z.string(), version: z.string() }),
@@ -160,6 +179,7 @@ export function errorBody(codes: readonly [ErrorCode, ...ErrorCode[]]) {
 
 export type CreatedJobResponse = z.output<typeof createdJobResponse>;
 export type RotatedTokenResponse = z.output<typeof rotatedTokenResponse>;
+export type RedeemedInviteResponse = z.output<typeof redeemedInviteResponse>;
 
 // What lib/jobs returns as is must be exactly what the schemas above document.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -168,3 +188,4 @@ type _JobMatches = Assert<Same<z.output<typeof jobResponse>, JobView>>;
 type _CredentialMatches = Assert<Same<z.output<typeof credentialsResponse>[number], Credential>>;
 type _GatewayMatches = Assert<Same<z.output<typeof gatewayResponse>, GatewayResult>>;
 type _CheckpointMatches = Assert<Same<z.output<typeof checkpointsResponse>["checkpoints"][number], CheckpointView>>;
+type _RedeemedMatches = Assert<Same<z.output<typeof redeemedInviteResponse>, Redeemed>>;

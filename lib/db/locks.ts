@@ -2,6 +2,7 @@
 //   1. the caller's token rows FOR SHARE (a batch's job tokens in id order)
 //   2. the workspace row FOR NO KEY UPDATE (membership changes)
 //   2b. one membership row FOR NO KEY UPDATE (that member's secret writes: the per-user cap)
+//   2c. one invite row, by its UPDATE (a redemption taking a use, a revocation), after the workspace row
 //   3. the job row: FOR SHARE to rotate its token, FOR NO KEY UPDATE to end it
 //   4. the job's token rows in id order, FOR NO KEY UPDATE (revocation)
 //   5. secret rows FOR SHARE (grants being created)

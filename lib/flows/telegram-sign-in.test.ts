@@ -44,7 +44,7 @@ describe("verifyInitData", () => {
   it("returns the Telegram user id, start_param, hash and auth_date", () => {
     const authDate = new Date(Math.floor(Date.now() / 1000) * 1000 - 5000);
     const raw = sign({ user: { id: 4242, first_name: "A" }, start_param: "ws" }, BOT_TOKEN, authDate);
-    expect(verifyInitData(raw)).toEqual({ telegramUserId: "4242", startParam: "ws", hash: new URLSearchParams(raw).get("hash"), authDate });
+    expect(verifyInitData(raw)).toEqual({ telegramUserId: "4242", name: "A", startParam: "ws", hash: new URLSearchParams(raw).get("hash"), authDate });
   });
 
   it("accepts initData without the newer `signature` field", () => {

@@ -6,6 +6,8 @@ import { isUuid } from "../db/sql";
 import { AppError } from "../errors";
 import { formatPlatformIdentity, type PlatformIdentityRef } from "../identity/platform";
 import { findUserByIdentity } from "../identity/users";
+import { inviteCodeFromStartParam } from "../invites/code";
+import { redeemInviteCode } from "../invites/redeem";
 import { listMembershipsOfUser } from "../members/membership";
 import { createPortalSession } from "../portal/sessions";
 import { claimInitData, INIT_DATA_EXPIRED, initDataWasUsed, verifyInitData } from "../telegram/init-data";
@@ -22,7 +24,10 @@ const NOT_A_MEMBER_ANYWHERE = "This Telegram account is not a member of any work
 // The same answer whether the workspace exists or not, so ids cannot be probed.
 const NOT_A_MEMBER_THERE = "This Telegram account is not a member of that workspace. Ask your workspace admin to add you.";
 
-/** Listing workspaces leaves the initData usable for the follow-up post; only creating a session consumes it. */
+/**
+ * Listing workspaces leaves the initData usable for the follow-up post; only creating a session consumes it. A
+ * start_param `inv_<code>` joins the invite's workspace first (SPEC §13), and the session opens there.
+ */
 export async function startTelegramSession({
   initData,
   workspaceId,
@@ -40,6 +45,16 @@ export async function startTelegramSession({
   if (await initDataWasUsed(verified)) throw new AppError("invalid_init_data", INIT_DATA_EXPIRED);
 
   const identity: PlatformIdentityRef = { platform: "telegram", externalId: verified.telegramUserId };
+  const caller = { identity, ip, userAgent, currentSession };
+  const inviteCode = inviteCodeFromStartParam(verified.startParam);
+  if (inviteCode !== null) {
+    // The replay guard first: one initData redeems at most once, and a replayed one redeems nothing.
+    if (!(await claimInitData(verified))) throw new AppError("invalid_init_data", INIT_DATA_EXPIRED);
+    // A member of the invite's workspace is simply signed in there; an unusable code is the one 410 invite_invalid.
+    const joined = await redeemInviteCode({ code: inviteCode, user: { platform: "telegram", id: identity.externalId, name: verified.name }, ip });
+    return openSession({ workspaceId: joined.workspaceId, userId: joined.userId, ...caller });
+  }
+
   const user = await findUserByIdentity(db, identity);
   const memberships = user ? await listMembershipsOfUser({ userId: user.id }) : [];
   if (!user || memberships.length === 0) throw new AppError("forbidden", NOT_A_MEMBER_ANYWHERE);
@@ -50,24 +65,34 @@ export async function startTelegramSession({
   }
 
   if (!(await claimInitData(verified))) throw new AppError("invalid_init_data", INIT_DATA_EXPIRED);
+  return openSession({ workspaceId: chosen, userId: user.id, ...caller });
+}
 
-  const session = await createPortalSession({
-    workspaceId: chosen,
-    userId: user.id,
-    method: "telegram",
-    userAgent,
-    ip,
-    replacing: currentSession,
-  });
+async function openSession({
+  workspaceId,
+  userId,
+  identity,
+  ip,
+  userAgent,
+  currentSession,
+}: {
+  workspaceId: string;
+  userId: string;
+  identity: PlatformIdentityRef;
+  ip: string;
+  userAgent: string | null;
+  currentSession?: string | null;
+}): Promise<TelegramSessionResult> {
+  const session = await createPortalSession({ workspaceId, userId, method: "telegram", userAgent, ip, replacing: currentSession });
   await appendAuditEvent({
-    workspaceId: chosen,
-    actor: { type: "user", id: user.id },
+    workspaceId,
+    actor: { type: "user", id: userId },
     action: "telegram.session.created",
-    target: `user:${user.id}`,
+    target: `user:${userId}`,
     ip,
     data: { identity: formatPlatformIdentity(identity) },
   });
-  return { next: "portal", workspaceId: chosen, sessionId: session.id, maxAgeSeconds: session.maxAgeSeconds };
+  return { next: "portal", workspaceId, sessionId: session.id, maxAgeSeconds: session.maxAgeSeconds };
 }
 
 function chooseWorkspace(memberships: { workspaceId: string }[], explicit: string | undefined, startParam: string | undefined) {

@@ -35,36 +35,38 @@ export async function listMembershipsOfUser({ userId }: { userId: string }) {
   return rows.map((r) => ({ workspaceId: r.workspace.id, workspaceName: r.workspace.name, role: r.role }));
 }
 
-/** A known identity is the same person everywhere (SPEC §2), so their existing user gains a membership. */
-export async function addMember({
-  workspaceId,
-  identity,
-  displayName,
-  role = "member",
-  actor,
-  ip,
-}: {
+export type NewMember = {
   workspaceId: string;
   identity: PlatformIdentityRef;
   displayName?: string;
   role?: Role;
   actor: AuditActor;
   ip?: string | null;
-}): Promise<{ userId: string }> {
+  /** More for `member.added` (e.g. the invite it came through). */
+  auditData?: Record<string, unknown>;
+};
+
+/** A known identity is the same person everywhere (SPEC §2), so their existing user gains a membership. */
+export async function addMember(input: NewMember): Promise<{ userId: string }> {
   return transactWithRetry(async (tx) => {
-    await lockWorkspace(tx, workspaceId);
-    const { userId } = await findOrCreateUserByIdentity(tx, { identity, displayName });
-    const existing = await tx.membership.findUnique({ where: { workspaceId_userId: { workspaceId, userId } }, select: { role: true } });
-    if (existing) {
-      throw new AppError("already_member", `${formatPlatformIdentity(identity)} is already a member of this workspace (as ${existing.role}).`);
-    }
-    await tx.membership.create({ data: { workspaceId, userId, role } });
-    await appendAuditEvent(
-      { workspaceId, actor, action: "member.added", target: `user:${userId}`, ip, data: { role, identity: formatPlatformIdentity(identity) } },
-      tx,
-    );
-    return { userId };
+    await lockWorkspace(tx, input.workspaceId);
+    return insertMember(tx, input);
   });
+}
+
+/** addMember's rule inside the caller's transaction, which holds the workspace lock (lib/db/locks). */
+export async function insertMember(tx: Tx, { workspaceId, identity, displayName, role = "member", actor, ip, auditData }: NewMember): Promise<{ userId: string }> {
+  const { userId } = await findOrCreateUserByIdentity(tx, { identity, displayName });
+  const existing = await tx.membership.findUnique({ where: { workspaceId_userId: { workspaceId, userId } }, select: { role: true } });
+  if (existing) {
+    throw new AppError("already_member", `${formatPlatformIdentity(identity)} is already a member of this workspace (as ${existing.role}).`);
+  }
+  await tx.membership.create({ data: { workspaceId, userId, role } });
+  await appendAuditEvent(
+    { workspaceId, actor, action: "member.added", target: `user:${userId}`, ip, data: { ...auditData, role, identity: formatPlatformIdentity(identity) } },
+    tx,
+  );
+  return { userId };
 }
 
 /** A member's further chat account (e.g. their Slack user beside their Telegram one). Audited once; again is a no-op. */

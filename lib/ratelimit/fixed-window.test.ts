@@ -5,7 +5,7 @@ import { sha256Hex } from "../crypto/opaque";
 import { closeLazyClients } from "../lazy";
 import { redis } from "../redis/client";
 import { redisKeys } from "../redis/keys";
-import { enforceRateLimit } from "./fixed-window";
+import { enforceRateLimit, subjectDigest, takeRateLimitHit } from "./fixed-window";
 
 afterAll(closeLazyClients);
 
@@ -82,5 +82,42 @@ describe("enforceRateLimit", () => {
     await redis.script("FLUSH");
     expect(await hit(b, ip, 2)).toEqual({ ok: true });
     expect((await hit(b, ip, 2)).ok).toBe(false);
+  });
+});
+
+describe("takeRateLimitHit", () => {
+  const take = async (b: string, subject: string, limit: number) => {
+    try {
+      return await takeRateLimitHit({ bucket: b, subject, limit });
+    } catch (err) {
+      return err as { code?: string };
+    }
+  };
+
+  it("counts concurrent hits exactly, and a refunded hit frees its slot once, however often refund is called", async () => {
+    const b = bucket();
+    const ip = randomIp();
+    const results = await Promise.all(Array.from({ length: 12 }, () => take(b, ip, 5)));
+    const granted = results.filter((r): r is { refund: () => Promise<void> } => "refund" in r);
+    expect(granted).toHaveLength(5);
+    expect(results.filter((r) => "code" in r && r.code === "rate_limited")).toHaveLength(7);
+
+    // 12 hits counted; the 5 granted are handed back (one of them twice): the 7 refused ones remain.
+    await granted[0]!.refund();
+    await granted[0]!.refund();
+    for (const g of granted.slice(1)) await g.refund();
+    const key = redisKeys.rateLimit(b, subjectDigest(ip), Math.floor(Date.now() / 60_000));
+    expect(await redis.get(key)).toBe("7");
+    expect(await redis.pttl(key)).toBeGreaterThan(0);
+  });
+
+  it("never creates a counter when refunding after the window's key is gone", async () => {
+    const b = bucket();
+    const ip = randomIp();
+    const taken = await takeRateLimitHit({ bucket: b, subject: ip, limit: 5 });
+    const key = redisKeys.rateLimit(b, subjectDigest(ip), Math.floor(Date.now() / 60_000));
+    await redis.del(key);
+    await taken.refund();
+    expect(await redis.exists(key)).toBe(0);
   });
 });

@@ -51,3 +51,28 @@ export async function enforceRateLimit({ limit, alsoRead, ...w }: Window & { lim
   if (count > limit) refuse(windowMs);
   return extra ?? null;
 }
+
+// Only a counter that still exists is decremented: DECR on an expired key would create one without a TTL.
+const REFUND = `
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n > 0 then return redis.call('DECR', KEYS[1]) end
+return 0`;
+
+/**
+ * enforceRateLimit whose hit can be handed back, for budgets that count only some outcomes (failed invite
+ * redemptions): the hit is taken before the work, so concurrent requests can never overrun the budget, and
+ * `refund` returns it once the request turned out not to be what the budget counts.
+ */
+export async function takeRateLimitHit({ limit, ...w }: Window & { limit: number }): Promise<{ refund: () => Promise<void> }> {
+  const { key, windowMs } = windowKey(w);
+  const [count] = await hit([key], windowMs);
+  if (count > limit) refuse(windowMs);
+  let refunded = false;
+  return {
+    refund: async () => {
+      if (refunded) return;
+      refunded = true;
+      await redis.eval(REFUND, 1, key);
+    },
+  };
+}

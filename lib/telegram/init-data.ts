@@ -12,6 +12,8 @@ export const AUTH_DATE_SKEW_SECONDS = 60;
 
 export type VerifiedInitData = {
   telegramUserId: string;
+  /** Telegram's first and last name of the user, for a user created on the way in (an invite). */
+  name?: string;
   startParam?: string;
   /** The signature: unique per initData, so it names it for the replay guard. */
   hash: string;
@@ -50,25 +52,28 @@ export function verifyInitData(raw: unknown): VerifiedInitData {
   if (authDateMs > Date.now() + AUTH_DATE_SKEW_SECONDS * 1000) throw invalid();
   if (authDateMs + ttl.telegramInitDataMaxAgeSeconds * 1000 < Date.now()) throw new AppError("invalid_init_data", INIT_DATA_EXPIRED);
 
-  const id = userIdOf(params.get("user"));
-  if (id === null) throw invalid();
+  const user = userOf(params.get("user"));
+  if (user === null) throw invalid();
   const startParam = params.get("start_param") ?? "";
 
   return {
-    telegramUserId: String(id),
+    telegramUserId: String(user.id),
+    ...(user.name ? { name: user.name } : {}),
     ...(startParam ? { startParam } : {}),
     hash,
     authDate: new Date(authDateMs),
   };
 }
 
-function userIdOf(userJson: string | null): number | null {
+function userOf(userJson: string | null): { id: number; name: string } | null {
   if (!userJson) return null;
   try {
     const user: unknown = JSON.parse(userJson);
-    const id = user && typeof user === "object" ? (user as { id?: unknown }).id : undefined;
+    const { id, first_name, last_name } = (user && typeof user === "object" ? user : {}) as { id?: unknown; first_name?: unknown; last_name?: unknown };
     // Telegram ids fit in 52 bits; anything JSON.parse cannot hold exactly is refused rather than rounded.
-    return typeof id === "number" && Number.isSafeInteger(id) && id > 0 ? id : null;
+    if (typeof id !== "number" || !Number.isSafeInteger(id) || id <= 0) return null;
+    const name = [first_name, last_name].filter((p): p is string => typeof p === "string").join(" ").replace(/[\p{Cc}\p{Cf}]/gu, "").trim().slice(0, 100);
+    return { id, name };
   } catch {
     return null;
   }

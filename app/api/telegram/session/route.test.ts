@@ -266,3 +266,23 @@ describe("POST /api/telegram/session", () => {
     expect((await post({ initData: "x" }, { ip: randomIp() })).status).toBe(401);
   });
 });
+
+describe("POST /api/telegram/session with an invite (start_param inv_<code>)", () => {
+  it("redeems for the Telegram user and answers like a sign-in: 200 {redirect} and a portal cookie for the invite's workspace", async () => {
+    const { createInvite } = await import("@/lib/invites/manage");
+    const { inviteStartParam } = await import("@/lib/invites/code");
+    const ws = await makeWorkspace();
+    const invite = await createInvite({ workspaceId: ws.workspaceId, acting: "operator", actor: { type: "system", id: "test" } });
+    const telegramId = randomTelegramId();
+    const res = await result(await post({ initData: initDataFor(telegramId, { startParam: inviteStartParam(invite.code) }) }));
+    expect(res).toMatchObject({ status: 200, body: { redirect: "/settings" }, cache: "no-store" });
+    const session = await lib.getPortalSession(sessionIdOf(res.cookie));
+    expect(session).toMatchObject({ workspaceId: ws.workspaceId, method: "telegram" });
+    expect(await lib.db.membership.count({ where: { workspaceId: ws.workspaceId, userId: session!.userId } })).toBe(1);
+
+    // Used up now: the next person gets the JSON 410 and no cookie.
+    const gone = await result(await post({ initData: initDataFor(randomTelegramId(), { startParam: inviteStartParam(invite.code) }) }));
+    expect(gone).toMatchObject({ status: 410, body: { error: { code: "invite_invalid", message: expect.any(String) } }, cookie: null });
+    expect(JSON.stringify(gone.body)).not.toContain(invite.code.slice(7));
+  });
+});
