@@ -133,6 +133,8 @@ async function main() {
   const alice = { workspaceId: demo.workspaceId, identity: { platform: DEMO.owner.platform, externalId: DEMO.owner.externalId }, actor: DEV_ACTOR } as const;
   const link = await createSettingsLinkFor(alice);
   const adminLink = await createAdminLinkFor(alice);
+  const { ensureDemoInvite } = await import("./lib/seed");
+  const inviteCode = await ensureDemoInvite(demo.workspaceId);
   const { issueServiceToken } = await import("../lib/tokens/registry");
   const { revokeToken } = await import("../lib/jobs/job-tokens");
   const service = await issueServiceToken({ workspaceId: demo.workspaceId, name: "npm run dev", ttlSeconds: DEV_SERVICE_TOKEN_TTL_SECONDS, actor: DEV_ACTOR });
@@ -152,6 +154,13 @@ async function main() {
     `    ${adminLink.url}`,
     `  New admin link: npm run -s gatehouse -- link admin --workspace ${demo.workspaceId} --platform telegram --id ${DEMO.owner.externalId}`,
     config.settingsOAuth ? "" : `    or sign in at ${config.publicUrl}/admin as alice, once her account is linked by a settings link.`,
+    ...(inviteCode
+      ? [
+          `  A demo invite (5 uses, 7 days; shown once): ${inviteCode}`,
+          `    redeem it as the orchestrator would (TOKEN is printed below): curl -s -X POST ${config.publicUrl}/api/v1/invites/redeem -H "Authorization: Bearer $TOKEN" \\`,
+          `      -H 'Content-Type: application/json' -d '{"code":"${inviteCode}","user":{"platform":"telegram","id":"4503599627370500","name":"Newcomer"}}'`,
+        ]
+      : []),
     "",
     `  Demo workspace: ${DEMO.workspaceName} (owner: telegram ${DEMO.owner.externalId}, member: telegram ${DEMO.member.externalId})`,
     `  Readiness:      ${config.publicUrl}/api/ready`,

@@ -6,6 +6,7 @@ import { db } from "@/lib/db/client";
 import { closeLazyClients } from "@/lib/lazy";
 import { makeMember, makeWorkspace, randomTelegramId } from "@/test/factories";
 import { INVITE_CODE_PATTERN } from "./code";
+import { changeRole } from "@/lib/members/roles";
 import { createInvite, listInvites, revokeInvite } from "./manage";
 import { redeemInvite } from "./redeem";
 
@@ -48,17 +49,22 @@ describe("createInvite", () => {
 
   it("admins issue member invites; only owners (and the operator) issue admin invites; members none; never owner", async () => {
     const { workspaceId, ownerUserId } = await makeWorkspace();
-    const admin = { type: "admin" as const, id: ownerUserId };
-    await expect(createInvite({ workspaceId, acting: "admin", actor: admin, role: "member" })).resolves.toMatchObject({ inviteId: expect.any(String) });
-    await expect(createInvite({ workspaceId, acting: "admin", actor: admin, role: "admin" })).rejects.toMatchObject({ code: "forbidden", status: 403 });
-    await expect(createInvite({ workspaceId, acting: "member", actor: admin, role: "member" })).rejects.toMatchObject({ code: "forbidden" });
-    await expect(createInvite({ workspaceId, acting: "owner", actor: admin, role: "admin" })).resolves.toMatchObject({ inviteId: expect.any(String) });
+    const adminUser = await makeMember(workspaceId);
+    await changeRole({ workspaceId, userId: adminUser.userId, role: "admin", ...operator });
+    const plain = await makeMember(workspaceId);
+    const as = (userId: string) => ({ acting: { userId }, actor: { type: "admin" as const, id: userId } });
+    await expect(createInvite({ workspaceId, ...as(adminUser.userId), role: "member" })).resolves.toMatchObject({ inviteId: expect.any(String) });
+    await expect(createInvite({ workspaceId, ...as(adminUser.userId), role: "admin" })).rejects.toMatchObject({ code: "forbidden", status: 403 });
+    await expect(createInvite({ workspaceId, ...as(plain.userId), role: "member" })).rejects.toMatchObject({ code: "forbidden" });
+    await expect(createInvite({ workspaceId, ...as(ownerUserId), role: "admin" })).resolves.toMatchObject({ inviteId: expect.any(String) });
+    // Someone of another workspace is nobody here.
+    await expect(createInvite({ workspaceId, ...as((await makeWorkspace()).ownerUserId), role: "member" })).rejects.toMatchObject({ code: "forbidden" });
     await expect(createInvite({ workspaceId, ...operator, role: "admin" })).resolves.toMatchObject({ inviteId: expect.any(String) });
     await expect(createInvite({ workspaceId, ...operator, role: "owner" as "admin" })).rejects.toMatchObject({ code: "validation_failed" });
     expect(await db.invite.count({ where: { workspaceId } })).toBe(3);
     // An admin's invite names them as its creator.
     const [mine] = await db.invite.findMany({ where: { workspaceId }, orderBy: { createdAt: "asc" }, take: 1, select: { createdByUserId: true } });
-    expect(mine?.createdByUserId).toBe(ownerUserId);
+    expect(mine?.createdByUserId).toBe(adminUser.userId);
   });
 
   it("refuses a use limit outside 1..1000, an expiry outside 1 s..30 days, a long or multi-line label, an unknown workspace", async () => {
@@ -104,7 +110,7 @@ describe("listInvites", () => {
     const active = await createInvite({ workspaceId, ...operator, label: "team", maxUses: 3 });
     const revoked = await createInvite({ workspaceId, ...operator });
     await revokeInvite({ inviteId: revoked.inviteId, ...operator });
-    const usedUp = await createInvite({ workspaceId, acting: "owner", actor: { type: "admin", id: ownerUserId }, role: "admin" });
+    const usedUp = await createInvite({ workspaceId, acting: { userId: ownerUserId }, actor: { type: "admin", id: ownerUserId }, role: "admin" });
     const joiner = randomTelegramId();
     const joined = await redeemInvite({ workspaceId, code: usedUp.code, user: { platform: "telegram", id: joiner, name: "Jo" }, ip: "10.9.0.1" });
     const expired = await createInvite({ workspaceId, ...operator, expiresInSeconds: 1 });
@@ -156,11 +162,16 @@ describe("revokeInvite", () => {
   it("needs the permission that issuing needs; another workspace's or an unknown invite is not found", async () => {
     const { workspaceId, ownerUserId } = await makeWorkspace();
     const member = await makeMember(workspaceId);
+    const adminUser = await makeMember(workspaceId);
+    await changeRole({ workspaceId, userId: adminUser.userId, role: "admin", ...operator });
     const adminInvite = await createInvite({ workspaceId, ...operator, role: "admin" });
     const memberInvite = await createInvite({ workspaceId, ...operator });
-    const as = (acting: "admin" | "member" | "owner") => ({ acting, actor: { type: "admin" as const, id: ownerUserId } });
+    const as = (role: "admin" | "owner") => {
+      const userId = role === "owner" ? ownerUserId : adminUser.userId;
+      return { acting: { userId }, actor: { type: "admin" as const, id: userId } };
+    };
     await expect(revokeInvite({ inviteId: adminInvite.inviteId, workspaceId, ...as("admin") })).rejects.toMatchObject({ code: "forbidden" });
-    await expect(revokeInvite({ inviteId: memberInvite.inviteId, workspaceId, acting: "member", actor: { type: "user", id: member.userId } })).rejects.toMatchObject({ code: "forbidden" });
+    await expect(revokeInvite({ inviteId: memberInvite.inviteId, workspaceId, acting: { userId: member.userId }, actor: { type: "user", id: member.userId } })).rejects.toMatchObject({ code: "forbidden" });
     await expect(revokeInvite({ inviteId: memberInvite.inviteId, workspaceId, ...as("admin") })).resolves.toEqual({ revoked: true });
     await expect(revokeInvite({ inviteId: adminInvite.inviteId, workspaceId, ...as("owner") })).resolves.toEqual({ revoked: true });
 

@@ -1,5 +1,6 @@
 // Issuing, listing and revoking invites (SPEC §13, §9 `invite create|list|revoke`): the admin console and the CLI
-// call these with the caller's role as `acting` ("operator" for the CLI). The code is returned once, by createInvite;
+// call these with who asks as `acting` ("operator" for the CLI, or the signed-in user, whose role is read under the
+// workspace lock in the change's own transaction). The code is returned once, by createInvite;
 // only its hash is stored, and no list, audit record or error ever carries it.
 import "server-only";
 import { appendAuditEvent, type AuditActor } from "../audit";
@@ -8,7 +9,8 @@ import { lockWorkspace } from "../db/locks";
 import { isUuid } from "../db/sql";
 import { AppError } from "../errors";
 import { displayNameOf } from "../identity/users";
-import { canIssueInvite, type Acting } from "../permissions";
+import { requesterRole } from "../members/membership";
+import { canIssueInvite, type Requester } from "../permissions";
 import { generateInviteCode, hashInviteCode } from "./code";
 import {
   DEFAULT_INVITE_SECONDS,
@@ -37,8 +39,8 @@ export async function createInvite({
   ip,
 }: {
   workspaceId: string;
-  /** The role of whoever asks ("operator" for the CLI). */
-  acting: Acting;
+  /** Who asks ("operator" for the CLI); a user's role is read under the workspace lock. */
+  acting: Requester;
   actor: AuditActor;
   label?: string;
   role?: InviteRole;
@@ -47,7 +49,6 @@ export async function createInvite({
   ip?: string | null;
 }): Promise<CreatedInvite> {
   if (!isInviteRole(role)) throw new AppError("validation_failed", "An invite's role is member or admin.");
-  if (!canIssueInvite(acting, role)) throw notAllowed(role);
   if (!Number.isInteger(maxUses) || maxUses < 1 || maxUses > MAX_INVITE_USES) {
     throw new AppError("validation_failed", `An invite's use limit must be a whole number from 1 to ${MAX_INVITE_USES}.`);
   }
@@ -62,10 +63,10 @@ export async function createInvite({
 
   return db.$transaction(async (tx) => {
     if (!(await tx.workspace.findUnique({ where: { id: workspaceId }, select: { id: true } }))) throw new AppError("not_found", "No such workspace.");
-    // The admin who issues it, if the actor is a member here (the CLI and services are nobody's user).
-    const byUser = (actor.type === "user" || actor.type === "admin") && isUuid(actor.id) ? actor.id : null;
-    const createdByUserId =
-      byUser && (await tx.membership.findUnique({ where: { workspaceId_userId: { workspaceId, userId: byUser } }, select: { role: true } })) ? byUser : null;
+    await lockWorkspace(tx, workspaceId);
+    if (!canIssueInvite(await requesterRole(tx, workspaceId, acting), role)) throw notAllowed(role);
+    // The admin who issues it (the CLI is nobody's user).
+    const createdByUserId = acting === "operator" ? null : acting.userId;
     const code = generateInviteCode();
     const expiresAt = new Date(Date.now() + expiresInSeconds * 1000);
     const row = await tx.invite.create({
@@ -143,7 +144,7 @@ export async function revokeInvite({
 }: {
   inviteId: string;
   workspaceId?: string;
-  acting: Acting;
+  acting: Requester;
   actor: AuditActor;
   ip?: string | null;
 }): Promise<{ revoked: true }> {
@@ -154,8 +155,8 @@ export async function revokeInvite({
     // Another workspace's invite is answered exactly like an unknown one.
     if (!invite || (workspaceId !== undefined && invite.workspaceId !== workspaceId)) throw missing();
     const role = invite.role as InviteRole;
-    if (!canIssueInvite(acting, role)) throw notAllowed(role);
     await lockWorkspace(tx, invite.workspaceId);
+    if (!canIssueInvite(await requesterRole(tx, invite.workspaceId, acting), role)) throw notAllowed(role);
     const { count } = await tx.invite.updateMany({ where: { id: inviteId, revokedAt: null }, data: { revokedAt: new Date() } });
     if (count === 1) {
       await appendAuditEvent({ workspaceId: invite.workspaceId, actor, action: "invite.revoked", target: `invite:${inviteId}`, ip, data: { inviteId, role } }, tx);

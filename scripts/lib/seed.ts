@@ -50,3 +50,14 @@ async function findOrCreateDemo() {
   });
   return { ...created, created: true };
 }
+
+/**
+ * A demo invite for the admin console's Invites page: created when the workspace has no active one, so its code (shown
+ * once) is printed on that start only.
+ */
+export async function ensureDemoInvite(workspaceId: string): Promise<string | null> {
+  const { createInvite, listInvites } = await import("@/lib/invites/manage");
+  if ((await listInvites({ workspaceId })).some((i) => i.state === "active")) return null;
+  const invite = await createInvite({ workspaceId, acting: "operator", actor, label: "Demo invite", maxUses: 5 });
+  return invite.code;
+}

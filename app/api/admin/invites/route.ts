@@ -20,7 +20,7 @@ export const POST = withAdmin(async (req, { admin, ip }) => {
   const input = await readJson(req, createRequest);
   const invite = await createInvite({
     workspaceId: admin.workspace.id,
-    acting: admin.role,
+    acting: { userId: admin.user.id },
     actor: { type: "admin", id: admin.user.id },
     label: input.label,
     role: input.role,

@@ -7,6 +7,6 @@ import { adminActor, withAdminForm } from "../../../../_lib/admin-form";
 export const POST = withAdminForm("/admin/invites", async ({ form, admin, ip }) => {
   const inviteId = form.get("invite");
   if (!isUuid(inviteId)) throw new AppError("bad_request");
-  await revokeInvite({ inviteId, workspaceId: admin.workspace.id, acting: admin.role, actor: adminActor(admin), ip });
+  await revokeInvite({ inviteId, workspaceId: admin.workspace.id, acting: { userId: admin.user.id }, actor: adminActor(admin), ip });
   return "/admin/invites?done=revoked";
 });
