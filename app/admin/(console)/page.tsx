@@ -42,7 +42,7 @@ export default async function OverviewPage() {
         <Stat label="Active service tokens" value={counts.activeServiceTokens} href="/admin/tokens" />
         <Stat label="Signed-in sessions" value={portal.length + consoles.length} href="/admin/sessions" />
       </div>
-      <div className="mt-6 grid gap-6 lg:grid-cols-[1fr_1.4fr]">
+      <div className="mt-6 grid items-start gap-6 lg:grid-cols-[1fr_1.4fr]">
         <Card>
           <h2 className="font-semibold">Audit log integrity</h2>
           <p className={`mt-2 text-sm font-semibold ${healthy ? "text-emerald-800" : "text-red-800"}`} data-testid="overview-chain">

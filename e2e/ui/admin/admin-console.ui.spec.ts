@@ -65,6 +65,39 @@ test("an owner's tour: every page, a role change, a token shown once, a session 
   await expect(main(page).getByTestId("token-row").filter({ hasText: "orchestrator (e2e)" })).toContainText("last used");
   expect(await page.content()).not.toContain(token);
 
+  // Invites: created with its code shown once, redeemed by the orchestrator, listed with who joined, then revoked.
+  await go(page, "Invites");
+  await expect(main(page).getByText("No invites yet")).toBeVisible();
+  await page.getByLabel("Label").fill("Design team");
+  await page.getByLabel("Uses").fill("3");
+  await page.getByRole("button", { name: "Create invite" }).click();
+  await expect(page.getByTestId("created-invite")).toContainText("shown only once");
+  const code = await page.getByLabel("New invite code").inputValue();
+  expect(code).toMatch(/^gh_inv_[A-Za-z0-9_-]{43}$/);
+  await snapWidths(page, testInfo, "04b-invite-created");
+  const joinerId = randomTelegramId();
+  const redeemed = await request.post(`${E2E_PLAIN_BASE_URL}/api/v1/invites/redeem`, {
+    headers: { Authorization: `Bearer ${token}` },
+    data: { code, user: { platform: "telegram", id: joinerId, name: "Jay Joiner" } },
+  });
+  expect(redeemed.status(), await redeemed.text()).toBe(201);
+  await page.reload();
+  const invite = main(page).getByTestId("invite-row").filter({ hasText: "Design team" });
+  await expect(invite).toContainText("1 of 3 used");
+  await invite.locator("summary", { hasText: /Redeemed by 1 person/ }).click();
+  await expect(invite).toContainText("Jay Joiner");
+  expect(await page.content()).not.toContain(code);
+  await snapWidths(page, testInfo, "04c-invites");
+  await invite.locator("summary", { hasText: "Revoke" }).click();
+  await invite.getByRole("button", { name: "Revoke invite" }).click();
+  await expect(main(page).getByRole("status")).toContainText("The invite was revoked.");
+  await expect(main(page).getByTestId("invite-row").filter({ hasText: "Design team" })).toContainText("Revoked");
+  const again = await request.post(`${E2E_PLAIN_BASE_URL}/api/v1/invites/redeem`, {
+    headers: { Authorization: `Bearer ${token}` },
+    data: { code, user: { platform: "telegram", id: randomTelegramId() } },
+  });
+  expect(again.status()).toBe(410);
+
   // Sessions: Mia's portal session, ended from here.
   await go(page, "Sessions");
   const miaSession = main(page).getByTestId("session-row").filter({ hasText: "Mia Member" });
@@ -97,7 +130,7 @@ test("an owner's tour: every page, a role change, a token shown once, a session 
   await expect(row).toContainText("sessions and running jobs end at once");
   await row.getByRole("button", { name: "Remove from workspace" }).click();
   await expect(main(page).getByRole("status")).toContainText("The member was removed.");
-  await expect(main(page).getByTestId("member-row")).toHaveCount(1);
+  await expect(main(page).getByTestId("member-row")).toHaveCount(2);
   const list = gatehouse<{ members: { userId: string }[] }>("member", "list", "--workspace", ws.workspaceId);
   expect(list.members.map((m) => m.userId)).not.toContain(memberUserId);
 
