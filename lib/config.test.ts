@@ -28,6 +28,8 @@ describe("parseConfig", () => {
       linkSeconds: 900,
       portalIdleSeconds: 1800,
       portalAbsoluteSeconds: 43200,
+      adminIdleSeconds: 900,
+      adminAbsoluteSeconds: 28800,
       telegramInitDataMaxAgeSeconds: 3600,
       jobTokenSeconds: 3600,
       tokenRotationGraceSeconds: 30,

@@ -18,6 +18,8 @@ const rendered: Array<[string, Response]> = [
   ["methodNotAllowed", pages.methodNotAllowed("GET, HEAD")],
   ["telegramMismatch", pages.telegramMismatch()],
   ["telegramUnverified", pages.telegramUnverified("Telegram's confirmation of who you are could not be verified.")],
+  ["notAdmin", pages.notAdmin()],
+  ["noAdminSession", pages.noAdminSession()],
 ];
 
 describe("standalone pages", () => {

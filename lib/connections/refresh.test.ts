@@ -49,7 +49,8 @@ function routeRead(token: string, jobId: string): Promise<ReaderResult & { text:
 
 /** PARENT reads here and CHILD in another process, all fired at the same instant. */
 async function readEverywhere(token: string, jobId: string) {
-  const at = Date.now() + 5000;
+  // Time for the child to start (a tsx process) even on a loaded 2-core machine.
+  const at = Date.now() + 9000;
   const child = runScript("test/fixtures/credentials-reader.ts", [token, jobId, String(CHILD), String(at)], { GATEHOUSE_OUTBOUND_ALLOW: outboundAllowEnv(), LOG_LEVEL: "silent" });
   await new Promise((r) => setTimeout(r, Math.max(0, at - Date.now())));
   const here = await Promise.all(Array.from({ length: PARENT }, () => routeRead(token, jobId)));
