@@ -189,19 +189,65 @@ describe("redeemInviteCode without a workspace (the Mini App)", () => {
 });
 
 describe("rate limits against guessing", () => {
-  it("a flood of wrong codes from one address gets 429 with Retry-After, even for a good code; other addresses go on", async () => {
-    const { workspaceId } = await makeWorkspace();
-    const invite = await createInvite({ workspaceId, ...operator, maxUses: 2 });
+  it("the orchestrator's budget is per workspace: a flood through one address refuses only that workspace, with Retry-After", async () => {
+    const a = await makeWorkspace();
+    const b = await makeWorkspace();
+    const theirs = await createInvite({ workspaceId: b.workspaceId, ...operator, maxUses: 2 });
     const ip = randomIp();
-    const flood = await Promise.all(Array.from({ length: 14 }, () => outcome(redeemInvite({ workspaceId, code: generateInviteCode(), user: tg(), ip }))));
-    expect(flood.filter((r) => r === "invite_invalid")).toHaveLength(10);
+    const flood = await Promise.all(Array.from({ length: 64 }, () => outcome(redeemInvite({ workspaceId: a.workspaceId, code: generateInviteCode(), user: tg(), ip }))));
+    expect(flood.filter((r) => r === "invite_invalid")).toHaveLength(60);
     expect(flood.filter((r) => r === "rate_limited")).toHaveLength(4);
-    const refused = await rejection(redeemInvite({ workspaceId, code: invite.code, user: tg(), ip }));
+    const refused = await rejection(redeemInvite({ workspaceId: a.workspaceId, code: generateInviteCode(), user: tg(), ip: randomIp() }));
     expect(refused.status).toBe(429);
     expect(JSON.parse(refused.body).error.code).toBe("rate_limited");
     expect(Number(refused.headers["retry-after"])).toBeGreaterThanOrEqual(1);
     expect(Number(refused.headers["retry-after"])).toBeLessThanOrEqual(60);
-    expect(await outcome(redeemInvite({ workspaceId, code: invite.code, user: tg(), ip: randomIp() }))).toBe("ok");
+    // The same orchestrator address, another workspace: untouched.
+    expect(await outcome(redeemInvite({ workspaceId: b.workspaceId, code: theirs.code, user: tg(), ip }))).toBe("ok");
+  });
+
+  it("from the Mini App: per address and per Telegram user; without a trusted address, no shared address budget", async () => {
+    const { workspaceId } = await makeWorkspace();
+    const invite = await createInvite({ workspaceId, ...operator, maxUses: 3 });
+    const ip = randomIp();
+    const flood = await Promise.all(Array.from({ length: 12 }, () => outcome(redeemInviteCode({ code: generateInviteCode(), user: tg(), ip }))));
+    expect(flood.filter((r) => r === "invite_invalid")).toHaveLength(10);
+    expect(flood.filter((r) => r === "rate_limited")).toHaveLength(2);
+    expect(await outcome(redeemInviteCode({ code: invite.code, user: tg(), ip }))).toBe("rate_limited");
+    expect(await outcome(redeemInviteCode({ code: invite.code, user: tg(), ip: randomIp() }))).toBe("ok");
+    // One Telegram user guessing from many addresses stops at their own budget.
+    const guesser = tg();
+    const mine = await Promise.all(Array.from({ length: 12 }, () => outcome(redeemInviteCode({ code: generateInviteCode(), user: guesser, ip: randomIp() }))));
+    expect(mine.filter((r) => r === "rate_limited")).toHaveLength(2);
+    // No trusted client address (TRUST_PROXY_HOPS=0 reads "direct"): a flood by many users must not refuse everyone.
+    await Promise.all(Array.from({ length: 12 }, () => outcome(redeemInviteCode({ code: generateInviteCode(), user: tg(), ip: "direct" }))));
+    expect(await outcome(redeemInviteCode({ code: invite.code, user: tg(), ip: "direct" }))).toBe("ok");
+  });
+
+  it("a member removed and invited back with the same invite joins again (the redemption keeps the latest time)", async () => {
+    const { workspaceId } = await makeWorkspace();
+    const invite = await createInvite({ workspaceId, ...operator, maxUses: 3 });
+    const user = tg();
+    const first = await redeemInvite({ workspaceId, code: invite.code, user, ip: randomIp() });
+    const { removeMember } = await import("@/lib/flows/member-removal");
+    await removeMember({ workspaceId, userId: first.userId, acting: "operator", actor: operator.actor });
+    await expect(redeemInvite({ workspaceId, code: invite.code, user, ip: randomIp() })).resolves.toMatchObject({ userId: first.userId, role: "member" });
+    expect(await counts(workspaceId, invite.inviteId)).toMatchObject({ uses: 2, redemptions: 1, redeemed: 2 });
+  });
+
+  it("an invite that expires while its redemption waits for the workspace lock is not used", async () => {
+    const { workspaceId } = await makeWorkspace();
+    const invite = await createInvite({ workspaceId, ...operator });
+    await db.invite.update({ where: { id: invite.inviteId }, data: { expiresAt: new Date(Date.now() + 800) } });
+    const { lockWorkspace } = await import("@/lib/db/locks");
+    const holder = db.$transaction(async (tx) => {
+      await lockWorkspace(tx, workspaceId);
+      await new Promise((r) => setTimeout(r, 1500));
+    }, { timeout: 10_000 });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await outcome(redeemInvite({ workspaceId, code: invite.code, user: tg(), ip: randomIp() }))).toBe("invite_invalid");
+    await holder;
+    expect((await db.invite.findUniqueOrThrow({ where: { id: invite.inviteId } })).uses).toBe(0);
   });
 
   it("redemptions that work never run out the address's budget", async () => {

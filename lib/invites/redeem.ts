@@ -112,7 +112,10 @@ async function takeUseAndJoin(
 
   const { userId } = await findOrCreateUserByIdentity(tx, { identity, displayName });
   const by = actor ?? { type: "user" as const, id: userId };
-  await tx.inviteRedemption.create({ data: { inviteId: invite.id, workspaceId, userId }, select: { inviteId: true } });
+  // Someone removed and invited back with the same (multi-use) invite redeems again: the row keeps the latest time.
+  await tx.$executeRaw`
+    INSERT INTO invite_redemptions (invite_id, workspace_id, user_id, redeemed_at) VALUES (${invite.id}::uuid, ${workspaceId}::uuid, ${userId}::uuid, statement_timestamp())
+    ON CONFLICT (invite_id, user_id) DO UPDATE SET redeemed_at = EXCLUDED.redeemed_at`;
   await insertMember(tx, { workspaceId, identity, displayName, role: invite.role, actor: by, ip, auditData: { inviteId: invite.id } });
   await appendAuditEvent(
     {

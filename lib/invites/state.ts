@@ -21,7 +21,8 @@ export function inviteState(invite: { revokedAt: Date | null; expiresAt: Date; u
 }
 
 /** The SQL twin of inviteState(...) === "active", over the table `invites`. */
-export const USABLE_INVITE_SQL = `invites.revoked_at IS NULL AND invites.expires_at > now() AND invites.uses < invites.max_uses`;
+// statement_timestamp(), not now(): now() is the transaction's start, before it waited for the workspace lock.
+export const USABLE_INVITE_SQL = `invites.revoked_at IS NULL AND invites.expires_at > statement_timestamp() AND invites.uses < invites.max_uses`;
 
 export function isInviteRole(value: unknown): value is InviteRole {
   return typeof value === "string" && (INVITE_ROLES as readonly string[]).includes(value);
