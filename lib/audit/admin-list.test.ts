@@ -93,7 +93,7 @@ describe("parseAuditQuery", () => {
     expect(parseAuditQuery({ action: "", limit: undefined })).toMatchObject({ filters: {}, limit: undefined });
   });
 
-  it.each(["before=-1", "before=1e3", "limit=abc", "from=yesterday", "to=2026-12-02T10:00", "action=a&action=b", "seq=3", "actorType=root"])("refuses %s", (query) => {
+  it.each(["before=-1", "before=1e3", "limit=abc", "from=yesterday", "to=2026-12-02T10:00", "action=a&action=b", "seq=3", "actorType=root", "from=0000-01-01", "to=0001-01-01T00:00:00%2B01:00"])("refuses %s", (query) => {
     expect(() => parseAuditQuery(new URLSearchParams(query))).toThrow(expect.objectContaining({ code: "validation_failed" }));
   });
 });

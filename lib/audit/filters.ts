@@ -7,6 +7,8 @@ import { AppError } from "../errors";
 export const ACTOR_TYPES = ["user", "admin", "service", "job", "system"] as const satisfies readonly ActorType[];
 // audit_events.seq is a Postgres int4.
 export const MAX_SEQ = 2_147_483_647;
+const MIN_DATE = new Date("0001-01-01T00:00:00Z").getTime();
+const MAX_DATE = new Date("9999-12-31T23:59:59.999Z").getTime();
 const ACTION = /^[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*(?:\.\*)?$/;
 
 export type AuditFilters = {
@@ -49,7 +51,7 @@ export function checkFilters(f: AuditFilters = {}): AuditFilters {
   for (const name of ["from", "to"] as const) {
     const v = f[name];
     if (v === undefined) continue;
-    if (!(v instanceof Date) || Number.isNaN(v.getTime())) bad[name] = "must be a date and time";
+    if (!(v instanceof Date) || Number.isNaN(v.getTime()) || v.getTime() < MIN_DATE || v.getTime() > MAX_DATE) bad[name] = "must be a date and time between the years 1 and 9999";
     else out[name] = v;
   }
   if (Object.keys(bad).length) fail(bad);
@@ -80,7 +82,8 @@ export function parseAuditQuery(raw: RawQuery, allowed: readonly string[] = ["ac
     const v = values[key];
     if (v === undefined) return undefined;
     const d = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2}))?$/.test(v) ? new Date(v) : new Date(Number.NaN);
-    if (Number.isNaN(d.getTime())) bad[key] = "must be an ISO 8601 date (2026-12-01) or date and time with offset (2026-12-01T09:30:00Z)";
+    // Postgres timestamps start at year 1 (and Prisma refuses year 0): anything outside 0001..9999 UTC is no date.
+    if (Number.isNaN(d.getTime()) || d.getTime() < MIN_DATE || d.getTime() > MAX_DATE) bad[key] = "must be an ISO 8601 date (2026-12-01) or date and time with offset (2026-12-01T09:30:00Z)";
     return d;
   };
   const int = (key: string) => {

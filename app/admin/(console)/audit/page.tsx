@@ -48,7 +48,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
   const [page, total, status, names] = await Promise.all([
     problem ? { events: [], nextBefore: null } : listAuditEvents({ workspaceId, ...query.filters, beforeSeq: query.beforeSeq }),
     problem ? 0 : countAuditEvents({ workspaceId, filters: query.filters }),
-    auditStatus({ workspaceId }),
+    auditStatus({ workspaceId, full: raw.full === "1" }),
     memberNames({ workspaceId }),
   ]);
   const filterQuery = new URLSearchParams(Object.entries(current).filter(([k]) => k !== "before")).toString();
@@ -64,6 +64,20 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
             <dt className="text-slate-600">Hash chain</dt>
             <dd className={`font-semibold ${status.chain.ok ? "text-emerald-800" : "text-red-800"}`} data-testid="chain-status">
               {status.chain.ok ? `Intact (${status.events.toLocaleString("en")} events)` : `Broken at event ${status.chain.brokenAt}`}
+            </dd>
+            <dd className="mt-1 text-xs text-slate-600" data-testid="chain-scope">
+              {status.chain.full || status.chain.checkedFrom <= 1 ? (
+                "Every event was re-hashed just now."
+              ) : (
+                <>
+                  Events from #{status.chain.checkedFrom} on were re-hashed just now; earlier ones are vouched for by their signed
+                  checkpoints.{" "}
+                  <Link href={`/admin/audit?${new URLSearchParams({ ...current, full: "1" })}`} className="font-medium text-indigo-700 underline">
+                    Re-hash every event
+                  </Link>{" "}
+                  (slower on long logs).
+                </>
+              )}
             </dd>
           </div>
           <div>
