@@ -33,6 +33,7 @@ export const ENDPOINTS = [
   "PUT /api/portal/secrets/{name}",
   "DELETE /api/portal/secrets/{name}",
   "GET /api/v1/audit/checkpoints",
+  "POST /api/v1/invites/redeem",
 ] as const;
 export const CALLERS = [
   "own",
@@ -176,6 +177,19 @@ const secretList = (names: string[]): Answer => ({
 });
 
 const SERVICE_NOT_ROTATED = { na: "service tokens are never rotated (only job tokens are)" };
+
+const INVITE_INVALID: Answer = {
+  status: 410,
+  body: { error: { code: "invite_invalid", message: "This invite code is not valid: it may be mistyped, expired, used up or revoked. Ask for a new one." } },
+};
+const ALREADY_MEMBER: Answer = { status: 409, body: { error: { code: "already_member", message: "The user is already a member of this workspace." } } };
+const redeemBody = (code: string, telegramId: string) => ({ code, user: { platform: "telegram", id: telegramId } });
+// A distinct Telegram id per refused call, so a call that wrongly got through would show as a new member.
+const refusedIds = new Map<string, string>();
+const randomTelegramIdFor = (label: string) => {
+  if (!refusedIds.has(label)) refusedIds.set(label, String(4_000_000_000_000 + refusedIds.size + Math.floor(Math.random() * 1_000_000) * 1000));
+  return refusedIds.get(label)!;
+};
 
 /** A page of checkpoints that are all of this workspace's chain. */
 const checkpointsOf = (workspaceId: string): Answer => ({
@@ -358,6 +372,31 @@ export const MATRIX: Record<Endpoint, Record<Caller, Entry>> = {
     "revoked token": (s) => ({ calls: [{ label: "revoked svc W1", headers: bearer(s.svc.w1Revoked) }], ...REFUSED }),
     "rotated-out after grace": SERVICE_NOT_ROTATED,
     "completed job": { na: "checkpoints involve no job" },
+  },
+
+  "POST /api/v1/invites/redeem": {
+    own: (s) => ({
+      calls: [{ label: "svc W1 redeems W1's invite for a newcomer", headers: bearer(s.svc.w1), json: redeemBody(s.invites.w1, s.invites.newcomer) }],
+      status: 201,
+      body: { userId: expect.stringMatching(UUID), workspaceId: s.w1, role: "member" },
+    }),
+    // Bob is already in W1: the code is good, nothing is taken.
+    "other user": (s) => ({ calls: [{ label: "svc W1 redeems W1's invite for bob", headers: bearer(s.svc.w1), json: redeemBody(s.invites.w1, s.users.bob.telegramId) }], ...ALREADY_MEMBER }),
+    // A code names its workspace; the token's workspace decides. Another's code is the one 410 of every unusable code.
+    "other workspace": (s) => ({
+      calls: [
+        { label: "svc W1 with W2's code", headers: bearer(s.svc.w1), json: redeemBody(s.invites.w2, randomTelegramIdFor("w1-w2")) },
+        { label: "svc W2 with W1's code", headers: bearer(s.svc.w2), json: redeemBody(s.invites.w1, randomTelegramIdFor("w2-w1")) },
+      ],
+      ...INVITE_INVALID,
+    }),
+    "no auth": (s) => ({ calls: [{ label: "no header", json: redeemBody(s.invites.w1, randomTelegramIdFor("anon")) }], ...REFUSED }),
+    "malformed header": (s) => ({ calls: eachOf("Authorization", malformedAuth(s.svc.w1)).map((c) => ({ ...c, json: redeemBody(s.invites.w1, randomTelegramIdFor(c.label)) })), ...REFUSED }),
+    "Signed scheme": (s) => ({ calls: eachOf("Authorization", otherSchemes(s.svc.w1)).map((c) => ({ ...c, json: redeemBody(s.invites.w1, randomTelegramIdFor(c.label)) })), ...WRONG_SCHEME }),
+    "expired token": (s) => ({ calls: [{ label: "expired svc W1", headers: bearer(s.svc.w1Expired), json: redeemBody(s.invites.w1, randomTelegramIdFor("expired")) }], ...REFUSED }),
+    "revoked token": (s) => ({ calls: [{ label: "revoked svc W1", headers: bearer(s.svc.w1Revoked), json: redeemBody(s.invites.w1, randomTelegramIdFor("revoked")) }], ...REFUSED }),
+    "rotated-out after grace": SERVICE_NOT_ROTATED,
+    "completed job": { na: "redeeming involves no job" },
   },
 
   "GET /api/portal/secrets": {

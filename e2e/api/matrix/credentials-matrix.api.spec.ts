@@ -17,6 +17,7 @@ import {
   SAME_ORIGIN,
   secretValue,
   sessionCookie,
+  sql,
   startJob,
   workspaceCounts,
   type CreatedJob,
@@ -238,4 +239,15 @@ test("one person in two workspaces reads each workspace's value only through tha
   const del = await request.delete(secretUrl("DAVE_W2_ONLY"), { headers: { ...SAME_ORIGIN, ...sessionCookie(s.dave.w1Session) } });
   await expectJson(del, 404, NO_SUCH_SECRET);
   expect(await names(s.dave.w2Session)).toEqual(["API_KEY", "DAVE_W2_ONLY"]);
+});
+
+test("invites: only the own cell took a use and added a member; no refused or cross-workspace redemption changed anything", async () => {
+  const uses = await sql<{ workspace_id: string; uses: number }>(`SELECT workspace_id::text, uses FROM invites WHERE workspace_id = ANY($1::uuid[])`, [[seed.w1, seed.w2]]);
+  expect(Object.fromEntries(uses.map((u) => [u.workspace_id, u.uses]))).toEqual({ [seed.w1]: 1, [seed.w2]: 0 });
+  const joined = await sql<{ external_id: string; workspace_id: string }>(
+    `SELECT p.external_id, m.workspace_id::text FROM invite_redemptions r JOIN platform_identities p ON p.user_id = r.user_id JOIN memberships m ON m.user_id = r.user_id
+     WHERE r.workspace_id = ANY($1::uuid[])`,
+    [[seed.w1, seed.w2]],
+  );
+  expect(joined).toEqual([{ external_id: seed.invites.newcomer, workspace_id: seed.w1 }]);
 });

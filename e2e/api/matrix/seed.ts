@@ -45,6 +45,8 @@ export type Seed = {
   sessions: { aliceExpired: string; aliceRevoked: string };
   erin: { userId: string };
   dave: { telegramId: string; w1Session: string; w2Session: string; w1Value: string; w2Value: string; w2Only: string };
+  /** A 5-use invite of each workspace, and a fresh Telegram id the own cell redeems W1's for. */
+  invites: { w1: string; w2: string; newcomer: string };
   /** Values the matrix writes (accepted ones belong to their writer; rejected ones must never be stored). */
   writes: { aliceNew: string; bobAliceOnly: string; carolAliceOnly: string; rejected: string[] };
 };
@@ -139,8 +141,11 @@ export async function seedMatrix(playwright: PlaywrightWorkerArgs["playwright"])
     ]);
     expect(rotated.expiresAt).toBe(aRotatedOut.expiresAt);
     await endGraceWindow(aRotatedOut.token);
-    // A signed checkpoint in each workspace, for the checkpoints endpoint's cells.
+    // A signed checkpoint in each workspace, for the checkpoints endpoint's cells, and an invite of each.
     await Promise.all([w1.workspaceId, w2.workspaceId].map((w) => gatehouseAsync("audit", "checkpoint", "--workspace", w)));
+    const [inviteW1, inviteW2] = await Promise.all(
+      [w1.workspaceId, w2.workspaceId].map((w) => gatehouseAsync<{ code: string }>("invite", "create", "--workspace", w, "--max-uses", "5")),
+    );
     await new Promise((r) => setTimeout(r, 20));
 
     return {
@@ -153,6 +158,7 @@ export async function seedMatrix(playwright: PlaywrightWorkerArgs["playwright"])
       sessions: { aliceExpired: aliceExpired!, aliceRevoked: aliceRevoked! },
       erin: { userId: erinId },
       dave,
+      invites: { w1: inviteW1!.code, w2: inviteW2!.code, newcomer: randomTelegramId() },
       writes: {
         aliceNew: secretValue("alice", "ALICE_NEW"),
         bobAliceOnly: secretValue("bob", "ALICE_ONLY"),
