@@ -47,8 +47,11 @@ export const auditCommands: Command[] = [
         const { AppError } = await import("../../lib/errors");
         throw new AppError("not_found", "No such workspace.");
       }
-      const seq = await checkpointHead(workspaceId);
-      return seq === null ? { signed: false, reason: "the head is already signed" } : { signed: true, seq };
+      const r = await checkpointHead(workspaceId);
+      if (r.signed) return r;
+      if (r.reason !== "refused") return { signed: false, reason: r.reason === "no_events" ? "the workspace has no events" : "the head is already signed" };
+      process.exitCode = 1;
+      return { signed: false, reason: "refused: the chain since the last checkpoint does not recompute; audit verify names the break" };
     },
   },
   {
