@@ -310,6 +310,30 @@ describe("gatehouse CLI", () => {
       expect(garbage).toMatchObject({ code: 2 });
       expect(JSON.parse(garbage.stdout)).toMatchObject({ error: { code: "usage" } });
       expect(JSON.parse((await verify(path.join(dir, "missing.ndjson"))).stdout)).toMatchObject({ error: { code: "usage" } });
+
+      // What the file alone cannot show: the checkpoints kept from GET /api/v1/audit/checkpoints, and the workspace.
+      const { listCheckpoints } = await import("@/lib/audit/checkpoint-list");
+      const keptFile = path.join(dir, "kept.json");
+      await writeFile(keptFile, JSON.stringify(await listCheckpoints({ workspaceId })));
+      const withKept = (f: string, ...more: string[]) => runCli(["audit", "verify", "--file", f, "--public-key", key.json.publicKey as string, "--checkpoints", keptFile, ...more, "--json"], offline);
+      const held = await withKept(file, "--workspace", workspaceId);
+      expect(held.code, held.stderr).toBe(0);
+      expect(JSON.parse(held.stdout)).toEqual({ ok: true, workspaceId, events: 3, checkpoints: 1, signedThrough: 2, unsignedTail: 1, keyId: key.json.keyId, keptCheckpoints: 1 });
+      // The checkpoint line dropped and the footer made to add up: the file alone is consistent, and signs nothing.
+      const stripped = path.join(dir, "stripped.ndjson");
+      await writeFile(stripped, exported.stdout.split("\n").filter((l) => !l.includes('"type":"checkpoint"')).join("\n").replace('"checkpoints":1', '"checkpoints":0'));
+      expect(JSON.parse((await verify(stripped)).stdout)).toMatchObject({ ok: false, reason: "no_checkpoints", signedThrough: 0, unsignedTail: 3 });
+      const caught = await withKept(stripped);
+      expect(caught.code).toBe(1);
+      expect(JSON.parse(caught.stdout)).toMatchObject({ ok: false, reason: "kept_checkpoint_missing", brokenAt: 2, keptCheckpoints: 1 });
+      const elsewhere = await runCli(["audit", "verify", "--file", file, "--public-key", key.json.publicKey as string, "--workspace", "00000000-0000-4000-8000-000000000000", "--json"], offline);
+      expect(elsewhere.code).toBe(1);
+      expect(JSON.parse(elsewhere.stdout)).toMatchObject({ ok: false, reason: "workspace_mismatch", workspaceId, line: 1 });
+      expect(JSON.parse((await withKept(file, "--workspace", "nope")).stdout)).toMatchObject({ error: { code: "usage", message: expect.stringContaining("--workspace") } });
+      await writeFile(keptFile, "not json");
+      const badKept = await withKept(file);
+      expect(badKept.code).toBe(2);
+      expect(JSON.parse(badKept.stdout)).toMatchObject({ error: { code: "usage", message: expect.stringContaining("--checkpoints") } });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -325,6 +349,7 @@ describe("gatehouse CLI", () => {
     expect(await cli("audit", "export", "--workspace", "00000000-0000-4000-8000-000000000000", "--format", "xml")).toMatchObject({ code: 2, json: { error: { code: "usage" } } });
     expect(await cli("audit", "verify", "--workspace", "00000000-0000-4000-8000-000000000000", "--public-key", "x")).toMatchObject({ code: 2, json: { error: { code: "usage" } } });
     expect(await cli("audit", "verify", "--file", "/nonexistent")).toMatchObject({ code: 2, json: { error: { message: expect.stringContaining("--public-key") } } });
+    expect(await cli("audit", "verify", "--workspace", "00000000-0000-4000-8000-000000000000", "--checkpoints", "kept.json")).toMatchObject({ code: 2, json: { error: { code: "usage", message: expect.stringContaining("--checkpoints") } } });
     const noKey = await runCli(["audit", "public-key", "--json"], { GATEHOUSE_AUDIT_SIGNING_KEY: "" });
     expect(noKey.code).toBe(1);
     expect(JSON.parse(noKey.stdout)).toMatchObject({ error: { code: "config_invalid", message: expect.stringContaining("GATEHOUSE_AUDIT_SIGNING_KEY") } });

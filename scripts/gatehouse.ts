@@ -34,9 +34,13 @@ Commands:
   provider remove  --workspace W --id ID
   keys rotate
   audit verify     [--workspace W]   the chain and every stored checkpoint, in the database
-  audit verify     --file F --public-key K
+  audit verify     --file F --public-key K [--checkpoints C] [--workspace W]
                    an NDJSON export, offline (no database, no configuration): K is the base64 SPKI DER key
-                   that \`audit public-key\` prints; events after the last checkpoint are reported as unsignedTail
+                   that \`audit public-key\` prints; C the checkpoints you kept from GET /api/v1/audit/checkpoints
+                   (its JSON pages, concatenated or one per line, a JSON array or NDJSON of checkpoints): each must
+                   verify with K and be in the export with its hash, so dropped checkpoints or a cut tail are caught;
+                   W the workspace the export must be of. Events but no valid checkpoint: ok false, no_checkpoints;
+                   events after the last checkpoint are reported as unsignedTail
   audit export     --workspace W [--format ndjson|csv]   streams to stdout; NDJSON is the verifiable format
   audit checkpoint --workspace W   signs the head now (as the hourly sweep would)
   audit public-key the key that verifies checkpoints: {publicKey, keyId}

@@ -20,7 +20,7 @@ async function appendBatch(conn: SqlConnection, items: Append[]): Promise<Outcom
   const accepted = items.filter((a) => !a.liveTokenId || live.has(a.liveTokenId));
   const ends = chainEnds(results[results.length - 1]!);
   if (accepted.length === 0) return items.map(() => ({ ok: false, error: new AppError("invalid_token") }));
-  const { sql, appended } = chainInsert(ends, accepted.map((a) => a.input));
+  const { sql, appended } = await chainInsert(conn, ends, accepted.map((a) => a.input));
   await conn.scriptAndCommit(sql);
   const byItem = new Map(accepted.map((a, i) => [a, appended[i]!]));
   return items.map((a) => {

@@ -3,7 +3,8 @@ import type { ActorType } from "@/generated/prisma/client";
 import { db, type Tx } from "../db/client";
 import { takeAuditLock } from "../db/locks";
 import { hashEvent, GENESIS_HASH } from "./canonical";
-import { checkpointsFor, insertCheckpoints } from "./checkpoint";
+import { dueCheckpoints, insertCheckpoints, signDueCheckpoints } from "./checkpoint";
+import { prismaRunner } from "./checkpoint-window";
 import { cleanAuditData, cleanString } from "./sanitize";
 
 export type AuditActor = { type: ActorType; id?: string | null };
@@ -32,7 +33,8 @@ export async function appendAuditEvent(input: AuditEventInput, tx?: Tx): Promise
   });
   const [row] = chainEvents(input.workspaceId, last, [input]);
   await tx.auditEvent.create({ data: { ...row!, data: row!.data as object }, select: { id: true } });
-  await insertCheckpoints(tx, checkpointsFor([row!]));
+  const due = dueCheckpoints([row!]);
+  if (due.length) await insertCheckpoints(tx, await signDueCheckpoints(prismaRunner(tx), { workspaceId: input.workspaceId, head: last, due }));
   return { seq: row!.seq, hash: row!.hash };
 }
 

@@ -4,16 +4,17 @@ import "server-only";
 import { db } from "../db/client";
 import { takeAuditLock } from "../db/locks";
 import { log } from "../log";
-import { signCheckpoint, signingIdentity } from "./checkpoint";
+import { signDueCheckpoints, signingIdentity } from "./checkpoint";
+import { prismaRunner } from "./checkpoint-window";
 
 export const CHECKPOINT_MAX_AGE_MS = 3600_000;
 const SWEEP_INTERVAL_MS = 5 * 60_000;
 
-export type SweepResult = { workspaces: number; checkpointed: { workspaceId: string; seq: number }[] };
+export type SweepResult = { workspaces: number; checkpointed: { workspaceId: string; seq: number }[]; refused: string[] };
 
 /** The head of every workspace whose first event after its latest checkpoint is at least `maxAgeMs` old. */
 export async function runCheckpointSweep({ now = new Date(), maxAgeMs = CHECKPOINT_MAX_AGE_MS }: { now?: Date; maxAgeMs?: number } = {}): Promise<SweepResult> {
-  if (!signingIdentity()) return { workspaces: 0, checkpointed: [] };
+  if (!signingIdentity()) return { workspaces: 0, checkpointed: [], refused: [] };
   const due = new Date(now.getTime() - maxAgeMs);
   // One indexed probe per workspace: its latest checkpoint, then the event right after it.
   const candidates = await db.$queryRaw<{ id: string }[]>`
@@ -24,25 +25,33 @@ export async function runCheckpointSweep({ now = new Date(), maxAgeMs = CHECKPOI
     WHERE e.created_at <= ${due}
     ORDER BY w.id`;
   const checkpointed: SweepResult["checkpointed"] = [];
+  const refused: string[] = [];
   for (const { id } of candidates) {
-    const seq = await checkpointHead(id);
-    if (seq !== null) checkpointed.push({ workspaceId: id, seq });
+    const r = await checkpointHead(id);
+    if (r.signed) checkpointed.push({ workspaceId: id, seq: r.seq });
+    else if (r.reason === "refused") refused.push(id);
   }
-  return { workspaces: candidates.length, checkpointed };
+  return { workspaces: candidates.length, checkpointed, refused };
 }
 
-/** Under the workspace's audit lock the head is committed and final; null when it is already signed. */
-export async function checkpointHead(workspaceId: string): Promise<number | null> {
+export type HeadResult =
+  | { signed: true; seq: number }
+  /** already_signed: nothing after the last checkpoint; refused: the rows since it do not recompute (logged). */
+  | { signed: false; reason: "no_key" | "no_events" | "already_signed" | "refused" };
+
+/** Under the workspace's audit lock the head is committed and final. */
+export async function checkpointHead(workspaceId: string): Promise<HeadResult> {
   return db.$transaction(async (tx) => {
     await takeAuditLock(tx, workspaceId);
+    if (!signingIdentity()) return { signed: false, reason: "no_key" };
     const head = await tx.auditEvent.findFirst({ where: { workspaceId }, orderBy: { seq: "desc" }, select: { seq: true, hash: true } });
-    if (!head) return null;
+    if (!head) return { signed: false, reason: "no_events" };
     const latest = await tx.auditCheckpoint.findFirst({ where: { workspaceId }, orderBy: { seq: "desc" }, select: { seq: true } });
-    if (latest && latest.seq >= head.seq) return null;
-    const signed = signCheckpoint({ workspaceId, seq: head.seq, hash: head.hash });
-    if (!signed) return null;
+    if (latest && latest.seq >= head.seq) return { signed: false, reason: "already_signed" };
+    const [signed] = await signDueCheckpoints(prismaRunner(tx), { workspaceId, head, due: [{ workspaceId, ...head }] });
+    if (!signed) return { signed: false, reason: "refused" };
     const { count } = await tx.auditCheckpoint.createMany({ data: [signed], skipDuplicates: true });
-    return count === 1 ? head.seq : null;
+    return count === 1 ? { signed: true, seq: head.seq } : { signed: false, reason: "already_signed" };
   });
 }
 

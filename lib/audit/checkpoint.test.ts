@@ -8,7 +8,9 @@ import { runScript } from "@/test/run-script";
 import { getConfig } from "../config";
 import { db } from "../db/client";
 import { closeLazyClients } from "../lazy";
+import { log } from "../log";
 import { hashEvent } from "./canonical";
+import { ChainCheck } from "./chain-check";
 import { signingIdentity } from "./checkpoint";
 import { checkpointHead, runCheckpointSweep } from "./checkpoint-sweep";
 import { appendAuditEvent, verifyAuditChain } from "./index";
@@ -129,8 +131,8 @@ describe("audit checkpoints", () => {
     const signed: number[] = [];
     const sweeper = async () => {
       while (appending) {
-        const seq = await checkpointHead(workspaceId);
-        if (seq !== null) signed.push(seq);
+        const r = await checkpointHead(workspaceId);
+        if (r.signed) signed.push(r.seq);
       }
     };
     await Promise.all([appends, sweeper(), sweeper(), sweeper()]);
@@ -177,6 +179,127 @@ describe("audit checkpoints", () => {
     expect(await verifyAuditChain({ workspaceId })).toMatchObject({ ok: false, brokenAt: 20, reason: "checkpoint_bad_signature" });
   });
 
+  describe("before signing, the rows since the last checkpoint are re-hashed", () => {
+    /** Seq 13's data changed in place, as someone with write access to the table would, hashes untouched. */
+    async function editSeq13(workspaceId: string) {
+      await asSuperuser(async (client) => {
+        await client.query(`UPDATE audit_events SET data = '{"i": 999}' WHERE workspace_id = $1 AND seq = 13`, [workspaceId]);
+      });
+    }
+    async function seededTo15() {
+      const { workspaceId } = await makeWorkspace();
+      for (let i = 0; i < 13; i++) await appendAuditEvent({ workspaceId, actor: system, action: "test.appended", data: { i } });
+      expect((await checkpoints(workspaceId)).map((c) => c.seq)).toEqual([10]);
+      return workspaceId;
+    }
+    /** This workspace's refusals only: the sweep visits every workspace in the test database. */
+    function refusals(workspaceId: string) {
+      const spy = vi.spyOn(log, "error");
+      return {
+        calls: () =>
+          spy.mock.calls.filter(([fields, msg]) => typeof msg === "string" && msg.startsWith("audit checkpoint not signed") && (fields as { workspaceId?: string }).workspaceId === workspaceId),
+        restore: () => spy.mockRestore(),
+      };
+    }
+
+    it("single appends: the event at the multiple commits, its checkpoint is refused and logged with no data", async () => {
+      const workspaceId = await seededTo15();
+      await editSeq13(workspaceId);
+      const errors = refusals(workspaceId);
+      try {
+        for (let i = 0; i < 10; i++) await appendAuditEvent({ workspaceId, actor: system, action: "test.appended", data: { i } });
+        expect(await head(workspaceId)).toBe(25);
+        expect((await checkpoints(workspaceId)).map((c) => c.seq)).toEqual([10]);
+        expect(errors.calls()).toEqual([[{ workspaceId, seq: 20, reason: "chain_broken", brokenAt: 13 }, expect.any(String)]]);
+      } finally {
+        errors.restore();
+      }
+      expect(await verifyAuditChain({ workspaceId })).toMatchObject({ ok: false, brokenAt: 13, reason: "chain_broken" });
+    });
+
+    it("group commit: every caller of the batch gets its event, only the checkpoint is skipped", async () => {
+      const workspaceId = await seededTo15();
+      await editSeq13(workspaceId);
+      const errors = refusals(workspaceId);
+      try {
+        const results = await Promise.all(Array.from({ length: 10 }, (_, i) => appendAuditEventGrouped({ workspaceId, actor: system, action: "test.grouped", data: { i } })));
+        expect(results.map((r) => r.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, i) => 16 + i));
+        expect((await checkpoints(workspaceId)).map((c) => c.seq)).toEqual([10]);
+        expect(errors.calls().map(([fields]) => fields)).toEqual([{ workspaceId, seq: 20, reason: "chain_broken", brokenAt: 13 }]);
+      } finally {
+        errors.restore();
+      }
+    });
+
+    it("group commit: an error while checking (not only a refusal) leaves the batch to commit", async () => {
+      const workspaceId = await seededTo15();
+      const errors = refusals(workspaceId);
+      const boom = vi.spyOn(ChainCheck.prototype, "addEvent").mockImplementation(() => {
+        throw new Error("boom");
+      });
+      try {
+        await Promise.all(Array.from({ length: 10 }, (_, i) => appendAuditEventGrouped({ workspaceId, actor: system, action: "test.grouped", data: { i } })));
+        expect(errors.calls().map(([fields]) => (fields as { seq: number }).seq)).toEqual([20]);
+      } finally {
+        boom.mockRestore();
+        errors.restore();
+      }
+      expect(await head(workspaceId)).toBe(25);
+      expect((await checkpoints(workspaceId)).map((c) => c.seq)).toEqual([10]);
+      expect(await verifyAuditChain({ workspaceId })).toMatchObject({ ok: true, events: 25, checkpoints: 1 });
+    });
+
+    it("a history re-chained from before the last checkpoint to the head: the next checkpoint is refused, never signed over it", async () => {
+      const workspaceId = await seededTo15();
+      const rows = await db.auditEvent.findMany({ where: { workspaceId }, orderBy: { seq: "asc" } });
+      // Seq 7 rewritten and every later hash recomputed: the rows agree with each other, not with checkpoint 10.
+      await asSuperuser(async (client) => {
+        let prev = rows[5]!.hash;
+        for (const row of rows.slice(6)) {
+          const data = row.seq === 7 ? { i: 999 } : row.data;
+          const hash = hashEvent(prev, { ...row, data });
+          await client.query("UPDATE audit_events SET data = $1, prev_hash = $2, hash = $3 WHERE workspace_id = $4 AND seq = $5", [JSON.stringify(data), prev, hash, workspaceId, row.seq]);
+          prev = hash;
+        }
+      });
+      const errors = refusals(workspaceId);
+      try {
+        for (let i = 0; i < 5; i++) await appendAuditEvent({ workspaceId, actor: system, action: "test.appended", data: { i } });
+        await Promise.all(Array.from({ length: 5 }, (_, i) => appendAuditEventGrouped({ workspaceId, actor: system, action: "test.grouped", data: { i } })));
+        expect(await checkpointHead(workspaceId)).toEqual({ signed: false, reason: "refused" });
+        const later = new Date(Date.now() + 2 * HOUR);
+        const swept = await runCheckpointSweep({ now: later });
+        expect(swept.refused).toContain(workspaceId);
+        expect(swept.checkpointed.filter((c) => c.workspaceId === workspaceId)).toEqual([]);
+        expect(errors.calls().map(([fields]) => fields)).toEqual([
+          { workspaceId, seq: 20, reason: "checkpoint_hash_mismatch", brokenAt: 10 },
+          { workspaceId, seq: 25, reason: "checkpoint_hash_mismatch", brokenAt: 10 },
+          { workspaceId, seq: 25, reason: "checkpoint_hash_mismatch", brokenAt: 10 },
+        ]);
+      } finally {
+        errors.restore();
+      }
+      expect((await checkpoints(workspaceId)).map((c) => c.seq)).toEqual([10]);
+      expect(await verifyAuditChain({ workspaceId })).toMatchObject({ ok: false, brokenAt: 10, reason: "checkpoint_hash_mismatch" });
+    });
+
+    it("the sweep and the CLI's checkpoint re-hash from seq 1 when there is no checkpoint yet", async () => {
+      const { workspaceId } = await makeWorkspace();
+      for (let i = 0; i < 3; i++) await appendAuditEvent({ workspaceId, actor: system, action: "test.appended", data: { i } });
+      await asSuperuser(async (client) => {
+        await client.query(`UPDATE audit_events SET action = 'test.changed' WHERE workspace_id = $1 AND seq = 2`, [workspaceId]);
+      });
+      const errors = refusals(workspaceId);
+      try {
+        expect(await checkpointHead(workspaceId)).toEqual({ signed: false, reason: "refused" });
+        expect(errors.calls().map(([fields]) => fields)).toEqual([{ workspaceId, seq: 5, reason: "chain_broken", brokenAt: 2 }]);
+      } finally {
+        errors.restore();
+      }
+      expect(await checkpoints(workspaceId)).toEqual([]);
+    });
+  });
+
   it("status: the cheap check covers the tail after the last valid checkpoint; the full one re-hashes every row", async () => {
     const { workspaceId } = await makeWorkspace();
     for (let i = 0; i < 13; i++) await appendAuditEvent({ workspaceId, actor: system, action: "test.appended", data: { i } });
@@ -193,6 +316,27 @@ describe("audit checkpoints", () => {
     });
     expect(await auditStatus({ workspaceId })).toMatchObject({ chain: { ok: false, brokenAt: 12, checkedFrom: 11 } });
   });
+
+  it("status: checkedFrom, the head and the last checkpoint come from one moment, even while appends sign checkpoints", async () => {
+    const { workspaceId } = await makeWorkspace();
+    let appending = true;
+    const appends = (async () => {
+      for (let round = 0; round < 40; round++) {
+        await Promise.all(Array.from({ length: 10 }, (_, i) => appendAuditEventGrouped({ workspaceId, actor: system, action: "test.grouped", data: { round, i } })));
+      }
+      appending = false;
+    })();
+    const seen: string[] = [];
+    while (appending) {
+      const s = await auditStatus({ workspaceId });
+      // Rows checkedFrom..events were re-hashed, from the last checkpoint: never past the head it reports.
+      if (s.chain.checkedFrom !== (s.lastCheckpoint?.seq ?? 0) + 1 || s.chain.checkedFrom > s.events + 1 || s.uncheckpointed !== s.events - (s.lastCheckpoint?.seq ?? 0)) {
+        seen.push(JSON.stringify({ events: s.events, chain: s.chain, last: s.lastCheckpoint?.seq, uncheckpointed: s.uncheckpointed }));
+      }
+    }
+    await appends;
+    expect(seen).toEqual([]);
+  }, 60_000);
 
   it("refuses UPDATE and DELETE of checkpoints through the normal path", async () => {
     const { workspaceId } = await makeWorkspace();

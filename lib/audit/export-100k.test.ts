@@ -9,10 +9,10 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import v8 from "node:v8";
 import vm from "node:vm";
-import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { makeWorkspace } from "@/test/factories";
 import { db } from "../db/client";
+import { sqlTransaction } from "../db/sql";
 import { closeLazyClients } from "../lazy";
 import { signingIdentity } from "./checkpoint";
 import { exportAudit } from "./export";
@@ -34,29 +34,25 @@ afterAll(async () => {
   await closeLazyClients();
 });
 
-/** Chained exactly as appends chain them (and signed at every 1000th), written a batch per statement. */
+/** Chained and signed exactly as the group commit does it (every 1000th after its window re-hashed), a batch per script. */
 async function fill(workspaceId: string, count: number) {
-  const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
-  await client.connect();
-  try {
-    const head = await db.auditEvent.findFirstOrThrow({ where: { workspaceId }, orderBy: { seq: "desc" }, select: { seq: true, hash: true } });
-    let last = { seq: head.seq, hash: head.hash };
-    const pad = "x".repeat(300);
-    for (let done = 0; done < count; done += BATCH) {
-      const inputs = Array.from({ length: Math.min(BATCH, count - done) }, (_, i) => ({
-        workspaceId,
-        actor: { type: "job" as const, id: `job-${(done + i) % 97}` },
-        action: "credentials.served",
-        target: `job:${(done + i) % 97}`,
-        ip: "10.1.2.3",
-        data: { i: done + i, secrets: ["OPENAI_KEY", "GITHUB_TOKEN"], pad },
-      }));
-      const { sql, appended } = chainInsert(new Map([[workspaceId, last]]), inputs);
-      await client.query(sql);
-      last = appended[appended.length - 1]!;
-    }
-  } finally {
-    await client.end();
+  const head = await db.auditEvent.findFirstOrThrow({ where: { workspaceId }, orderBy: { seq: "desc" }, select: { seq: true, hash: true } });
+  let last = { seq: head.seq, hash: head.hash };
+  const pad = "x".repeat(300);
+  for (let done = 0; done < count; done += BATCH) {
+    const inputs = Array.from({ length: Math.min(BATCH, count - done) }, (_, i) => ({
+      workspaceId,
+      actor: { type: "job" as const, id: `job-${(done + i) % 97}` },
+      action: "credentials.served",
+      target: `job:${(done + i) % 97}`,
+      ip: "10.1.2.3",
+      data: { i: done + i, secrets: ["OPENAI_KEY", "GITHUB_TOKEN"], pad },
+    }));
+    last = await sqlTransaction(async (conn) => {
+      const { sql, appended } = await chainInsert(conn, new Map([[workspaceId, last]]), inputs);
+      await conn.scriptAndCommit(sql);
+      return appended[appended.length - 1]!;
+    });
   }
 }
 

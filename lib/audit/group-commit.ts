@@ -6,7 +6,9 @@ import { auditLocksSql } from "../db/locks";
 import { isUuid, sqlTransaction, type SqlConnection } from "../db/sql";
 import { AppError } from "../errors";
 import { chainEvents, type AppendedEvent, type AuditEventInput, type ChainedRow } from "./append";
-import { checkpointInsertSql, checkpointsFor } from "./checkpoint";
+import { checkpointInsertSql, dueCheckpoints, signDueCheckpoints } from "./checkpoint";
+import { scriptRunner } from "./checkpoint-window";
+import type { SignedClaim } from "./signing";
 
 const MAX_BATCH = 100;
 // Past these, callers get 503 rather than wait without end behind a stuck database. The cap is per lane, so a
@@ -138,18 +140,24 @@ export function chainEnds(rows: Record<string, unknown>[]): ChainEnds {
 }
 
 // Scripts take no parameters: ids are checked uuids, numbers are ours, every string goes through escapeLiteral.
-export function chainInsert(ends: ChainEnds, events: AuditEventInput[]): { sql: string; appended: AppendedEvent[] } {
+// Async only when the batch crosses a multiple of AUDIT_CHECKPOINT_EVERY: then the rows since the last checkpoint
+// are re-hashed in the batch's transaction first (a savepoint, so a refusal or an error there never fails it).
+export async function chainInsert(conn: SqlConnection, ends: ChainEnds, events: AuditEventInput[]): Promise<{ sql: string; appended: AppendedEvent[] }> {
   const byWorkspace = new Map<string, number[]>();
   events.forEach((e, i) => byWorkspace.set(e.workspaceId, [...(byWorkspace.get(e.workspaceId) ?? []), i]));
   const rows: ChainedRow[] = [];
   const appended: AppendedEvent[] = new Array(events.length);
+  const checkpoints: SignedClaim[] = [];
   for (const [workspaceId, indexes] of byWorkspace) {
     if (!isUuid(workspaceId) || !ends.has(workspaceId)) throw new Error(`audit group commit: workspace ${workspaceId} is not locked`);
-    const chained = chainEvents(workspaceId, ends.get(workspaceId) ?? null, indexes.map((i) => events[i]!));
+    const head = ends.get(workspaceId) ?? null;
+    const chained = chainEvents(workspaceId, head, indexes.map((i) => events[i]!));
     chained.forEach((row, k) => {
       appended[indexes[k]!] = { seq: row.seq, hash: row.hash };
       rows.push(row);
     });
+    const due = dueCheckpoints(chained);
+    if (due.length) checkpoints.push(...(await signDueCheckpoints(scriptRunner(conn), { workspaceId, head, due })));
   }
   const literal = (v: string | null) => (v === null ? "NULL" : escapeLiteral(v));
   const values = rows.map(
@@ -157,8 +165,6 @@ export function chainInsert(ends: ChainEnds, events: AuditEventInput[]): { sql: 
       `('${r.workspaceId}', ${Math.trunc(r.seq)}, ${literal(r.createdAt.toISOString())}, ${literal(r.actorType)}, ${literal(r.actorId)}, ` +
       `${literal(r.action)}, ${literal(r.target)}, ${literal(r.ip)}, ${literal(JSON.stringify(r.data))}, ${literal(r.prevHash)}, ${literal(r.hash)})`,
   );
-  // A second statement only when the batch crosses a multiple of AUDIT_CHECKPOINT_EVERY.
-  const checkpoints = checkpointsFor(rows);
   const sql = `INSERT INTO audit_events (workspace_id, seq, created_at, actor_type, actor_id, action, target, ip, data, prev_hash, hash)
      VALUES ${values.join(",\n")}${checkpoints.length ? `;\n${checkpointInsertSql(checkpoints)}` : ""}`;
   return { sql, appended };

@@ -16,7 +16,16 @@ export type AuditStatus = {
    * From `checkedFrom` to the head the stored rows recompute to their hashes. Before it, without `full`, each
    * segment is vouched for by its checkpoint's signature over the stored hash, but its rows were not re-hashed.
    */
-  chain: { ok: boolean; brokenAt?: number; checkedFrom: number; full: boolean };
+  chain: {
+    ok: boolean;
+    brokenAt?: number;
+    /**
+     * The first seq this call re-hashed: 1 with `full` or without a valid checkpoint, else the seq after the last
+     * valid one (events + 1 when that checkpoint is the head: nothing after it to re-hash).
+     */
+    checkedFrom: number;
+    full: boolean;
+  };
   lastCheckpoint: { seq: number; createdAt: Date } | null;
   /** Every stored checkpoint names its event's hash and verifies with the configured key. */
   checkpointsValid: boolean;
@@ -34,13 +43,17 @@ type StoredCheckpoint = { workspaceId: string; seq: number; hash: string; signat
 export async function auditStatus({ workspaceId, full = false }: { workspaceId: string; full?: boolean }): Promise<AuditStatus> {
   if (!isUuid(workspaceId)) throw new AppError("not_found", "No such workspace.");
   const verifier = verifierFor(getConfig().audit.signingKey);
-  const [head, stored] = await Promise.all([
-    db.auditEvent.findFirst({ where: { workspaceId }, orderBy: { seq: "desc" }, select: { seq: true } }),
-    db.$queryRaw<StoredCheckpoint[]>`
-      SELECT c.workspace_id::text AS "workspaceId", c.seq, c.hash, c.signature, c.key_id AS "keyId", c.created_at AS "createdAt", e.hash AS "eventHash"
-      FROM audit_checkpoints c LEFT JOIN audit_events e ON e.workspace_id = c.workspace_id AND e.seq = c.seq
-      WHERE c.workspace_id = ${workspaceId}::uuid ORDER BY c.seq`,
-  ]);
+  // One snapshot: the head, the checkpoints and so checkedFrom describe the same moment, whatever commits meanwhile.
+  const [head, stored] = await db.$transaction(
+    [
+      db.auditEvent.findFirst({ where: { workspaceId }, orderBy: { seq: "desc" }, select: { seq: true } }),
+      db.$queryRaw<StoredCheckpoint[]>`
+        SELECT c.workspace_id::text AS "workspaceId", c.seq, c.hash, c.signature, c.key_id AS "keyId", c.created_at AS "createdAt", e.hash AS "eventHash"
+        FROM audit_checkpoints c LEFT JOIN audit_events e ON e.workspace_id = c.workspace_id AND e.seq = c.seq
+        WHERE c.workspace_id = ${workspaceId}::uuid ORDER BY c.seq`,
+    ],
+    { isolationLevel: "RepeatableRead" },
+  );
   const headSeq = head?.seq ?? 0;
   let problem: AuditStatus["checkpointProblem"];
   let lastValid: StoredCheckpoint | null = null;
@@ -59,8 +72,10 @@ export async function auditStatus({ workspaceId, full = false }: { workspaceId: 
     if (r.firstBadCheckpoint && (!problem || r.firstBadCheckpoint.seq < problem.seq)) problem = r.firstBadCheckpoint;
   } else {
     const start = lastValid ? { seq: lastValid.seq, hash: lastValid.hash } : null;
-    const r = await checkAuditTail({ workspaceId, start });
-    const brokenAt = r.chainBrokenAt ?? (headSeq === 0 ? 1 : undefined);
+    // Up to the head of that snapshot: rows checkedFrom..events are exactly the ones re-hashed.
+    const r = await checkAuditTail({ workspaceId, start, upTo: headSeq });
+    // Rows gone from the end since the snapshot are a break too: the walk must reach the head it reports.
+    const brokenAt = r.chainBrokenAt ?? (headSeq === 0 ? 1 : r.lastSeq < headSeq ? r.lastSeq + 1 : undefined);
     chain = { ok: brokenAt === undefined, ...(brokenAt ? { brokenAt } : {}), checkedFrom: (start?.seq ?? 0) + 1, full: false };
   }
   const last = stored.at(-1);

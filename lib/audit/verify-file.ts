@@ -1,11 +1,31 @@
-// `gatehouse audit verify --file F --public-key K`: an NDJSON export (export.ts) checked with nothing but the file
-// and the public key — no database, no configuration. The chain is recomputed from seq 1 and every checkpoint
-// line must match the hash recomputed at its seq and carry a valid signature by that key.
+// `gatehouse audit verify --file F --public-key K [--checkpoints C] [--workspace W]`: an NDJSON export (export.ts)
+// checked with nothing but the file, the public key and what the verifier kept — no database, no configuration.
+// The chain is recomputed from seq 1 and every checkpoint line must match the hash recomputed at its seq and carry a
+// valid signature by that key. The file alone cannot show what was left out of it (checkpoint lines, the tail, or a
+// whole log rewritten with none): the checkpoints kept from GET /api/v1/audit/checkpoints can, and an export with
+// events but no valid checkpoint proves nothing, so it is not ok ("no_checkpoints").
 import type { KeyObject } from "node:crypto";
 import { ChainCheck, verifierFor, type CheckpointProblem } from "./chain-check";
-import { publicKeyInfo } from "./signing";
+import { publicKeyInfo, verifyClaim, type SignedClaim } from "./signing";
 
-export type FileVerifyProblem = "chain_broken" | CheckpointProblem | "malformed_export" | "filtered_export" | "truncated";
+export type FileVerifyProblem =
+  | "chain_broken"
+  | CheckpointProblem
+  | "malformed_export"
+  | "filtered_export"
+  | "truncated"
+  /** The export is of another workspace than --workspace, or than the kept checkpoints name. */
+  | "workspace_mismatch"
+  /** Events, but not one valid signed checkpoint: nothing proves the file is the recorded history. */
+  | "no_checkpoints"
+  /** A kept checkpoint that does not verify with the public key. */
+  | "kept_checkpoint_bad_signature"
+  /** The export reaches a kept checkpoint's seq but has no checkpoint line there (dropped). */
+  | "kept_checkpoint_missing"
+  /** The export's hash at a kept checkpoint's seq is another one: history before it was rewritten. */
+  | "kept_checkpoint_mismatch"
+  /** The export ends before a kept checkpoint's seq: its tail was cut. */
+  | "kept_checkpoint_beyond_export";
 
 export type FileVerifyResult = {
   ok: boolean;
@@ -21,6 +41,8 @@ export type FileVerifyResult = {
   /** Events after that: consistent, but removing some of them from the end would go unnoticed. */
   unsignedTail: number;
   keyId: string;
+  /** With --checkpoints: how many kept checkpoints were given (each must hold for ok). */
+  keptCheckpoints?: number;
 };
 
 type Json = Record<string, unknown>;
@@ -34,6 +56,24 @@ const int = (v: unknown): v is number => Number.isSafeInteger(v);
 const EVENT_KEYS = "action,actor,data,hash,ip,prevHash,seq,target,time,type,workspaceId";
 const CHECKPOINT_KEYS = "createdAt,hash,keyId,seq,signature,type,workspaceId";
 const keysOf = (o: Json) => Object.keys(o).sort().join(",");
+
+// The key order export.ts writes. A line must be byte for byte what the exporter would write for what it parses
+// to: JSON.parse keeps the last of duplicate keys, so a line could otherwise show one value and verify another.
+const LINE_ORDER: Record<string, string[]> = {
+  header: ["type", "format", "version", "workspaceId", "exportedAt", "filtered", "filters"],
+  event: ["type", "workspaceId", "seq", "time", "actor", "action", "target", "ip", "data", "prevHash", "hash"],
+  checkpoint: ["type", "workspaceId", "seq", "hash", "signature", "keyId", "createdAt"],
+  footer: ["type", "events", "checkpoints", "lastSeq"],
+};
+
+function isExporterLine(raw: string, line: Json): boolean {
+  const order = typeof line.type === "string" ? LINE_ORDER[line.type] : undefined;
+  if (!order) return false;
+  const ordered = (o: Json, keys: string[]) => Object.fromEntries(keys.filter((k) => k in o).map((k) => [k, o[k]]));
+  const rebuilt = ordered(line, order);
+  if (isObject(line.actor)) rebuilt.actor = ordered(line.actor, ["type", "id"]);
+  return JSON.stringify(rebuilt) === raw;
+}
 
 function eventOf(line: Json) {
   const actor = line.actor;
@@ -58,18 +98,39 @@ function eventOf(line: Json) {
   };
 }
 
-export async function verifyExportFile({ lines, publicKey }: { lines: AsyncIterable<string>; publicKey: KeyObject }): Promise<FileVerifyResult> {
+export type VerifyFileInput = {
+  lines: AsyncIterable<string>;
+  publicKey: KeyObject;
+  /** Checkpoints kept from GET /api/v1/audit/checkpoints (kept-checkpoints.ts): each must hold in the export. */
+  kept?: SignedClaim[];
+  /** The workspace the export must be of. */
+  workspaceId?: string;
+};
+
+export async function verifyExportFile({ lines, publicKey, kept, workspaceId: expected }: VerifyFileInput): Promise<FileVerifyResult> {
   const keyId = publicKeyInfo(publicKey).keyId;
   let check: ChainCheck | null = null;
   let workspaceId: string | undefined;
   let n = 0;
   let footer: Json | null = null;
+  // The export's checkpoint lines that held, and the recomputed hash at each kept seq.
+  const signedInExport = new Set<number>();
+  const keptSeqs = new Set((kept ?? []).map((k) => k.seq));
+  const recomputedAt = new Map<number, string>();
 
   const finish = (problem?: { reason: FileVerifyProblem; brokenAt?: number; line?: number }): FileVerifyResult => {
     const r = check?.result();
     const signedThrough = r?.lastCheckpoint?.seq ?? 0;
     const events = r?.events ?? 0;
-    const base = { workspaceId, events, checkpoints: r?.checkpoints ?? 0, signedThrough, unsignedTail: Math.max(0, (r?.lastSeq ?? 0) - signedThrough), keyId };
+    const base = {
+      workspaceId,
+      events,
+      checkpoints: r?.checkpoints ?? 0,
+      signedThrough,
+      unsignedTail: Math.max(0, (r?.lastSeq ?? 0) - signedThrough),
+      keyId,
+      ...(kept ? { keptCheckpoints: kept.length } : {}),
+    };
     // A bad checkpoint always comes before whatever stopped the walk: it is the first problem.
     if (r?.firstBadCheckpoint) return { ok: false, ...base, brokenAt: r.firstBadCheckpoint.seq, reason: r.firstBadCheckpoint.reason };
     if (problem) return { ok: false, ...base, ...problem };
@@ -88,13 +149,18 @@ export async function verifyExportFile({ lines, publicKey }: { lines: AsyncItera
     } catch {
       line = null;
     }
-    if (!isObject(line)) return finish({ reason: "malformed_export", line: n, brokenAt: check ? nextSeq() : undefined });
+    if (!isObject(line) || !isExporterLine(raw, line)) return finish({ reason: "malformed_export", line: n, brokenAt: check ? nextSeq() : undefined });
     if (!check) {
       if (line.type !== "header" || line.format !== "gatehouse-audit-export" || line.version !== 1 || !str(line.workspaceId)) {
         return finish({ reason: "malformed_export", line: n });
       }
-      if (line.filtered !== false) return finish({ reason: "filtered_export", line: n });
       workspaceId = line.workspaceId;
+      if ((expected !== undefined && workspaceId !== expected) || kept?.some((k) => k.workspaceId !== workspaceId)) {
+        return finish({ reason: "workspace_mismatch", line: n });
+      }
+      if (line.filtered !== false) return finish({ reason: "filtered_export", line: n });
+      const bad = kept?.find((k) => k.keyId !== keyId || !verifyClaim(publicKey, k, k.signature));
+      if (bad) return finish({ reason: "kept_checkpoint_bad_signature", brokenAt: bad.seq });
       check = new ChainCheck(workspaceId, verifierFor(publicKey));
       continue;
     }
@@ -103,11 +169,14 @@ export async function verifyExportFile({ lines, publicKey }: { lines: AsyncItera
       if (!event) return finish({ reason: "malformed_export", line: n, brokenAt: nextSeq() });
       // The first event that does not fit ends the walk: nothing after it can be judged.
       if (!check.addEvent(event)) return finish();
+      if (keptSeqs.has(event.seq)) recomputedAt.set(event.seq, event.hash);
     } else if (line.type === "checkpoint") {
       if (keysOf(line) !== CHECKPOINT_KEYS || !str(line.workspaceId) || !int(line.seq) || !str(line.hash) || !str(line.signature) || !str(line.keyId)) {
         return finish({ reason: "malformed_export", line: n });
       }
+      const before = check.result().verifiedCheckpoints;
       check.addCheckpoint({ workspaceId: line.workspaceId, seq: line.seq, hash: line.hash, signature: line.signature, keyId: line.keyId });
+      if (check.result().verifiedCheckpoints > before) signedInExport.add(line.seq);
     } else if (line.type === "footer") {
       footer = line;
     } else {
@@ -121,5 +190,13 @@ export async function verifyExportFile({ lines, publicKey }: { lines: AsyncItera
     return finish({ reason: "truncated", line: n });
   }
   if (r.events === 0) return finish({ reason: "chain_broken", brokenAt: 1 });
+  if (r.firstBadCheckpoint) return finish();
+  // What the file alone cannot show: dropped checkpoint lines, a cut tail, a history rewritten before a kept seq.
+  for (const k of [...(kept ?? [])].sort((a, b) => a.seq - b.seq)) {
+    if (k.seq > r.lastSeq) return finish({ reason: "kept_checkpoint_beyond_export", brokenAt: k.seq });
+    if (recomputedAt.get(k.seq) !== k.hash) return finish({ reason: "kept_checkpoint_mismatch", brokenAt: k.seq });
+    if (!signedInExport.has(k.seq)) return finish({ reason: "kept_checkpoint_missing", brokenAt: k.seq });
+  }
+  if (!r.lastCheckpoint) return finish({ reason: "no_checkpoints" });
   return finish();
 }

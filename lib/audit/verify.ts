@@ -10,18 +10,20 @@ export type VerifyResult = { ok: boolean; events: number; checkpoints: number; b
 
 const BATCH = 1000;
 
+/** What every chain walk reads of a row, as a StoredEvent. */
+export const STORED_EVENT_COLUMNS = `workspace_id::text AS "workspaceId", seq, created_at AS "createdAt", actor_type::text AS "actorType",
+  actor_id AS "actorId", action, target, ip, data, prev_hash AS "prevHash", hash`;
+
 /**
  * Windows of BATCH seqs up to the head seen at the start: seq has no gaps, so each query reads at most BATCH rows
  * whatever plan the statistics lead to, and a missing window shows up as the next row not fitting.
  */
-async function* storedEvents(workspaceId: string, from = 0): AsyncGenerator<StoredEvent[]> {
-  const [head] = await db.$queryRaw<{ seq: number | null }[]>`SELECT max(seq) AS seq FROM audit_events WHERE workspace_id = ${workspaceId}::uuid`;
+async function* storedEvents(workspaceId: string, from = 0, upTo?: number): AsyncGenerator<StoredEvent[]> {
+  const [head] = upTo === undefined ? await db.$queryRaw<{ seq: number | null }[]>`SELECT max(seq) AS seq FROM audit_events WHERE workspace_id = ${workspaceId}::uuid` : [{ seq: upTo }];
   const last = head?.seq ?? 0;
   for (let after = from; after < last; after += BATCH) {
     const { rows } = await dbPool().query<StoredEvent>(
-      `SELECT workspace_id::text AS "workspaceId", seq, created_at AS "createdAt", actor_type::text AS "actorType",
-              actor_id AS "actorId", action, target, ip, data, prev_hash AS "prevHash", hash
-       FROM audit_events WHERE workspace_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq`,
+      `SELECT ${STORED_EVENT_COLUMNS} FROM audit_events WHERE workspace_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq`,
       [workspaceId, after, Math.min(after + BATCH, last)],
     );
     if (rows.length) yield rows;
@@ -51,10 +53,13 @@ export async function checkAuditChain({ workspaceId }: { workspaceId: string }):
   return check.result();
 }
 
-/** The chain from just after `start` (a checkpoint already verified) to the head: the cheap check of a status page. */
-export async function checkAuditTail({ workspaceId, start }: { workspaceId: string; start: { seq: number; hash: string } | null }): Promise<ChainCheckResult> {
+/**
+ * The chain from just after `start` (a checkpoint already verified) to `upTo` (the head when omitted): the cheap
+ * check of a status page.
+ */
+export async function checkAuditTail({ workspaceId, start, upTo }: { workspaceId: string; start: { seq: number; hash: string } | null; upTo?: number }): Promise<ChainCheckResult> {
   const check = new ChainCheck(workspaceId, null, start ?? undefined);
-  walk: for await (const page of storedEvents(workspaceId, start?.seq ?? 0)) {
+  walk: for await (const page of storedEvents(workspaceId, start?.seq ?? 0, upTo)) {
     for (const row of page) if (!check.addEvent(row)) break walk;
   }
   return check.result();

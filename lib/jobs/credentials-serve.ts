@@ -26,7 +26,7 @@ async function serveBatch(conn: SqlConnection, requests: CredentialRequest[]): P
   const now = new Date();
   const decided = requests.map((r) => decide(r, rows.get(tokenHashHex(r.hash)), keys, now));
   const events = decided.flatMap((d) => (d.event ? [d.event] : []));
-  if (events.length) await conn.scriptAndCommit(chainInsert(ends, events).sql);
+  if (events.length) await conn.scriptAndCommit((await chainInsert(conn, ends, events)).sql);
   return decided.map((d) => d.outcome);
 }
 
