@@ -39,7 +39,7 @@ Commands:
                    that \`audit public-key\` prints; C the checkpoints you kept from GET /api/v1/audit/checkpoints
                    (its JSON pages, concatenated or one per line, a JSON array or NDJSON of checkpoints): each must
                    verify with K and be in the export with its hash, so dropped checkpoints or a cut tail are caught;
-                   W the workspace the export must be of. Events but no valid checkpoint: ok false, no_checkpoints;
+                   W the workspace the export must be of. Events but no valid checkpoint yet: ok, warning no_checkpoints;
                    events after the last checkpoint are reported as unsignedTail
   audit export     --workspace W [--format ndjson|csv]   streams to stdout; NDJSON is the verifiable format
   audit checkpoint --workspace W   signs the head now (as the hourly sweep would)

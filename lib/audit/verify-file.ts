@@ -2,8 +2,9 @@
 // checked with nothing but the file, the public key and what the verifier kept — no database, no configuration.
 // The chain is recomputed from seq 1 and every checkpoint line must match the hash recomputed at its seq and carry a
 // valid signature by that key. The file alone cannot show what was left out of it (checkpoint lines, the tail, or a
-// whole log rewritten with none): the checkpoints kept from GET /api/v1/audit/checkpoints can, and an export with
-// events but no valid checkpoint proves nothing, so it is not ok ("no_checkpoints").
+// whole log rewritten with none): the checkpoints kept from GET /api/v1/audit/checkpoints can. An export whose chain
+// holds but that has no valid checkpoint yet (a young workspace) is consistent, not proven: ok, with signedThrough 0
+// and the warning "no_checkpoints"; with --checkpoints, the kept ones must all be in it.
 import type { KeyObject } from "node:crypto";
 import { ChainCheck, verifierFor, type CheckpointProblem } from "./chain-check";
 import { publicKeyInfo, verifyClaim, type SignedClaim } from "./signing";
@@ -16,8 +17,6 @@ export type FileVerifyProblem =
   | "truncated"
   /** The export is of another workspace than --workspace, or than the kept checkpoints name. */
   | "workspace_mismatch"
-  /** Events, but not one valid signed checkpoint: nothing proves the file is the recorded history. */
-  | "no_checkpoints"
   /** A kept checkpoint that does not verify with the public key. */
   | "kept_checkpoint_bad_signature"
   /** The export reaches a kept checkpoint's seq but has no checkpoint line there (dropped). */
@@ -43,6 +42,8 @@ export type FileVerifyResult = {
   keyId: string;
   /** With --checkpoints: how many kept checkpoints were given (each must hold for ok). */
   keptCheckpoints?: number;
+  /** ok, but events and not one valid signed checkpoint: consistent, yet nothing proves it is the recorded history. */
+  warning?: "no_checkpoints";
 };
 
 type Json = Record<string, unknown>;
@@ -197,6 +198,6 @@ export async function verifyExportFile({ lines, publicKey, kept, workspaceId: ex
     if (recomputedAt.get(k.seq) !== k.hash) return finish({ reason: "kept_checkpoint_mismatch", brokenAt: k.seq });
     if (!signedInExport.has(k.seq)) return finish({ reason: "kept_checkpoint_missing", brokenAt: k.seq });
   }
-  if (!r.lastCheckpoint) return finish({ reason: "no_checkpoints" });
-  return finish();
+  const done = finish();
+  return done.ok && done.events > 0 && done.signedThrough === 0 ? { ...done, warning: "no_checkpoints" } : done;
 }
