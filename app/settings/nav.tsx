@@ -1,7 +1,4 @@
-"use client";
-
-import Link from "next/link";
-import { usePathname } from "next/navigation";
+import { SectionNav } from "../_lib/section-nav";
 
 const ITEMS = [
   { href: "/settings", label: "Overview" },
@@ -13,25 +10,5 @@ const ITEMS = [
 ];
 
 export function PortalNav() {
-  const pathname = usePathname();
-  return (
-    // Below sm the tabs wrap into a grid, so every one of them is in view (no hidden overflow to discover).
-    <nav aria-label="Settings" className="grid grid-cols-2 gap-1 min-[360px]:grid-cols-3 sm:flex sm:flex-col">
-      {ITEMS.map((item) => {
-        const current = item.href === "/settings" ? pathname === "/settings" : pathname.startsWith(item.href);
-        return (
-          <Link
-            key={item.href}
-            href={item.href}
-            aria-current={current ? "page" : undefined}
-            className={`rounded-lg px-2 py-2 text-center text-sm font-medium sm:px-3 sm:text-left ${
-              current ? "bg-indigo-50 text-indigo-800 ring-1 ring-indigo-200 sm:ring-0" : "text-slate-700 hover:bg-slate-100 hover:text-slate-900"
-            }`}
-          >
-            {item.label}
-          </Link>
-        );
-      })}
-    </nav>
-  );
+  return <SectionNav label="Settings" items={ITEMS} />;
 }

@@ -1,5 +1,5 @@
 // The admin console's building blocks, on the portal's (app/settings/_ui.tsx) so both look and read alike.
-export { Card, formatTime, PageHeading, StatusMessage, Time } from "../../settings/_ui";
+export { Card, describeAgent, formatTime, PageHeading, StatusMessage, Time } from "../../settings/_ui";
 
 /** A destructive action behind a disclosure: the first press explains, the second one does it. Works without script. */
 export function ConfirmAction({

@@ -1,7 +1,4 @@
-"use client";
-
-import Link from "next/link";
-import { usePathname } from "next/navigation";
+import { SectionNav } from "../../_lib/section-nav";
 
 const ITEMS = [
   { href: "/admin", label: "Overview" },
@@ -14,24 +11,5 @@ const ITEMS = [
 ];
 
 export function AdminNav() {
-  const pathname = usePathname();
-  return (
-    <nav aria-label="Admin console" className="grid grid-cols-2 gap-1 min-[360px]:grid-cols-3 sm:flex sm:flex-col">
-      {ITEMS.map((item) => {
-        const current = item.href === "/admin" ? pathname === "/admin" : pathname.startsWith(item.href);
-        return (
-          <Link
-            key={item.href}
-            href={item.href}
-            aria-current={current ? "page" : undefined}
-            className={`rounded-lg px-2 py-2 text-center text-sm font-medium sm:px-3 sm:text-left ${
-              current ? "bg-indigo-50 text-indigo-800 ring-1 ring-indigo-200 sm:ring-0" : "text-slate-700 hover:bg-slate-100 hover:text-slate-900"
-            }`}
-          >
-            {item.label}
-          </Link>
-        );
-      })}
-    </nav>
-  );
+  return <SectionNav label="Admin console" items={ITEMS} />;
 }

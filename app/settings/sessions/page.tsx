@@ -1,16 +1,10 @@
 import type { Metadata } from "next";
 import { listPortalSessions } from "@/lib/portal/sessions";
 import { requirePortal } from "../_portal";
-import { Card, formatTime, PageHeading } from "../_ui";
+import { Card, describeAgent, formatTime, PageHeading } from "../_ui";
 
 export const metadata: Metadata = { title: "Sessions" };
 
-function describeAgent(ua: string | null) {
-  if (!ua) return "Unknown device";
-  const browser = /Edg\//.test(ua) ? "Edge" : /Chrome\//.test(ua) ? "Chrome" : /Firefox\//.test(ua) ? "Firefox" : /Safari\//.test(ua) ? "Safari" : /Telegram/i.test(ua) ? "Telegram" : "Browser";
-  const os = /Android/.test(ua) ? "Android" : /iPhone|iPad/.test(ua) ? "iOS" : /Mac OS X/.test(ua) ? "macOS" : /Windows/.test(ua) ? "Windows" : /Linux/.test(ua) ? "Linux" : "";
-  return os ? `${browser} on ${os}` : browser;
-}
 
 const METHOD = { link: "settings link", oauth: "settings link + sign-in", telegram: "Telegram" } as const;
 

@@ -3,19 +3,13 @@ import { memberNames } from "@/lib/admin/people";
 import { listAdminSessions } from "@/lib/admin/sessions";
 import { listWorkspacePortalSessions } from "@/lib/portal/sessions";
 import { requireAdmin, statusFrom } from "../_admin";
-import { Card, ConfirmAction, EmptyState, PageHeading, StatusMessage, Time } from "../_ui";
+import { Card, ConfirmAction, describeAgent, EmptyState, PageHeading, StatusMessage, Time } from "../_ui";
 
 export const metadata: Metadata = { title: "Sessions" };
 
 const MESSAGES: Record<string, string> = { ended: "The session was ended.", not_found: "That session had already ended." };
 const METHOD = { link: "link", oauth: "link + sign-in", telegram: "Telegram" } as const;
 
-function device(ua: string | null) {
-  if (!ua) return "Unknown device";
-  const browser = /Edg\//.test(ua) ? "Edge" : /Chrome\//.test(ua) ? "Chrome" : /Firefox\//.test(ua) ? "Firefox" : /Safari\//.test(ua) ? "Safari" : /Telegram/i.test(ua) ? "Telegram" : "Browser";
-  const os = /Android/.test(ua) ? "Android" : /iPhone|iPad/.test(ua) ? "iOS" : /Mac OS X/.test(ua) ? "macOS" : /Windows/.test(ua) ? "Windows" : /Linux/.test(ua) ? "Linux" : "";
-  return os ? `${browser} on ${os}` : browser;
-}
 
 export default async function SessionsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const admin = await requireAdmin();
@@ -52,7 +46,7 @@ export default async function SessionsPage({ searchParams }: { searchParams: Pro
                       {mine ? <span className="ml-2 rounded-full bg-emerald-100 px-2 py-0.5 text-xs font-semibold text-emerald-800">This session</span> : null}
                     </p>
                     <p className="text-sm text-slate-600">
-                      {device(s.userAgent)} · signed in <Time value={new Date(s.createdAt)} /> via {METHOD[s.method]} · last seen <Time value={new Date(s.lastSeenAt)} /> · IP {s.ip ?? "unknown"}
+                      {describeAgent(s.userAgent)} · signed in <Time value={new Date(s.createdAt)} /> via {METHOD[s.method]} · last seen <Time value={new Date(s.lastSeenAt)} /> · IP {s.ip ?? "unknown"}
                     </p>
                   </div>
                   {mine ? null : (
