@@ -11,6 +11,7 @@ function createClient(url: string) {
     commandTimeout: 1000,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: true,
+    enableAutoPipelining: true,
     retryStrategy: (times) => Math.min(times * 100, 1000),
   });
   let lastLogged = 0;
