@@ -1,5 +1,7 @@
 // Runs before every route: security headers with a per-request CSP nonce (Next applies it to its own
-// scripts), and `/settings?s=<id>` routed to the link interstitial handler.
+// scripts), and `/settings?s=<id>` routed to the link interstitial handler. JSON API routes take a short path:
+// the same refusals and security headers, but a fixed CSP (nothing in a JSON body runs, so no nonce) and the
+// request passed on untouched (SPEC §11: this runs on the credentials hot path).
 import { randomBytes } from "node:crypto";
 import { NextResponse, type NextRequest } from "next/server";
 import { pages } from "@/app/_lib/html";
@@ -7,7 +9,7 @@ import { withoutBadCallbackCookie } from "@/lib/auth/next-auth-input";
 import { getConfig } from "@/lib/config";
 import { AREA_HEADER, canonicalPath, hasEncodedSeparator, LINK_ID_HEADER } from "@/lib/http/request";
 import { builtRouteTable, routeFor, takes } from "@/lib/http/route-methods";
-import { contentSecurityPolicy, STATIC_SECURITY_HEADERS, strictTransportSecurity } from "@/lib/http/security-headers";
+import { API_CONTENT_SECURITY_POLICY, contentSecurityPolicy, STATIC_SECURITY_HEADERS, strictTransportSecurity } from "@/lib/http/security-headers";
 
 function decodable(pathname: string): boolean {
   try {
@@ -29,7 +31,18 @@ function isRouterState(header: string): boolean {
 }
 
 const isApi = (pathname: string) => pathname === "/api" || pathname.startsWith("/api/");
+// next-auth's routes render HTML (sign-in, sign-out) and need the callback-url cookie fix: the full path.
+const isAuthApi = (pathname: string) => pathname.startsWith("/api/auth") || pathname.startsWith("/api/admin-auth");
 
+let apiHeaders: [string, string][] | undefined;
+/** What every JSON API response carries; the same for all of them, so computed once. */
+function apiSecurityHeaders(): [string, string][] {
+  if (!apiHeaders) {
+    const hsts = strictTransportSecurity(getConfig().publicUrl);
+    apiHeaders = [["Content-Security-Policy", API_CONTENT_SECURITY_POLICY], ...Object.entries(STATIC_SECURITY_HEADERS), ...(hsts ? [["Strict-Transport-Security", hsts] as [string, string]] : [])];
+  }
+  return apiHeaders;
+}
 
 
 function apiError(code: "bad_request" | "method_not_allowed", message: string, headers: Record<string, string> = {}) {
@@ -71,6 +84,12 @@ export function proxy(req: NextRequest) {
   const pathname = canonicalPath(req.nextUrl.pathname);
   const refused = refuse(req, pathname);
   if (refused) return refused;
+  // No request headers are rewritten: the link id and area headers are read only by pages, never under /api.
+  if (isApi(pathname) && !isAuthApi(pathname)) {
+    const res = NextResponse.next();
+    for (const [name, value] of apiSecurityHeaders()) res.headers.set(name, value);
+    return res;
+  }
   const nonce = randomBytes(16).toString("base64");
   const csp = contentSecurityPolicy({ nonce, pathname });
   const requestHeaders = new Headers(req.headers);
@@ -97,7 +116,7 @@ export function proxy(req: NextRequest) {
   const hsts = strictTransportSecurity(getConfig().publicUrl);
   if (hsts) res.headers.set("Strict-Transport-Security", hsts);
   // next-auth sends some pages (sign-out with its CSRF token, verify-request) without any Cache-Control.
-  if (pathname.startsWith("/api/auth") || pathname.startsWith("/api/admin-auth")) res.headers.set("Cache-Control", "no-store");
+  if (isAuthApi(pathname)) res.headers.set("Cache-Control", "no-store");
   if (pathname.startsWith("/settings") || pathname.startsWith("/telegram") || pathname === "/admin" || pathname.startsWith("/admin/")) {
     res.headers.set("Cache-Control", "no-store");
     res.headers.set("X-Robots-Tag", "noindex, nofollow");

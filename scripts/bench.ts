@@ -1,5 +1,6 @@
 // npm run bench [-- --duration 10 --connections 10 --grants 5 --port 3300 --rounds 1 --skip-build --cpu-prof DIR --check --diagnose]
 // npm run bench -- --flood [--flood-connections 2500 --check]
+// npm run bench -- --instances 2 [--haproxy]
 //
 // SPEC §11: the credentials endpoint against a trivial route handler of the same production build, in one run.
 // Builds, starts `next start` on a fresh database, seeds through the real library code and the real HTTP API,
@@ -12,6 +13,10 @@
 // run: against the trivial route (the framework's own limit), with random tokens from one address and from a new
 // address per request, and with revoked tokens of a third workspace. The reads must all be 200, with p99 no worse
 // than under the trivial flood.
+// --instances N starts N `next start` processes over the same database and Redis (ports --port, --port+1, … or
+// free ones) and splits --connections over them: one autocannon run per instance, all at once, for each route. It
+// prints each instance's req/s and CPU, the sum, and the ratio of the sums (the trivial route measured the same
+// way). --haproxy puts them behind one haproxy (round robin, /usr/sbin/haproxy) and loads that instead.
 //
 // Other runs may share this tree: wrap it in the build lock, e.g. `flock /tmp/gatehouse-e2e.lock npm run bench`.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -21,7 +26,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { load, type LoadResult } from "./lib/bench-autocannon";
+import { combine, load, type LoadResult } from "./lib/bench-autocannon";
 import { cpuPerRequest, cpuSnapshot } from "./lib/bench-cpu";
 import { recreateTestDatabase } from "./lib/migrate";
 import { waitForHttp } from "./lib/services";
@@ -40,6 +45,8 @@ const { values: args } = parseArgs({
     diagnose: { type: "boolean", default: false },
     flood: { type: "boolean", default: false },
     "flood-connections": { type: "string", default: "2500" },
+    instances: { type: "string", default: "1" },
+    haproxy: { type: "boolean", default: false },
   },
 });
 
@@ -48,10 +55,14 @@ const CONNECTIONS = Number(args.connections);
 const GRANTS = Number(args.grants);
 const ROUNDS = Number(args.rounds);
 const WARMUP = Number(args.warmup);
-for (const [name, v, min] of [["duration", DURATION, 1], ["connections", CONNECTIONS, 1], ["grants", GRANTS, 0], ["rounds", ROUNDS, 1], ["warmup", WARMUP, 0]] as const) {
+const INSTANCES = Number(args.instances);
+for (const [name, v, min] of [["duration", DURATION, 1], ["connections", CONNECTIONS, 1], ["grants", GRANTS, 0], ["rounds", ROUNDS, 1], ["warmup", WARMUP, 0], ["instances", INSTANCES, 1]] as const) {
   if (!Number.isInteger(v) || v < min) throw new Error(`--${name} must be a whole number ≥ ${min}`);
 }
 if (GRANTS > 20) throw new Error("--grants: a job has at most 20 grants");
+if (INSTANCES > 1 && args.flood) throw new Error("--flood runs against one instance");
+if (args.haproxy && INSTANCES < 2) throw new Error("--haproxy needs --instances 2 or more");
+if (INSTANCES > 1 && !args.haproxy && CONNECTIONS < INSTANCES) throw new Error("--connections must be at least --instances");
 
 const TARGET_RATIO = 0.85;
 const TARGET_P99_MS = 25;
@@ -106,6 +117,31 @@ function startServer(env: Record<string, string>, port: number): ChildProcess {
   return child;
 }
 
+/** Round robin over the instances; haproxy adds X-Forwarded-For, so TRUST_PROXY_HOPS=1 holds behind it too. */
+function startHaproxy(port: number, backends: number[]): ChildProcess {
+  const config = [
+    "global",
+    "  maxconn 4000",
+    "defaults",
+    "  mode http",
+    "  timeout connect 5s",
+    "  timeout client 60s",
+    "  timeout server 60s",
+    "  option http-keep-alive",
+    "frontend bench",
+    `  bind 127.0.0.1:${port}`,
+    "  option forwardfor",
+    "  default_backend gatehouse",
+    "backend gatehouse",
+    "  balance roundrobin",
+    ...backends.map((p, i) => `  server next${i + 1} 127.0.0.1:${p}`),
+    "",
+  ].join("\n");
+  const file = path.join(os.tmpdir(), `gatehouse-bench-haproxy-${process.pid}.cfg`);
+  writeFileSync(file, config);
+  return spawn("/usr/sbin/haproxy", ["-db", "-f", file], { stdio: ["ignore", "inherit", "inherit"] });
+}
+
 function stopServer(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
@@ -138,6 +174,17 @@ function table(rows: LoadResult[], ratio: number) {
   if (Number.isFinite(ratio)) process.stdout.write(`\nratio credentials/trivial (req/s): ${ratio.toFixed(3)}\n`);
 }
 
+/** Each route's sum row, preceded by its instances' own rows when there are several. */
+function withInstances(rows: (LoadResult & { each?: LoadResult[] })[]): LoadResult[] {
+  return rows.flatMap((r) => (r.each?.length ? [...r.each, { ...r, label: `${r.label}, sum` }] : [r]));
+}
+
+function instanceCpu(rows: (LoadResult & { each?: (LoadResult & { cpuMs: number | null })[] })[]) {
+  if (!rows.some((r) => r.each?.length)) return;
+  process.stdout.write("next server cpu per request, ms, each instance over its own requests:\n");
+  for (const r of rows) process.stdout.write(`  ${r.label.padEnd(30)} ${r.each!.map((e) => (e.cpuMs === null ? "-" : e.cpuMs.toFixed(3))).join(" | ")}\n`);
+}
+
 function cpuTable(rows: (LoadResult & { cpu: ReturnType<typeof cpuPerRequest> })[]) {
   if (!rows.every((r) => r.cpu)) return;
   process.stdout.write("\ncpu per request, ms (share of one core): next server | postgres (all) | redis | autocannon | other processes\n");
@@ -154,6 +201,10 @@ function newAuditSigningKey() {
 async function main() {
   const cpus = os.cpus();
   const port = await freePort(Number(args.port));
+  const ports = [port];
+  for (let i = 1; i < INSTANCES; i++) ports.push(await freePort(Math.max(...ports) + 1));
+  // Behind haproxy, the public URL is the proxy's; otherwise the first instance's (as a load balancer would be).
+  const frontPort = args.haproxy ? await freePort(Math.max(...ports) + 1) : port;
   const baseUrl = `http://127.0.0.1:${port}`;
   const env: Record<string, string> = {
     NODE_ENV: "production",
@@ -163,7 +214,7 @@ async function main() {
     LOG_LEVEL: "warn",
     DATABASE_URL,
     REDIS_URL,
-    GATEHOUSE_PUBLIC_URL: `http://localhost:${port}`,
+    GATEHOUSE_PUBLIC_URL: `http://localhost:${frontPort}`,
     AUTH_SECRET: randomBytes(32).toString("base64url"),
     GATEHOUSE_MASTER_KEYS: `bench:${randomBytes(32).toString("base64")}`,
     GATEHOUSE_AUDIT_SIGNING_KEY: newAuditSigningKey(),
@@ -180,27 +231,33 @@ async function main() {
   const { redis } = await import("../lib/redis/client");
   await redis.flushdb();
 
-  say(`next start on port ${port}`);
-  const server = startServer(env, port);
+  say(`next start on port${ports.length > 1 ? "s" : ""} ${ports.join(", ")}${args.haproxy ? `, haproxy on ${frontPort}` : ""}`);
+  // Same build, AUTH_SECRET, keys, database and Redis: only the port differs.
+  const servers = ports.map((p) => startServer({ ...env, PORT: String(p) }, p));
+  const server = servers[0]!;
+  const haproxy = args.haproxy ? startHaproxy(frontPort, ports) : null;
   let stopping = false;
-  let serverExited = false;
-  server.once("exit", (code, signal) => {
-    serverExited = true;
-    if (!stopping) {
-      process.stderr.write(`bench: next start exited early (${signal ?? code})\n`);
-      process.exit(1);
-    }
-  });
+  for (const child of [...servers, ...(haproxy ? [haproxy] : [])]) {
+    child.once("exit", (code, signal) => {
+      if (!stopping) {
+        process.stderr.write(`bench: ${child === haproxy ? "haproxy" : "next start"} exited early (${signal ?? code})\n`);
+        // The others would outlive this process (and keep the ports) otherwise.
+        for (const other of [...servers, ...(haproxy ? [haproxy] : [])]) if (other.exitCode === null && other.signalCode === null) other.kill("SIGKILL");
+        process.exit(1);
+      }
+    });
+  }
   const stop = async () => {
     stopping = true;
-    await stopServer(server);
+    await Promise.all([...servers, ...(haproxy ? [haproxy] : [])].map(stopServer));
     const { closeLazyClients } = await import("../lib/lazy");
     await closeLazyClients();
   };
   process.on("SIGINT", () => void stop().then(() => process.exit(130)));
 
   try {
-    await waitForHttp(`${baseUrl}/api/ready`, 60_000);
+    for (const p of ports) await waitForHttp(`http://127.0.0.1:${p}/api/ready`, 60_000);
+    if (haproxy) await waitForHttp(`http://127.0.0.1:${frontPort}/api/ready`, 10_000);
 
     // Seed through the real code paths: library calls for the workspace, member, secrets and service token;
     // the orchestrator API for the job.
@@ -260,25 +317,46 @@ async function main() {
       return;
     }
 
+    // One run per instance at once, --connections split over them; or one run through haproxy.
+    const origins = args.haproxy || INSTANCES === 1 ? [`http://127.0.0.1:${frontPort}`] : ports.map((p) => `http://127.0.0.1:${p}`);
+    type Opts = Parameters<typeof load>[1];
+    const loadAll = async (label: string, opts: Opts): Promise<{ total: LoadResult; each: LoadResult[] }> => {
+      if (origins.length === 1) {
+        const total = await load(label, { ...opts, url: opts.url.replace(baseUrl, origins[0]!) });
+        return { total, each: [total] };
+      }
+      const each = await Promise.all(
+        origins.map((origin, i) => {
+          const connections = Math.floor(opts.connections / origins.length) + (i < opts.connections % origins.length ? 1 : 0);
+          return load(`  instance ${i + 1} (:${ports[i]})`, { ...opts, connections, url: opts.url.replace(baseUrl, origin) });
+        }),
+      );
+      return { total: combine(label, each), each };
+    };
+
     say(`warm-up ${WARMUP} s per route`);
     if (WARMUP > 0) {
-      await load("warm-up trivial", { url: healthUrl, connections: CONNECTIONS, duration: WARMUP });
-      const w = await load("warm-up credentials", { url: credentialsUrl, connections: CONNECTIONS, duration: WARMUP, headers: auth });
+      await loadAll("warm-up trivial", { url: healthUrl, connections: CONNECTIONS, duration: WARMUP });
+      const { total: w } = await loadAll("warm-up credentials", { url: credentialsUrl, connections: CONNECTIONS, duration: WARMUP, headers: auth });
       served += w.statuses["200"] ?? 0;
       if (w.non2xx || w.errors) throw new Error(`warm-up: credentials answered ${JSON.stringify(w.statuses)}, ${w.errors} errors`);
     }
 
-    type Measured = LoadResult & { cpu: ReturnType<typeof cpuPerRequest> };
+    type Measured = LoadResult & { cpu: ReturnType<typeof cpuPerRequest>; each: (LoadResult & { cpuMs: number | null })[] };
     // With --cpu-prof, phases.json gives each run's window on the profile's clock (monotonic, µs).
     const phases: { label: string; startUs: number; endUs: number }[] = [];
     const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
-    const measure = async (label: string, opts: Parameters<typeof load>[1]): Promise<Measured> => {
-      const before = cpuSnapshot(server.pid);
+    const pids = servers.map((s) => s.pid);
+    const measure = async (label: string, opts: Opts): Promise<Measured> => {
+      const before = cpuSnapshot(pids);
       const startUs = monotonicUs();
-      const result = await load(label, opts);
+      const { total, each } = await loadAll(label, opts);
       phases.push({ label, startUs, endUs: monotonicUs() });
       if (args["cpu-prof"]) writeFileSync(path.join(path.resolve(args["cpu-prof"]), "phases.json"), JSON.stringify(phases, null, 2));
-      return { ...result, cpu: cpuPerRequest(before, cpuSnapshot(server.pid), result.requests) };
+      const after = cpuSnapshot(pids);
+      // Behind haproxy the split is haproxy's, so only the sum is per request.
+      const perInstance = origins.length > 1 ? each.map((r, i) => ({ ...r, cpuMs: before && after && r.requests ? (after.servers[i]! - before.servers[i]!) / r.requests : null })) : [];
+      return { ...total, cpu: cpuPerRequest(before, after, total.requests), each: perInstance };
     };
     const results: { trivial: Measured; credentials: Measured }[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
@@ -316,12 +394,17 @@ async function main() {
     process.stdout.write(
       `\nmachine: ${cpus.length} CPUs (${cpus[0]?.model.trim() ?? "unknown"}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, ` +
         `node ${process.version}, ${os.platform()} ${os.release()}; postgres, redis, next start and autocannon share it\n` +
-        `load: ${CONNECTIONS} connections, ${DURATION} s per route, ${ROUNDS} round(s), ${WARMUP} s warm-up per route; job with ${GRANTS} grants\n`,
+        `load: ${CONNECTIONS} connections, ${DURATION} s per route, ${ROUNDS} round(s), ${WARMUP} s warm-up per route; job with ${GRANTS} grants\n` +
+        (INSTANCES > 1
+          ? `instances: ${INSTANCES} next start (ports ${ports.join(", ")}), ` +
+            (args.haproxy ? `behind haproxy on ${frontPort} (round robin; its CPU is in 'other processes')\n` : `the connections split over them, one autocannon run each at once\n`)
+          : ""),
     );
     for (const [i, r] of results.entries()) {
       if (ROUNDS > 1) process.stdout.write(`\nround ${i + 1}`);
-      table([r.trivial, r.credentials], r.credentials.reqPerSec / r.trivial.reqPerSec);
+      table(withInstances([r.trivial, r.credentials]), r.credentials.reqPerSec / r.trivial.reqPerSec);
       cpuTable([r.trivial, r.credentials]);
+      instanceCpu([r.trivial, r.credentials]);
     }
     if (diagnostics.length) {
       process.stdout.write(
@@ -329,8 +412,9 @@ async function main() {
           "dynamic route and wrapper answering 401 before any I/O; 'bad job id' adds the Redis rate limit (401 before the\n" +
           "database). The difference to the full request is the database read, decryption and the audit group commit.\n",
       );
-      table(diagnostics, NaN);
+      table(withInstances(diagnostics), NaN);
       cpuTable(diagnostics);
+      instanceCpu(diagnostics);
     }
     const worst = results.reduce((a, r) => (r.credentials.reqPerSec / r.trivial.reqPerSec < a.credentials.reqPerSec / a.trivial.reqPerSec ? r : a));
     const ratio = worst.credentials.reqPerSec / worst.trivial.reqPerSec;
@@ -347,7 +431,7 @@ async function main() {
     if (args.check && (ratio < TARGET_RATIO || p99 > TARGET_P99_MS)) process.exitCode = 1;
   } finally {
     await stop();
-    if (!serverExited && server.exitCode === null) server.kill("SIGKILL");
+    for (const child of [...servers, ...(haproxy ? [haproxy] : [])]) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   }
 }
 

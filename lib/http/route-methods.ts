@@ -15,12 +15,22 @@ function matches(pattern: string[], path: string[]): boolean {
   return pattern.length === path.length;
 }
 
+type Parsed = { entry: RouteEntry; segments: string[] }[];
+// Split once per table: the proxy asks on every request.
+const parsedTables = new WeakMap<RouteEntry[], Parsed>();
+function parsed(table: RouteEntry[]): Parsed {
+  let p = parsedTables.get(table);
+  if (!p) {
+    p = table.map((entry) => ({ entry, segments: entry.template.split("/").filter(Boolean) }));
+    parsedTables.set(table, p);
+  }
+  return p;
+}
+
 /** The route that serves `pathname` (static segments before dynamic before catch-all, as Next picks), or null. */
 export function routeFor(table: RouteEntry[], pathname: string): RouteEntry | null {
   const path = pathname.split("/").filter(Boolean);
-  const candidates = table
-    .map((entry) => ({ entry, segments: entry.template.split("/").filter(Boolean) }))
-    .filter((c) => matches(c.segments, path));
+  const candidates = parsed(table).filter((c) => matches(c.segments, path));
   candidates.sort((a, b) => {
     for (let i = 0; i < Math.min(a.segments.length, b.segments.length); i++) {
       const d = rank(b.segments[i]!) - rank(a.segments[i]!);

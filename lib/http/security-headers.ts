@@ -39,6 +39,9 @@ export function contentSecurityPolicy({ nonce, pathname }: { nonce: string; path
   ].join("; ");
 }
 
+/** JSON API responses: nothing in them may load, run or be framed. */
+export const API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
 export const STATIC_SECURITY_HEADERS = {
   "X-Content-Type-Options": "nosniff",
   "Referrer-Policy": "no-referrer",

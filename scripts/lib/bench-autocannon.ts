@@ -37,6 +37,8 @@ export type LoadResult = {
   non2xx: number;
   errors: number;
   timeouts: number;
+  /** Every response's latency, sorted (so runs against several instances can be combined exactly). */
+  latencies: number[];
 };
 
 function percentile(sorted: number[], p: number) {
@@ -90,5 +92,30 @@ function summary(label: string, latencies: number[], statuses: Record<string, nu
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,
+    latencies,
+  };
+}
+
+/** Runs against several instances at once, as one: counts and rates summed, percentiles over every response. */
+export function combine(label: string, runs: LoadResult[]): LoadResult {
+  const latencies = runs.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const statuses: Record<string, number> = {};
+  for (const r of runs) for (const [code, n] of Object.entries(r.statuses)) statuses[code] = (statuses[code] ?? 0) + n;
+  const sum = (k: "non2xx" | "errors" | "timeouts" | "reqPerSec") => runs.reduce((a, r) => a + r[k], 0);
+  const requests = latencies.length;
+  return {
+    label,
+    seconds: Math.max(...runs.map((r) => r.seconds)),
+    requests,
+    reqPerSec: sum("reqPerSec"),
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    mean: requests ? latencies.reduce((a, b) => a + b, 0) / requests : NaN,
+    max: latencies[requests - 1] ?? NaN,
+    statuses,
+    non2xx: sum("non2xx"),
+    errors: sum("errors"),
+    timeouts: sum("timeouts"),
+    latencies,
   };
 }

@@ -3,7 +3,8 @@
 // whatever else kept the machine busy meanwhile (from /proc/stat).
 import { readdirSync, readFileSync } from "node:fs";
 
-export type CpuSnapshot = { at: number; server: number; postgres: number; redis: number; client: number; machine: number } | null;
+/** `server` is every server process tree together; `servers` each one's, in the order of the pids given. */
+export type CpuSnapshot = { at: number; server: number; servers: number[]; postgres: number; redis: number; client: number; machine: number } | null;
 
 /** Busy CPU time of the whole machine (all cores), from the first line of /proc/stat. */
 function machineBusyMs(): number {
@@ -33,29 +34,34 @@ function procStat(pid: string): { comm: string; ppid: number; ms: number; childr
   }
 }
 
-export function cpuSnapshot(serverPid: number | undefined): CpuSnapshot {
-  if (process.platform !== "linux" || !serverPid) return null;
+export function cpuSnapshot(serverPids: number | undefined | (number | undefined)[]): CpuSnapshot {
+  const pids = Array.isArray(serverPids) ? serverPids : [serverPids];
+  if (process.platform !== "linux" || !pids.length || pids.some((p) => !p)) return null;
   const procs = new Map<number, { comm: string; ppid: number; ms: number; childrenMs: number }>();
   for (const pid of readdirSync("/proc")) {
     if (!/^\d+$/.test(pid)) continue;
     const s = procStat(pid);
     if (s) procs.set(Number(pid), s);
   }
-  const inServerTree = (pid: number): boolean => {
-    for (let p: number | undefined = pid, depth = 0; p && depth < 10; p = procs.get(p)?.ppid, depth++) if (p === serverPid) return true;
-    return false;
+  const serverTree = (pid: number): number => {
+    for (let p: number | undefined = pid, depth = 0; p && depth < 10; p = procs.get(p)?.ppid, depth++) {
+      const i = pids.indexOf(p);
+      if (i >= 0) return i;
+    }
+    return -1;
   };
-  let server = 0;
+  const servers = pids.map(() => 0);
   let postgres = 0;
   let redis = 0;
   for (const [pid, s] of procs) {
-    if (inServerTree(pid)) server += s.ms;
+    const tree = serverTree(pid);
+    if (tree >= 0) servers[tree] = (servers[tree] ?? 0) + s.ms;
     // The postmaster's reaped-children time keeps backends that exit during a run (idle pool connections) counted.
     else if (s.comm === "postgres") postgres += s.ms + s.childrenMs;
     else if (s.comm.startsWith("redis-server")) redis += s.ms;
   }
   const self = process.cpuUsage();
-  return { at: performance.now(), server, postgres, redis, client: (self.user + self.system) / 1000, machine: machineBusyMs() };
+  return { at: performance.now(), server: servers.reduce((a, b) => a + b, 0), servers, postgres, redis, client: (self.user + self.system) / 1000, machine: machineBusyMs() };
 }
 
 /** CPU milliseconds per request of each party between two snapshots, and the share of one core each used. */

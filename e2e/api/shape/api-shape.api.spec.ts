@@ -62,3 +62,33 @@ test("HEAD on credentials reads nothing and records nothing", async ({ request }
   expect(events[0]!.n).toBe("0");
   expect((await request.get(`${API}/api/v1/worker/jobs/${job.jobId}/credentials`, { headers: bearer(job.token) })).status()).toBe(204);
 });
+
+// proxy.ts answers JSON API routes on a short path (no nonce, request untouched): the headers must not change.
+test("every /api response carries the security headers and a CSP that lets nothing load; next-auth's pages keep the nonce CSP", async ({ request }) => {
+  const ws = createWorkspace();
+  const { token: serviceToken } = gatehouse<{ token: string }>("token", "issue", "--workspace", ws.workspaceId, "--kind", "service");
+  const job = await startJob(request, serviceToken, { user: { platform: "telegram", id: ws.ownerTelegramId } });
+  const credentials = `${API}/api/v1/worker/jobs/${job.jobId}/credentials`;
+  const cases: [string, string, Record<string, string>, number][] = [
+    ["GET", `${API}/api/health`, {}, 200],
+    ["GET", credentials, bearer(job.token), 204],
+    ["GET", credentials, bearer(`gh_job_${"A".repeat(43)}`), 401],
+    ["PUT", credentials, bearer(job.token), 405],
+    ["GET", `${API}/api/v1/nope/deeper`, {}, 404],
+  ];
+  for (const [method, url, headers, status] of cases) {
+    const res = await request.fetch(url, { method, headers });
+    const h = res.headers();
+    expect(res.status(), `${method} ${url}`).toBe(status);
+    expect(h["content-security-policy"], url).toBe("default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+    expect(h["x-content-type-options"]).toBe("nosniff");
+    expect(h["referrer-policy"]).toBe("no-referrer");
+    expect(h["cross-origin-opener-policy"]).toBe("same-origin");
+    expect(h["permissions-policy"]).toBe("camera=(), microphone=(), geolocation=(), payment=()");
+    expect(h["cache-control"]).toBe("no-store");
+  }
+  const signIn = await request.get(`${API}/api/auth/signin`, { maxRedirects: 0 });
+  expect(signIn.headers()["content-security-policy"]).toMatch(/script-src 'self' 'nonce-[A-Za-z0-9+/=]+' 'strict-dynamic'/);
+  expect(signIn.headers()["x-content-type-options"]).toBe("nosniff");
+  expect(signIn.headers()["cache-control"]).toBe("no-store");
+});
