@@ -10,6 +10,7 @@
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import type * as E2E from "../e2e/helpers/env";
 import { recreateTestDatabase } from "./lib/migrate";
 import {
   Processes,
@@ -142,7 +143,7 @@ async function main() {
   }
 }
 
-async function startFakes(e2e: typeof import("../e2e/helpers/env"), haproxyUrl: string) {
+async function startFakes(e2e: typeof E2E, haproxyUrl: string) {
   const [{ startTelegramFake }, { startOAuthAS }] = await Promise.all([import("../test/fakes/telegram-api"), import("../test/fakes/oauth-as")]);
   const telegram = await startTelegramFake({ port: e2e.E2E_TELEGRAM_FAKE_PORT, botToken: e2e.E2E_TELEGRAM_BOT_TOKEN });
   // Access tokens live 10 minutes, so a fresh connection is not due for refresh until a test moves its expiry.
