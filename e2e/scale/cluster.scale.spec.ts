@@ -35,6 +35,14 @@ async function portalSessionOn(base: string, workspaceId: string, telegramId: st
   return sessionSet(res)!;
 }
 
+test("haproxy spreads requests round-robin over A and B, both ready on the cluster and pgbouncer", async () => {
+  const served = await Promise.all(Array.from({ length: 10 }, () => call(LB, "GET", "/api/ready")));
+  expect(tally(served.map((r) => r.status))).toEqual({ 200: 10 });
+  expect(served[0]!.json()).toEqual({ db: "ok", redis: "ok" });
+  const by = served.map((r) => r.headers.get("x-scale-server")).sort();
+  expect(by).toEqual([...Array(5).fill("a"), ...Array(5).fill("b")]);
+});
+
 test("a link the gateway created on A is shown on A, consumed on B, and then refused on A; the session works on both", async () => {
   const { ws, serviceToken } = await ownerWithToken();
   await telegramFake.user({ id: Number(ws.ownerTelegramId) });
