@@ -89,6 +89,32 @@ describe("parseConfig", () => {
     expect(parseConfig({ ...prod, TELEGRAM_API_ROOT: "http://127.0.0.1:3994", SLACK_API_URL: "http://127.0.0.1:3993/api/" }).slack.apiUrl).toBe("http://127.0.0.1:3993/api/");
   });
 
+  it("reads the Redis topology (SPEC §14): one node by default, Sentinel, or Cluster, with REDIS_URL's credentials", () => {
+    expect(parseConfig({ NODE_ENV: "test" }).redis).toEqual({ kind: "single", url: "redis://127.0.0.1:6379" });
+    expect(parseConfig({ NODE_ENV: "test", REDIS_SENTINELS: "10.0.0.5:26379, 10.0.0.6:26379,[::1]:26380", REDIS_SENTINEL_NAME: "gh", REDIS_URL: "rediss://app:p%40ss@x/2" }).redis).toEqual({
+      kind: "sentinel",
+      sentinels: [{ host: "10.0.0.5", port: 26379 }, { host: "10.0.0.6", port: 26379 }, { host: "::1", port: 26380 }],
+      name: "gh",
+      auth: { username: "app", password: "p@ss", tls: true, db: 2 },
+    });
+    expect(parseConfig({ NODE_ENV: "test", REDIS_CLUSTER_NODES: "r1:6379,r2:6379,r1:6379" }).redis).toEqual({
+      kind: "cluster",
+      nodes: [{ host: "r1", port: 6379 }, { host: "r2", port: 6379 }],
+      auth: { tls: false, db: 0 },
+    });
+  });
+
+  it("refuses a Redis topology that is ambiguous or incomplete, naming each problem", () => {
+    expect(problems({ NODE_ENV: "test", REDIS_SENTINELS: "a:1", REDIS_SENTINEL_NAME: "m", REDIS_CLUSTER_NODES: "b:2" })).toEqual([
+      "REDIS_CLUSTER_NODES: set either REDIS_SENTINELS (with REDIS_SENTINEL_NAME) or REDIS_CLUSTER_NODES, not both",
+    ]);
+    expect(problems({ NODE_ENV: "test", REDIS_SENTINELS: "a:1" })).toEqual([expect.stringMatching(/^REDIS_SENTINEL_NAME: is required with REDIS_SENTINELS/)]);
+    expect(problems({ NODE_ENV: "test", REDIS_SENTINEL_NAME: "m" })).toEqual([expect.stringMatching(/^REDIS_SENTINELS: is required with REDIS_SENTINEL_NAME/)]);
+    expect(problems({ NODE_ENV: "test", REDIS_CLUSTER_NODES: "a:1", REDIS_URL: "redis://x/3" })).toEqual([expect.stringMatching(/^REDIS_URL: a Redis Cluster has only database 0/)]);
+    expect(problems({ NODE_ENV: "test", REDIS_CLUSTER_NODES: "a:1,b" })).toEqual(['REDIS_CLUSTER_NODES: "b" is not host:port (e.g. 10.0.0.5:6379,10.0.0.6:6379,10.0.0.7:6379)']);
+    expect(problems({ NODE_ENV: "test", REDIS_SENTINELS: ",", REDIS_SENTINEL_NAME: "m" })).toContainEqual(expect.stringMatching(/^REDIS_SENTINELS: must list at least one host:port/));
+  });
+
   it("reads GATEHOUSE_OUTBOUND_ALLOW as exact host:port entries in their URL form", () => {
     expect(parseConfig({ NODE_ENV: "test" }).outboundAllow).toEqual([]);
     expect(parseConfig({ NODE_ENV: "test", GATEHOUSE_OUTBOUND_ALLOW: " 127.0.0.1:8443, MCP.Test:443,[::1]:9000,0x7f.1:8443" }).outboundAllow).toEqual([

@@ -95,27 +95,41 @@ const auditSigningKey = z.string().transform((raw, ctx): KeyObject => {
   return key;
 });
 
-// "host:port" each, for tests and development only: these skip the outbound address rules (SPEC §12) and may use http.
-const outboundAllow = z.string().transform((raw, ctx): string[] => {
-  const entries: string[] = [];
-  for (const part of raw.split(",").map((p) => p.trim()).filter(Boolean)) {
-    const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(part);
-    const port = m ? Number(m[2]) : 0;
-    let host = "";
-    try {
-      // The WHATWG form, so an entry matches exactly what a URL's host:port becomes (0x7f.1 is 127.0.0.1).
-      host = m ? new URL(`http://${m[1]}`).hostname : "";
-    } catch {
-      host = "";
+/** A comma-separated list of host:port, normalised and deduplicated; `[::1]:6379` for IPv6. */
+const hostPortList = (example: string) =>
+  z.string().transform((raw, ctx): string[] => {
+    const entries: string[] = [];
+    for (const part of raw.split(",").map((p) => p.trim()).filter(Boolean)) {
+      const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(part);
+      const port = m ? Number(m[2]) : 0;
+      let host = "";
+      try {
+        // The WHATWG form, so an entry matches exactly what a URL's host:port becomes (0x7f.1 is 127.0.0.1).
+        host = m ? new URL(`http://${m[1]}`).hostname : "";
+      } catch {
+        host = "";
+      }
+      if (!host || port < 1 || port > 65535) {
+        ctx.addIssue({ code: "custom", message: `"${part}" is not host:port (e.g. ${example})` });
+        return z.NEVER;
+      }
+      entries.push(`${host}:${port}`);
     }
-    if (!host || port < 1 || port > 65535) {
-      ctx.addIssue({ code: "custom", message: `"${part}" is not host:port (e.g. 127.0.0.1:8443, [::1]:8443, mcp.test:443)` });
+    if (!entries.length) {
+      ctx.addIssue({ code: "custom", message: `must list at least one host:port (e.g. ${example})` });
       return z.NEVER;
     }
-    entries.push(`${host}:${port}`);
-  }
-  return [...new Set(entries)];
-});
+    return [...new Set(entries)];
+  });
+
+// "host:port" each, for tests and development only: these skip the outbound address rules (SPEC §12) and may use http.
+const outboundAllow = hostPortList("127.0.0.1:8443, [::1]:8443, mcp.test:443");
+
+/** "host:port" → ioredis's {host, port}; an IPv6 host loses its brackets. */
+function redisNode(entry: string) {
+  const at = entry.lastIndexOf(":");
+  return { host: entry.slice(0, at).replace(/^\[(.*)\]$/, "$1"), port: Number(entry.slice(at + 1)) };
+}
 
 const schema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -123,6 +137,10 @@ const schema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   DATABASE_URL: urlWith(["postgresql:", "postgres:"]).default("postgresql://postgres@127.0.0.1:5432/gatehouse"),
   REDIS_URL: urlWith(["redis:", "rediss:"]).default("redis://127.0.0.1:6379"),
+  // SPEC §14: Sentinel or Cluster instead of one node. REDIS_URL then only lends its credentials and TLS (rediss:).
+  REDIS_SENTINELS: hostPortList("10.0.0.5:26379,10.0.0.6:26379,10.0.0.7:26379").optional(),
+  REDIS_SENTINEL_NAME: optionalString,
+  REDIS_CLUSTER_NODES: hostPortList("10.0.0.5:6379,10.0.0.6:6379,10.0.0.7:6379").optional(),
   GATEHOUSE_PUBLIC_URL: urlWith(["http:", "https:"]).default("http://localhost:3000"),
   AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   GATEHOUSE_MASTER_KEYS: masterKeys.optional(),
@@ -244,6 +262,14 @@ function crossFieldProblems(e: Partial<Parsed>): string[] {
       problems.push(`${missing[0]}: set SETTINGS_OAUTH_ISSUER, or all of ${missing.join(", ")}`);
     }
   }
+  if (e.REDIS_SENTINELS && e.REDIS_CLUSTER_NODES) {
+    problems.push("REDIS_CLUSTER_NODES: set either REDIS_SENTINELS (with REDIS_SENTINEL_NAME) or REDIS_CLUSTER_NODES, not both");
+  }
+  if (e.REDIS_SENTINELS && !e.REDIS_SENTINEL_NAME) problems.push("REDIS_SENTINEL_NAME: is required with REDIS_SENTINELS (the name the sentinels monitor the master under)");
+  if (e.REDIS_SENTINEL_NAME && !e.REDIS_SENTINELS) problems.push("REDIS_SENTINELS: is required with REDIS_SENTINEL_NAME (host:port of each sentinel)");
+  if (e.REDIS_CLUSTER_NODES && e.REDIS_URL && !["", "/", "/0"].includes(new URL(e.REDIS_URL).pathname)) {
+    problems.push("REDIS_URL: a Redis Cluster has only database 0; drop the database number when REDIS_CLUSTER_NODES is set");
+  }
   if (e.PORTAL_IDLE_TIMEOUT_SECONDS !== undefined && e.PORTAL_ABSOLUTE_TIMEOUT_SECONDS !== undefined && e.PORTAL_IDLE_TIMEOUT_SECONDS > e.PORTAL_ABSOLUTE_TIMEOUT_SECONDS) {
     problems.push("PORTAL_IDLE_TIMEOUT_SECONDS: must not exceed PORTAL_ABSOLUTE_TIMEOUT_SECONDS");
   }
@@ -251,6 +277,25 @@ function crossFieldProblems(e: Partial<Parsed>): string[] {
     problems.push("ADMIN_IDLE_TIMEOUT_SECONDS: must not exceed ADMIN_ABSOLUTE_TIMEOUT_SECONDS");
   }
   return problems;
+}
+
+export type RedisTopology =
+  | { kind: "single"; url: string }
+  | { kind: "sentinel"; sentinels: { host: string; port: number }[]; name: string; auth: RedisAuth }
+  | { kind: "cluster"; nodes: { host: string; port: number }[]; auth: RedisAuth };
+export type RedisAuth = { username?: string; password?: string; tls: boolean; db: number };
+
+function redisTopology(e: Parsed): RedisTopology {
+  const url = new URL(e.REDIS_URL);
+  const auth: RedisAuth = {
+    ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+    tls: url.protocol === "rediss:",
+    db: Number(url.pathname.slice(1) || 0) || 0,
+  };
+  if (e.REDIS_CLUSTER_NODES) return { kind: "cluster", nodes: e.REDIS_CLUSTER_NODES.map(redisNode), auth };
+  if (e.REDIS_SENTINELS && e.REDIS_SENTINEL_NAME) return { kind: "sentinel", sentinels: e.REDIS_SENTINELS.map(redisNode), name: e.REDIS_SENTINEL_NAME, auth };
+  return { kind: "single", url: e.REDIS_URL };
 }
 
 /** Every problem at once: a bad value never hides another, nor a rule between variables. */
@@ -289,6 +334,7 @@ export function parseConfig(env: Env) {
     logLevel: e.LOG_LEVEL,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    redis: redisTopology(e),
     publicUrl: publicUrl.origin,
     secureCookies: publicUrl.protocol === "https:",
     authSecret: e.AUTH_SECRET ?? TEST_DEFAULTS.AUTH_SECRET,

@@ -1,6 +1,7 @@
 // Leaks: a full flow through the real route handlers with every log line captured at trace level, then no
 // secret value, token or session id may appear in logs, error bodies, Redis (keys or values) or any
 // database row. Only the two places that must carry them (the credentials body, the token issuers) do.
+import { scanKeys } from "@/test/redis-scan";
 import { randomBytes } from "node:crypto";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import type * as Log from "@/lib/log";
@@ -100,13 +101,7 @@ describe("no secret, token or session id leaks", () => {
 
     const needles = [value, value2, token, newToken, service.token, session.id, token.slice(7), newToken.slice(7), service.token.slice(7), invite.code.slice(7, -1)];
     const haystacks: [string, string][] = [["logs", captured.join("")], ...others.map((o, i): [string, string] => [`error/other body ${i}`, o])];
-    const keys: string[] = [];
-    let cursor = "0";
-    do {
-      const [next, batch] = await redis.scan(cursor, "COUNT", 1000);
-      cursor = next;
-      keys.push(...batch);
-    } while (cursor !== "0");
+    const keys = await scanKeys(redis);
     haystacks.push(["redis keys", keys.join("\n")]);
     for (const k of keys) if ((await redis.type(k)) === "string") haystacks.push([`redis ${k}`, (await redis.get(k)) ?? ""]);
     const tables = await db.$queryRaw<{ tablename: string }[]>`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`;

@@ -5,6 +5,7 @@ import { generateOpaqueId, isOpaqueId, sha256Hex } from "../crypto/opaque";
 import { uuidSchema } from "../db/sql";
 import { redis } from "../redis/client";
 import { redisKeys } from "../redis/keys";
+import { replicated } from "../redis/replicated";
 import { parseRecord } from "../redis/record";
 
 export const ADMIN_PENDING_TTL_SECONDS = 300;
@@ -26,7 +27,9 @@ export async function startAdminSignIn(): Promise<string> {
 /** When the sign-in started, once; null for anything else. */
 export async function takeAdminSignIn(id: unknown): Promise<number | null> {
   if (!isOpaqueId(id)) return null;
-  return parseRecord(started, await redis.getdel(redisKeys.adminSignIn(sha256Hex(id))))?.createdAt ?? null;
+  const raw = await redis.getdel(redisKeys.adminSignIn(sha256Hex(id)));
+  await replicated();
+  return parseRecord(started, raw)?.createdAt ?? null;
 }
 
 const record = z.object({ userId: uuidSchema, workspaceIds: z.array(uuidSchema).min(1).max(100), createdAt: z.number() });
@@ -46,5 +49,7 @@ export async function peekAdminPending(id: unknown): Promise<AdminPending | null
 /** One-time: of two concurrent choices, one gets the record. */
 export async function takeAdminPending(id: unknown): Promise<AdminPending | null> {
   if (!isOpaqueId(id)) return null;
-  return parseRecord(record, await redis.getdel(redisKeys.adminPending(sha256Hex(id))));
+  const raw = await redis.getdel(redisKeys.adminPending(sha256Hex(id)));
+  await replicated();
+  return parseRecord(record, raw);
 }

@@ -178,7 +178,7 @@ describe("withJobToken", () => {
     await db.token.updateMany({ where: { jobId: revoked.jobId }, data: { revokedAt: new Date() } });
     await markRevokedTokensDead({ jobId: revoked.jobId });
     const key = (t: string) => `token:lane:{${subjectDigest(t)}}`;
-    await redis.del(key(live.token), key(live.serviceToken), "token:lane-epoch");
+    for (const k of [key(live.token), key(live.serviceToken), "token:lane-epoch"]) await redis.del(k);
     const r = await rebuildLanesIfLost();
     expect(r.rebuilt).toBe(true);
     expect(await redis.get(key(live.token))).toBe(workspaceId);

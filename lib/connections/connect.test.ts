@@ -1,5 +1,6 @@
 // The provider connect flow against a real authorization server (oidc-provider): PKCE S256, state and nonce bound
 // to the portal session, iss checked, tokens sealed, reconnect replaces, disconnect revokes upstream then deletes.
+import { scanKeys } from "@/test/redis-scan";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getConfig } from "@/lib/config";
@@ -74,7 +75,7 @@ describe("connect", () => {
     expect(url.searchParams.get("scope")).toBe("openid email offline_access");
     const state = url.searchParams.get("state")!;
     // Redis holds it under a hash only, with the verifier the browser never sees.
-    const keys = await redis.keys("oauth:flow:*");
+    const keys = await scanKeys(redis, "oauth:flow:*");
     expect(keys.some((k) => k.includes(state))).toBe(false);
     const flow = await take(state, portal.sessionRef);
     expect(flow).toMatchObject({ sessionRef: portal.sessionRef, workspaceId: portal.workspaceId, userId: portal.userId, target: { kind: "provider", providerId: "corp" } });

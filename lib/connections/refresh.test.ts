@@ -2,6 +2,7 @@
 // once, on any number of instances"), against a real oidc-provider with refresh token rotation and replay
 // detection: 50 concurrent credentials reads split over this process (through the route) and a child process (the
 // same serve function, the same PostgreSQL and Redis), counted at the authorization server.
+import { scanKeys } from "@/test/redis-scan";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
 import { closeLazyClients } from "@/lib/lazy";
@@ -174,7 +175,7 @@ describe("a due connection read by 50 workers on two processes", () => {
     await makeDue(s.connectionId);
     const read = await routeRead(s.job.token, s.job.jobId);
     expect(read.status).toBe(200);
-    const keys = await redis.keys(`connection:refresh*{${s.connectionId}}*`);
+    const keys = await scanKeys(redis, `connection:refresh*{${s.connectionId}}*`);
     expect(keys.length).toBeGreaterThan(0);
     const row = await readConnectionById({ workspaceId: s.workspaceId, userId: s.userId, id: s.connectionId });
     for (const k of keys) {

@@ -13,18 +13,20 @@ function createPool(url: string) {
     // Also bounds the wait for a free pool slot; an unreachable server is refused long before this.
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30_000,
-    statement_timeout: 10_000,
+    // No startup parameters beyond user and database, and no session state (SPEC §14): pgbouncer in transaction
+    // mode refuses `statement_timeout` and `options`, and would hand a SET to whichever client got the server next.
+    // The statement timeout (10 s) and client_encoding (UTF8, which escapeLiteral relies on) are the database's own
+    // defaults, set by a migration (prisma/migrations/20261205000000_session_defaults).
     // A server that silently stops answering (partition, failover) must fail the query (503), not hang.
     query_timeout: 12_000,
     keepAlive: true,
-    // Hand-written SQL quotes strings with escapeLiteral, which is only safe in UTF-8.
-    options: "-c client_encoding=UTF8",
   });
   pool.on("error", (err) => log.warn({ err }, "postgres pool error"));
   return pool;
 }
 
 function createClient(pool: pg.Pool) {
+  // No statementNameGenerator: every statement is unnamed, so none outlives its transaction on a pooled server.
   const adapter = new PrismaPg(pool);
   // `omit`: sensitive columns are never selected by accident.
   const client = new PrismaClient({

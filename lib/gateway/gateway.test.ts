@@ -2,6 +2,7 @@
 // and Slack deliveries, every refusal the fakes can produce, and the per-job limit under 20 concurrent asks. Then a
 // canary over everything the file did: no link id and no URL in any gateway response, log line (raw, at trace),
 // audit row or Redis key or value; and the platforms were only ever asked what a send-only bot may ask.
+import { scanKeys } from "@/test/redis-scan";
 import { randomBytes, randomInt } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type * as Log from "../log";
@@ -495,13 +496,7 @@ describe("concurrency", () => {
 const LINK_FIELDS = ["workspaceId", "userId", "purpose", "section", "createdAt", "expiresAt"];
 
 async function redisEntries(): Promise<Array<{ key: string; value: string }>> {
-  const keys: string[] = [];
-  let cursor = "0";
-  do {
-    const [next, batch] = await m.redis.scan(cursor, "COUNT", 1000);
-    cursor = next;
-    keys.push(...batch);
-  } while (cursor !== "0");
+  const keys = await scanKeys(m.redis);
   const out: Array<{ key: string; value: string }> = [];
   for (const key of keys) {
     const type = await m.redis.type(key);

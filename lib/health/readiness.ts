@@ -1,6 +1,7 @@
 import "server-only";
 import { db } from "../db/client";
 import { redis } from "../redis/client";
+import { replicated } from "../redis/replicated";
 
 type Check = "ok" | "unavailable";
 
@@ -27,6 +28,10 @@ async function check(probe: () => Promise<unknown>): Promise<Check> {
 
 /** Both dependencies answer a trivial command within the deadline; nothing is cached between calls. */
 export async function checkReadiness(): Promise<{ ready: boolean; db: Check; redis: Check }> {
-  const [dbState, redisState] = await Promise.all([check(() => db.$queryRaw`SELECT 1`), check(() => redis.ping())]);
+  const [dbState, redisState] = await Promise.all([check(() => db.$queryRaw`SELECT 1`), check(async () => {
+    await redis.ping();
+    // Under Sentinel, a master without a replica to acknowledge writes refuses them (503): not ready either.
+    await replicated();
+  })]);
   return { ready: dbState === "ok" && redisState === "ok", db: dbState, redis: redisState };
 }

@@ -1,6 +1,7 @@
 // Connection grants (SPEC §12) through the real routes: resolved at creation to the owner's own connection only,
 // shown without values, served as a currently valid access token, denied with the one 403 for every reason; and
 // no access or refresh token in logs, error bodies, Redis or any database row in clear.
+import { scanKeys } from "@/test/redis-scan";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type * as Log from "@/lib/log";
 
@@ -210,13 +211,7 @@ describe("connection grants", () => {
     const latest = openTokens(tokensOwner(stored.workspaceId, stored.userId, stored.id), stored.tokens);
     const needles = [first.tokens.accessToken, first.tokens.refreshToken!, second, latest.accessToken, latest.refreshToken!, as.clientSecret];
     const haystacks: [string, string][] = [["logs", captured.join("")], ...others.map((o, i): [string, string] => [`error body ${i}`, o])];
-    const keys: string[] = [];
-    let cursor = "0";
-    do {
-      const [next, batch] = await redis.scan(cursor, "COUNT", 1000);
-      cursor = next;
-      keys.push(...batch);
-    } while (cursor !== "0");
+    const keys = await scanKeys(redis);
     haystacks.push(["redis keys", keys.join("\n")]);
     for (const k of keys) if ((await redis.type(k)) === "string") haystacks.push([`redis ${k}`, (await redis.get(k)) ?? ""]);
     const tables = await db.$queryRaw<{ tablename: string }[]>`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`;

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { generateOpaqueId, isOpaqueId, sha256Hex } from "../crypto/opaque";
 import { redis } from "../redis/client";
 import { redisKeys } from "../redis/keys";
+import { replicated } from "../redis/replicated";
 import { parseRecord } from "../redis/record";
 import { uuidSchema } from "../db/sql";
 
@@ -31,5 +32,6 @@ export async function createPendingIdentity(record: Omit<PendingIdentity, "creat
 export async function consumePendingIdentity(id: unknown): Promise<PendingIdentity | null> {
   if (!isOpaqueId(id)) return null;
   const raw = await redis.getdel(redisKeys.oauthPending(sha256Hex(id)));
+  await replicated();
   return parseRecord(pendingRecord, raw);
 }

@@ -1,5 +1,6 @@
 // Links by purpose (SPEC §7): one openable link per (workspace, user, purpose), each landing on its purpose, and a
 // link page opened inside Telegram proving its opener with signed initData.
+import { scanKeys } from "@/test/redis-scan";
 import { sign } from "@tma.js/init-data-node";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { makeWorkspace, randomTelegramId } from "@/test/factories";
@@ -129,8 +130,8 @@ describe("one openable link per user and purpose", () => {
   it("a link whose pointer is lost opens nothing (fail closed)", async () => {
     const { workspaceId, userId } = await owner();
     const link = await createLinkSession({ workspaceId, userId, purpose: { kind: "settings" }, actor });
-    const keys = await redis.keys("link:latest:*");
-    await redis.del(...keys);
+    const keys = await scanKeys(redis, "link:latest:*");
+    for (const k of keys) await redis.del(k);
     expect(await peekLinkSession(link.id)).toBeNull();
   });
 

@@ -1,4 +1,5 @@
 // Settings links (SPEC §3) against the real Redis and Postgres: opaque ids, hashed keys, exactly-once consume.
+import { scanKeys } from "@/test/redis-scan";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { makeWorkspace, randomTelegramId } from "@/test/factories";
 import { sha256Hex } from "../crypto/opaque";
@@ -20,20 +21,11 @@ afterEach(() => {
 const actor = { type: "system", id: "test" } as const;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function scanKeys(match: string) {
-  const keys: string[] = [];
-  let cursor = "0";
-  do {
-    const [next, batch] = await redis.scan(cursor, "MATCH", match, "COUNT", 1000);
-    cursor = next;
-    keys.push(...batch);
-  } while (cursor !== "0");
-  return keys;
-}
+const keysMatching = (match: string) => scanKeys(redis, match);
 
 /** Every key in the test Redis database with its value rendered as text, whatever its type. */
 async function dumpRedis(match = "*") {
-  const keys = await scanKeys(match);
+  const keys = await keysMatching(match);
   const types = await Promise.all(keys.map((key) => redis.type(key)));
   return Promise.all(
     keys.map(async (key, i) => {
@@ -80,7 +72,7 @@ describe("createLinkSession", () => {
     // The record exists under exactly one key, and neither key names nor values anywhere hold the raw id.
     const all = await dumpRedis();
     expect(all.filter((e) => e.key.includes(idHash)).map((e) => e.key)).toEqual([key]);
-    const linkKeys = await scanKeys("auth:session:*");
+    const linkKeys = await keysMatching("auth:session:*");
     expect(linkKeys).toContain(key);
     for (const k of linkKeys) expect(k).not.toContain(id);
     for (const e of all) {

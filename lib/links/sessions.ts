@@ -7,6 +7,7 @@ import { AppError } from "../errors";
 import { getMembership } from "../members/membership";
 import { redis } from "../redis/client";
 import { redisKeys } from "../redis/keys";
+import { replicated } from "../redis/replicated";
 import { parseRecord } from "../redis/record";
 import { uuidSchema } from "../db/sql";
 import { parsePurpose, purposeName, type LinkPurpose } from "./purpose";
@@ -75,7 +76,9 @@ export async function prepareLinkSession({
   const idHash = sha256Hex(id);
   // Redis's clock orders links (the newest-link pointer) and dates them (initData must be younger): one clock for
   // every instance and the CLI, whatever theirs say.
-  const [seconds, micros] = await redis.time();
+  const latestKey = redisKeys.linkLatest(purposeDigest({ workspaceId, userId, purpose }));
+  // Read on the node that holds the pointer (a Cluster's nodes each have their own clock): a script, not TIME.
+  const [seconds, micros] = (await redis.eval("return redis.call('TIME')", 1, latestKey)) as [string, string];
   const now = new Date(Number(seconds) * 1000 + Math.floor(Number(micros) / 1000));
   const ttl = config.ttl.linkSeconds;
   const expiresAt = new Date(now.getTime() + ttl * 1000);
@@ -91,7 +94,6 @@ export async function prepareLinkSession({
   await redis.set(redisKeys.linkSession(idHash), JSON.stringify(record), "EX", ttl, "NX");
   const url = new URL("/settings", config.publicUrl);
   url.searchParams.set("s", id);
-  const latestKey = redisKeys.linkLatest(purposeDigest({ workspaceId, userId, purpose }));
   return {
     id,
     idHash,
@@ -103,6 +105,7 @@ export async function prepareLinkSession({
       const [replaced, previous] = (await redis.eval(ACTIVATE, 1, latestKey, String(now.getTime()), `${now.getTime()}:${idHash}`, String(ttl))) as [number, string | null];
       const previousHash = previous?.split(":")[1];
       if (replaced === 1 && previousHash && previousHash !== idHash) await redis.del(redisKeys.linkSession(previousHash));
+      await replicated();
     },
     discard: async () => {
       await redis.del(redisKeys.linkSession(idHash));
@@ -159,6 +162,8 @@ export async function peekLinkSession(id: unknown): Promise<LinkSession | null> 
 export async function consumeLinkSession(id: unknown): Promise<LinkSession | null> {
   if (!isOpaqueId(id)) return null;
   const idHash = sha256Hex(id);
-  const record = liveRecord(await redis.getdel(redisKeys.linkSession(idHash)), idHash);
+  const raw = await redis.getdel(redisKeys.linkSession(idHash));
+  await replicated();
+  const record = liveRecord(raw, idHash);
   return record && (await isNewest(record)) ? record : null;
 }

@@ -1,6 +1,7 @@
 // MCP login (SPEC §12) against a real oidc-provider authorization server and a real MCP SDK server that checks each
 // token's audience: discovery, client registration in the spec's order and kept per issuer, PKCE, state, resource,
 // iss; what is refused before any request; and that no token, code, verifier or client secret reaches the log.
+import { scanKeys } from "@/test/redis-scan";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -761,7 +762,7 @@ describe("leak canary", () => {
     expect(log).not.toContain("upstream-secret-words");
 
     const values: string[] = [];
-    for (const key of await redis.keys("*")) {
+    for (const key of await scanKeys(redis, "*")) {
       const type = await redis.type(key);
       if (type === "string") values.push((await redis.get(key)) ?? "");
       else if (type === "hash") values.push(JSON.stringify(await redis.hgetall(key)));

@@ -6,6 +6,7 @@ import { generateOpaqueId, isOpaqueId, sha256Hex } from "../crypto/opaque";
 import { getMembership } from "../members/membership";
 import { redis } from "../redis/client";
 import { redisKeys } from "../redis/keys";
+import { replicated } from "../redis/replicated";
 import { parseRecord } from "../redis/record";
 import { uuidSchema } from "../db/sql";
 
@@ -77,6 +78,7 @@ export async function createPortalSession({
   await redis.multi().sadd(index, idHash).expire(index, portalAbsoluteSeconds).exec();
   await redis.multi().sadd(all, `${userId}:${idHash}`).expire(all, portalAbsoluteSeconds).exec();
   await redis.set(redisKeys.portalSession(idHash), JSON.stringify(record), "PX", ttlMs(record, now));
+  await replicated();
   await appendAuditEvent({
     workspaceId,
     actor: actor ?? { type: "user", id: userId },
@@ -136,6 +138,7 @@ async function endSessionHash(workspaceId: string, userId: string, idHash: strin
   const removed = await redis.del(redisKeys.portalSession(idHash));
   await redis.srem(redisKeys.userPortalSessions(workspaceId, userId), idHash);
   await redis.srem(redisKeys.workspacePortalSessions(workspaceId), `${userId}:${idHash}`);
+  await replicated();
   return removed > 0;
 }
 
@@ -209,6 +212,7 @@ export async function revokeOtherPortalSessions({
   const hashes = (await redis.smembers(index)).filter((h) => h !== keepRef);
   if (hashes.length === 0) return 0;
   await Promise.all(hashes.map((h) => redis.del(redisKeys.portalSession(h))));
+  await replicated();
   await redis.srem(index, ...hashes);
   await redis.srem(redisKeys.workspacePortalSessions(workspaceId), ...hashes.map((h) => `${userId}:${h}`));
   await appendAuditEvent({ workspaceId, actor: actor ?? { type: "user", id: userId }, action: "portal.session.revoked", target: `user:${userId}`, ip, data: { count: hashes.length, reason } });
@@ -219,6 +223,7 @@ export async function endPortalSessionById(cookieValue: unknown) {
   if (!isOpaqueId(cookieValue)) return;
   const idHash = sha256Hex(cookieValue);
   const raw = await redis.getdel(redisKeys.portalSession(idHash));
+  await replicated();
   const record = parseRecord(sessionRecord, raw);
   if (record) {
     await redis.srem(redisKeys.userPortalSessions(record.workspaceId, record.userId), idHash);

@@ -5,6 +5,7 @@ import { sha256Hex } from "../crypto/opaque";
 import { AppError } from "../errors";
 import { redis } from "../redis/client";
 import { redisKeys } from "../redis/keys";
+import { replicated } from "../redis/replicated";
 
 export const MAX_INIT_DATA_LENGTH = 4096;
 /** How far in the future auth_date may be (clock skew between Telegram and us). */
@@ -88,7 +89,9 @@ const invalid = () => new AppError("invalid_init_data");
 export async function claimInitData(verified: VerifiedInitData): Promise<boolean> {
   // Covers the whole time the initData verifies: auth_date may be up to the skew ahead of our clock.
   const ttl = getConfig().ttl.telegramInitDataMaxAgeSeconds + AUTH_DATE_SKEW_SECONDS;
-  return (await redis.set(redisKeys.telegramReplay(sha256Hex(verified.hash)), "1", "EX", ttl, "NX")) === "OK";
+  const claimed = (await redis.set(redisKeys.telegramReplay(sha256Hex(verified.hash)), "1", "EX", ttl, "NX")) === "OK";
+  await replicated();
+  return claimed;
 }
 
 /** An early, non-consuming look (so a used initData cannot even list workspaces); claimInitData is what guarantees once. */

@@ -26,16 +26,15 @@ export function laneOf(hint: string | null): string | null {
   return hint ?? UNKNOWN_LANE;
 }
 
+// One command per key, not a pipeline: a Cluster only pipelines keys of one slot, and these are spread over all of
+// them (SPEC §14). ioredis writes each command without waiting for the previous reply, so it costs no round trips.
 async function setLanes(entries: { key: string; value: string; ttlMs: number }[], { onlyIfAbsent }: { onlyIfAbsent: boolean }) {
-  const pipeline = redis.pipeline();
-  for (const { key, value, ttlMs } of entries) {
-    if (ttlMs <= 0) continue;
-    if (onlyIfAbsent) pipeline.set(key, value, "PX", ttlMs, "NX");
-    else pipeline.set(key, value, "PX", ttlMs);
-  }
-  const results = (await pipeline.exec()) ?? [];
-  const failed = results.find(([err]) => err)?.[0];
-  if (failed) throw failed;
+  const writes = entries
+    .filter(({ ttlMs }) => ttlMs > 0)
+    .map(({ key, value, ttlMs }) => (onlyIfAbsent ? redis.set(key, value, "PX", ttlMs, "NX") : redis.set(key, value, "PX", ttlMs)));
+  const results = await Promise.allSettled(writes);
+  const failed = results.find((r) => r.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
 }
 
 /** After the token's transaction committed. A failure costs fairness, never access: logged, not thrown. */

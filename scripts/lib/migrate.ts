@@ -78,18 +78,34 @@ export async function migrate({
   const migrations = await readMigrations(dir);
   const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5000 });
   await client.connect();
+  // Each step is one transaction holding a transaction-level lock, never a session-level one: through pgbouncer's
+  // transaction pooling (SPEC §14) a session lock would stay behind on whichever server connection took it. A
+  // second migrator waits for the lock, then finds the work done. No statement timeout for migrations.
+  const locked = async <T>(fn: () => Promise<T>): Promise<T> => {
+    await client.query("BEGIN");
+    try {
+      await client.query("SET LOCAL statement_timeout = 0");
+      await client.query("SELECT pg_advisory_xact_lock($1)", [MIGRATE_LOCK_KEY.toString()]);
+      const result = await fn();
+      await client.query("COMMIT");
+      return result;
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw err;
+    }
+  };
   try {
-    // Session-level lock: a second migrator waits here, then finds everything applied.
-    await client.query("SELECT pg_advisory_lock($1)", [MIGRATE_LOCK_KEY.toString()]);
-    await client.query(`CREATE TABLE IF NOT EXISTS _gatehouse_migrations (
-      name text PRIMARY KEY,
-      checksum text NOT NULL,
-      applied_at timestamptz NOT NULL DEFAULT now()
-    )`);
-    const { rows } = await client.query<{ name: string; checksum: string }>(
-      "SELECT name, checksum FROM _gatehouse_migrations ORDER BY name",
-    );
-    const applied = new Map(rows.map((r) => [r.name, r.checksum]));
+    const applied = await locked(async () => {
+      await client.query(`CREATE TABLE IF NOT EXISTS _gatehouse_migrations (
+        name text PRIMARY KEY,
+        checksum text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`);
+      const { rows } = await client.query<{ name: string; checksum: string }>(
+        "SELECT name, checksum FROM _gatehouse_migrations ORDER BY name",
+      );
+      return new Map(rows.map((r) => [r.name, r.checksum]));
+    });
     const onDisk = new Set(migrations.map((m) => m.name));
     for (const [name] of applied) {
       if (!onDisk.has(name)) {
@@ -105,21 +121,24 @@ export async function migrate({
         );
       }
     }
-    const pending = migrations.filter((m) => !applied.has(m.name));
-    for (const m of pending) {
-      await client.query("BEGIN");
+    const done: string[] = [];
+    for (const m of migrations.filter((m) => !applied.has(m.name))) {
       try {
-        await client.query(m.sql);
-        await client.query("INSERT INTO _gatehouse_migrations (name, checksum) VALUES ($1, $2)", [m.name, m.checksum]);
-        await client.query("COMMIT");
+        const ran = await locked(async () => {
+          // Another migrator may have applied it while this one waited for the lock.
+          const { rowCount } = await client.query("SELECT 1 FROM _gatehouse_migrations WHERE name = $1", [m.name]);
+          if (rowCount) return false;
+          await client.query(m.sql);
+          await client.query("INSERT INTO _gatehouse_migrations (name, checksum) VALUES ($1, $2)", [m.name, m.checksum]);
+          return true;
+        });
+        if (ran) done.push(m.name);
       } catch (err) {
-        await client.query("ROLLBACK");
         throw new MigrationError(`migration ${m.name} failed and was rolled back: ${(err as Error).message}`);
       }
     }
-    return { database, created, applied: pending.map((m) => m.name), alreadyApplied: applied.size };
+    return { database, created, applied: done, alreadyApplied: applied.size };
   } finally {
-    await client.query("SELECT pg_advisory_unlock($1)", [MIGRATE_LOCK_KEY.toString()]).catch(() => undefined);
     await client.end();
   }
 }
