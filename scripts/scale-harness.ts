@@ -3,7 +3,8 @@
 //   - a fresh database (created and migrated directly on Postgres), reached by the app only through pgbouncer;
 //   - a 3-node Redis Cluster; instances A and B (`next start` of the existing build) on it, haproxy round-robin
 //     in front of both, and GATEHOUSE_PUBLIC_URL = the haproxy URL;
-//   - a Redis master + replica + 3 Sentinels, and instance C on them (for the failover test);
+//   - a Redis master + 2 replicas + 3 Sentinels, and instance C on them (for the failover test; two replicas, so the
+//     promoted master still has one to acknowledge writes, as lib/redis/replicated.ts needs);
 //   - the in-repo Telegram fake and a real OAuth authorization server (test/fakes) for gateway and connections.
 // When everything answers it prints one line `SCALE_READY <json>` on stdout. It tears everything down on SIGTERM,
 // SIGINT, or when its stdin closes (the test runner that started it went away), and on a failed start.
@@ -91,12 +92,6 @@ async function main() {
       E2E_CONNECT_AS_PORT: String(connectAsPort),
       E2E_SLACK_FAKE_PORT: String(await freePort()),
     };
-    // TEMPORARY (until the app speaks Cluster/Sentinel/pgbouncer): one Redis db and Postgres directly.
-    if (process.env.SCALE_DEV_SINGLE) {
-      delete env.E2E_REDIS_CLUSTER_NODES;
-      env.E2E_REDIS_URL = "redis://127.0.0.1:6379/12";
-      env.E2E_DATABASE_URL = directDatabaseUrl;
-    }
     Object.assign(process.env, env);
     const e2eEnv = await import("../e2e/helpers/env");
     const { E2E_PLAIN_ENV } = e2eEnv;
@@ -109,7 +104,6 @@ async function main() {
       REDIS_CLUSTER_NODES: "",
       REDIS_SENTINELS: sentinel.sentinels,
       REDIS_SENTINEL_NAME: sentinel.name,
-      ...(process.env.SCALE_DEV_SINGLE ? { REDIS_URL: `redis://127.0.0.1:${sentinel.masterPort}` } : {}),
       // The failover test sends many links per job.
       RATE_LIMIT_GATEWAY_PER_JOB: "100000",
     };

@@ -185,14 +185,18 @@ export type RedisSentinel = {
   name: string;
   masterPort: number;
   masterPid: number;
-  replicaPort: number;
+  replicaPorts: number[];
   sentinelPorts: number[];
   sentinels: string;
 };
 
+/**
+ * A master, two replicas and three Sentinels. Two replicas as in production: Gatehouse waits for a replica to
+ * acknowledge access writes (lib/redis/replicated.ts), so after a failover the new master must still have one.
+ */
 export async function startRedisSentinel(procs: Processes, dir: string, name = "gatehouse"): Promise<RedisSentinel> {
   const masterPort = await freePort();
-  const replicaPort = await freePort();
+  const replicaPorts = [await freePort(), await freePort()];
   const sentinelPorts = [await freePort(), await freePort(), await freePort()];
   const server = (port: number, extra: string[]) => {
     const d = path.join(dir, `redis-${port}`);
@@ -200,13 +204,13 @@ export async function startRedisSentinel(procs: Processes, dir: string, name = "
     return procs.start(`redis-${port}`, REDIS_SERVER, ["--port", String(port), "--bind", "127.0.0.1", "--dir", d, "--save", "", "--appendonly", "no", ...extra]);
   };
   const master = server(masterPort, []);
-  const replica = server(replicaPort, ["--replicaof", "127.0.0.1", String(masterPort)]);
-  await until("redis master and replica listening", async () => {
+  const replicas = replicaPorts.map((port) => server(port, ["--replicaof", "127.0.0.1", String(masterPort)]));
+  await until("redis master and replicas listening", async () => {
     procs.alive(master, `redis-${masterPort}`);
-    procs.alive(replica, `redis-${replicaPort}`);
-    return (await canConnect(masterPort)) && (await canConnect(replicaPort));
+    replicas.forEach((r, i) => procs.alive(r, `redis-${replicaPorts[i]}`));
+    return (await Promise.all([masterPort, ...replicaPorts].map((p) => canConnect(p)))).every(Boolean);
   }, 10_000);
-  await until("replica in sync", () => /master_link_status:up/.test(redisCli(replicaPort, "info", "replication").out), 15_000);
+  await until("replicas in sync", () => replicaPorts.every((p) => /master_link_status:up/.test(redisCli(p, "info", "replication").out)), 15_000);
   const sentinels = sentinelPorts.map((port) => {
     const d = path.join(dir, `sentinel-${port}`);
     mkdirSync(d, { recursive: true });
@@ -217,19 +221,19 @@ export async function startRedisSentinel(procs: Processes, dir: string, name = "
       `sentinel monitor ${name} 127.0.0.1 ${masterPort} 2`,
       `sentinel down-after-milliseconds ${name} 1000`,
       `sentinel failover-timeout ${name} 5000`,
-      `sentinel parallel-syncs ${name} 1`,
+      `sentinel parallel-syncs ${name} 2`,
       "",
     ].join("\n"));
     return procs.start(`sentinel-${port}`, REDIS_SERVER, [conf, "--sentinel"]);
   });
-  await until("every sentinel sees the replica and the other sentinels", () => {
+  await until("every sentinel sees both replicas and the other sentinels", () => {
     sentinels.forEach((c, i) => procs.alive(c, `sentinel-${sentinelPorts[i]}`));
     return sentinelPorts.every((p) => {
-      const out = redisCli(p, "sentinel", "master", name).out;
-      return /num-slaves\s+1\b/.test(out.replace(/\n/g, " ")) && /num-other-sentinels\s+2\b/.test(out.replace(/\n/g, " "));
+      const out = redisCli(p, "sentinel", "master", name).out.replace(/\n/g, " ");
+      return /num-slaves 2\b/.test(out) && /num-other-sentinels 2\b/.test(out);
     });
   }, 20_000, 250);
-  return { name, masterPort, masterPid: master.pid!, replicaPort, sentinelPorts, sentinels: sentinelPorts.map((p) => `127.0.0.1:${p}`).join(",") };
+  return { name, masterPort, masterPid: master.pid!, replicaPorts, sentinelPorts, sentinels: sentinelPorts.map((p) => `127.0.0.1:${p}`).join(",") };
 }
 
 /** The master's port as Sentinel `at` answers it now. */
@@ -313,7 +317,11 @@ export async function startInstance(procs: Processes, name: string, port: number
 
 export type Haproxy = { port: number; url: string };
 
-/** haproxy round-robin over `backends`, health-checking /api/ready; X-Scale-Server names who answered. */
+/**
+ * haproxy round-robin over `backends`, health-checking /api/ready; X-Scale-Server names who answered. No
+ * `option forwardfor`: as in e2e, each test request's own X-Forwarded-For stands for the one proxy hop
+ * (TRUST_PROXY_HOPS=1), so requests through haproxy and straight to an instance count alike.
+ */
 export async function startHaproxy(procs: Processes, dir: string, port: number, backends: Instance[]): Promise<Haproxy> {
   const cfg = path.join(dir, "haproxy.cfg");
   writeFileSync(cfg, [
