@@ -48,6 +48,8 @@ export const E2E_ENV: Record<string, string> = {
   PORT: String(E2E_PORT),
   DATABASE_URL: process.env.E2E_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/gatehouse_e2e",
   REDIS_URL: process.env.E2E_REDIS_URL ?? "redis://127.0.0.1:6379/2",
+  // The scale tests (scripts/scale-harness.ts) run the CLI and the instances on a Redis Cluster instead.
+  ...(process.env.E2E_REDIS_CLUSTER_NODES ? { REDIS_URL: "", REDIS_CLUSTER_NODES: process.env.E2E_REDIS_CLUSTER_NODES } : {}),
   GATEHOUSE_PUBLIC_URL: E2E_BASE_URL,
   AUTH_SECRET: `e2e-${runSeed}`,
   GATEHOUSE_MASTER_KEYS: `e2e:${runSeed}`,
