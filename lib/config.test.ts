@@ -97,6 +97,7 @@ describe("parseConfig", () => {
       name: "gh",
       auth: { username: "app", password: "p@ss", tls: true, db: 2 },
     });
+    expect(parseConfig({ NODE_ENV: "test", REDIS_SENTINELS: "s:26379", REDIS_SENTINEL_NAME: "gh", REDIS_SENTINEL_PASSWORD: "pw" }).redis).toMatchObject({ kind: "sentinel", sentinelPassword: "pw" });
     expect(parseConfig({ NODE_ENV: "test", REDIS_CLUSTER_NODES: "r1:6379,r2:6379,r1:6379" }).redis).toEqual({
       kind: "cluster",
       nodes: [{ host: "r1", port: 6379 }, { host: "r2", port: 6379 }],
@@ -112,6 +113,9 @@ describe("parseConfig", () => {
     expect(problems({ NODE_ENV: "test", REDIS_SENTINEL_NAME: "m" })).toEqual([expect.stringMatching(/^REDIS_SENTINELS: is required with REDIS_SENTINEL_NAME/)]);
     expect(problems({ NODE_ENV: "test", REDIS_CLUSTER_NODES: "a:1", REDIS_URL: "redis://x/3" })).toEqual([expect.stringMatching(/^REDIS_URL: a Redis Cluster has only database 0/)]);
     expect(problems({ NODE_ENV: "test", REDIS_CLUSTER_NODES: "a:1,b" })).toEqual(['REDIS_CLUSTER_NODES: "b" is not host:port (e.g. 10.0.0.5:6379,10.0.0.6:6379,10.0.0.7:6379)']);
+    expect(problems({ NODE_ENV: "test", REDIS_URL: "redis://x/abc" })).toEqual(["REDIS_URL: the path must be a database number (redis://host:6379/0)"]);
+    expect(problems({ NODE_ENV: "test", REDIS_URL: "redis://:50%@x" })).toEqual(["REDIS_URL: the user or password is not valid percent-encoding (write % as %25)"]);
+    expect(problems({ NODE_ENV: "test", REDIS_SENTINEL_PASSWORD: "pw" })).toEqual(["REDIS_SENTINELS: is required with REDIS_SENTINEL_PASSWORD"]);
     expect(problems({ NODE_ENV: "test", REDIS_SENTINELS: ",", REDIS_SENTINEL_NAME: "m" })).toContainEqual(expect.stringMatching(/^REDIS_SENTINELS: must list at least one host:port/));
   });
 

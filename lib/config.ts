@@ -140,6 +140,7 @@ const schema = z.object({
   // SPEC §14: Sentinel or Cluster instead of one node. REDIS_URL then only lends its credentials and TLS (rediss:).
   REDIS_SENTINELS: hostPortList("10.0.0.5:26379,10.0.0.6:26379,10.0.0.7:26379").optional(),
   REDIS_SENTINEL_NAME: optionalString,
+  REDIS_SENTINEL_PASSWORD: optionalString,
   REDIS_CLUSTER_NODES: hostPortList("10.0.0.5:6379,10.0.0.6:6379,10.0.0.7:6379").optional(),
   GATEHOUSE_PUBLIC_URL: urlWith(["http:", "https:"]).default("http://localhost:3000"),
   AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
@@ -267,6 +268,17 @@ function crossFieldProblems(e: Partial<Parsed>): string[] {
   }
   if (e.REDIS_SENTINELS && !e.REDIS_SENTINEL_NAME) problems.push("REDIS_SENTINEL_NAME: is required with REDIS_SENTINELS (the name the sentinels monitor the master under)");
   if (e.REDIS_SENTINEL_NAME && !e.REDIS_SENTINELS) problems.push("REDIS_SENTINELS: is required with REDIS_SENTINEL_NAME (host:port of each sentinel)");
+  if (e.REDIS_URL) {
+    const url = new URL(e.REDIS_URL);
+    if (!/^\/?\d*$/.test(url.pathname)) problems.push("REDIS_URL: the path must be a database number (redis://host:6379/0)");
+    try {
+      decodeURIComponent(url.username);
+      decodeURIComponent(url.password);
+    } catch {
+      problems.push("REDIS_URL: the user or password is not valid percent-encoding (write % as %25)");
+    }
+  }
+  if (e.REDIS_SENTINEL_PASSWORD && !e.REDIS_SENTINELS) problems.push("REDIS_SENTINELS: is required with REDIS_SENTINEL_PASSWORD");
   if (e.REDIS_CLUSTER_NODES && e.REDIS_URL && !["", "/", "/0"].includes(new URL(e.REDIS_URL).pathname)) {
     problems.push("REDIS_URL: a Redis Cluster has only database 0; drop the database number when REDIS_CLUSTER_NODES is set");
   }
@@ -281,7 +293,7 @@ function crossFieldProblems(e: Partial<Parsed>): string[] {
 
 export type RedisTopology =
   | { kind: "single"; url: string }
-  | { kind: "sentinel"; sentinels: { host: string; port: number }[]; name: string; auth: RedisAuth }
+  | { kind: "sentinel"; sentinels: { host: string; port: number }[]; name: string; sentinelPassword?: string; auth: RedisAuth }
   | { kind: "cluster"; nodes: { host: string; port: number }[]; auth: RedisAuth };
 export type RedisAuth = { username?: string; password?: string; tls: boolean; db: number };
 
@@ -294,7 +306,9 @@ function redisTopology(e: Parsed): RedisTopology {
     db: Number(url.pathname.slice(1) || 0) || 0,
   };
   if (e.REDIS_CLUSTER_NODES) return { kind: "cluster", nodes: e.REDIS_CLUSTER_NODES.map(redisNode), auth };
-  if (e.REDIS_SENTINELS && e.REDIS_SENTINEL_NAME) return { kind: "sentinel", sentinels: e.REDIS_SENTINELS.map(redisNode), name: e.REDIS_SENTINEL_NAME, auth };
+  if (e.REDIS_SENTINELS && e.REDIS_SENTINEL_NAME) {
+    return { kind: "sentinel", sentinels: e.REDIS_SENTINELS.map(redisNode), name: e.REDIS_SENTINEL_NAME, ...(e.REDIS_SENTINEL_PASSWORD ? { sentinelPassword: e.REDIS_SENTINEL_PASSWORD } : {}), auth };
+  }
   return { kind: "single", url: e.REDIS_URL };
 }
 

@@ -39,7 +39,7 @@ describe("isInfrastructureError / toResponse", () => {
 
   it("maps Redis replies of a server that cannot serve now (failover, loading, cluster down, full) to 503", async () => {
     const { ReplyError } = await import("ioredis");
-    for (const message of ["READONLY You can't write against a read only replica.", "LOADING Redis is loading the dataset in memory", "CLUSTERDOWN The cluster is down", "TRYAGAIN Multiple keys request during rehashing of slot", "OOM command not allowed when used memory > 'maxmemory'.", "MASTERDOWN Link with MASTER is down"]) {
+    for (const message of ["READONLY You can't write against a read only replica.", "LOADING Redis is loading the dataset in memory", "CLUSTERDOWN The cluster is down", "TRYAGAIN Multiple keys request during rehashing of slot", "OOM command not allowed when used memory > 'maxmemory'.", "MASTERDOWN Link with MASTER is down", "NOREPLICAS no replica acknowledged the write in time", "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)", "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.", "Failed to refresh slots cache.", "None of startup nodes is available", "All sentinels are unreachable. Retrying from scratch after 10ms."]) {
       expect(isInfrastructureError(new ReplyError(message)), message).toBe(true);
     }
     expect(isInfrastructureError(new ReplyError("ERR wrong number of arguments for 'get' command"))).toBe(false);

@@ -80,7 +80,9 @@ export function isInfrastructureError(err: unknown, depth = 0): boolean {
   if (e.name === "MaxRetriesPerRequestError" || e.name === "ClusterAllFailedError") return true;
   const message = typeof e.message === "string" ? e.message : "";
   // Redis replies of a server that cannot serve right now (failover, loading, cluster reconfiguring, full).
-  if (/^(READONLY|LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|OOM|BUSY|NOREPLICAS)\b/.test(message)) return true;
+  if (/^(READONLY|LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|OOM|BUSY|NOREPLICAS|UNBLOCKED)\b/.test(message)) return true;
+  // A WAIT that reached a master demoted meanwhile.
+  if (/WAIT cannot be used with replica/i.test(message)) return true;
   if (/Connection is closed|Command timed out|Stream isn't writeable|timeout exceeded when trying to connect|Connection terminated|not queryable|Query read timeout/i.test(message)) return true;
   // ioredis: a Cluster that cannot find its nodes, or Sentinels that cannot name a master.
   if (/Failed to refresh slots cache|None of startup nodes is available|Cluster isn't ready|Too many Cluster redirections|All sentinels are unreachable|No sentinels|Reached the max retries per request/i.test(message)) return true;

@@ -5,7 +5,7 @@ import { generateOpaqueId, isOpaqueId, sha256Hex } from "../crypto/opaque";
 import { uuidSchema } from "../db/sql";
 import { redis } from "../redis/client";
 import { redisKeys } from "../redis/keys";
-import { replicated } from "../redis/replicated";
+import { durably } from "../redis/replicated";
 import { parseRecord } from "../redis/record";
 
 export const ADMIN_PENDING_TTL_SECONDS = 300;
@@ -27,8 +27,7 @@ export async function startAdminSignIn(): Promise<string> {
 /** When the sign-in started, once; null for anything else. */
 export async function takeAdminSignIn(id: unknown): Promise<number | null> {
   if (!isOpaqueId(id)) return null;
-  const raw = await redis.getdel(redisKeys.adminSignIn(sha256Hex(id)));
-  await replicated();
+  const raw = await durably((r) => r.getdel(redisKeys.adminSignIn(sha256Hex(id))));
   return parseRecord(started, raw)?.createdAt ?? null;
 }
 
@@ -49,7 +48,6 @@ export async function peekAdminPending(id: unknown): Promise<AdminPending | null
 /** One-time: of two concurrent choices, one gets the record. */
 export async function takeAdminPending(id: unknown): Promise<AdminPending | null> {
   if (!isOpaqueId(id)) return null;
-  const raw = await redis.getdel(redisKeys.adminPending(sha256Hex(id)));
-  await replicated();
+  const raw = await durably((r) => r.getdel(redisKeys.adminPending(sha256Hex(id))));
   return parseRecord(record, raw);
 }

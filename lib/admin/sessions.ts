@@ -12,7 +12,7 @@ import { getMembership } from "../members/membership";
 import { canAdminister } from "../permissions";
 import { redis } from "../redis/client";
 import { redisKeys } from "../redis/keys";
-import { replicated } from "../redis/replicated";
+import { durably } from "../redis/replicated";
 import { parseRecord } from "../redis/record";
 
 const sessionRecord = z.object({
@@ -79,8 +79,7 @@ export async function createAdminSession({
   const index = redisKeys.workspaceAdminSessions(workspaceId);
   // The index first: a session that exists is always listed (and can be ended); a dangling entry is pruned on listing.
   await redis.multi().sadd(index, entry(userId, idHash)).expire(index, adminAbsoluteSeconds).exec();
-  await redis.set(redisKeys.adminSession(idHash), JSON.stringify(record), "PX", ttlMs(record, now));
-  await replicated();
+  await durably((r) => r.set(redisKeys.adminSession(idHash), JSON.stringify(record), "PX", ttlMs(record, now)));
   await appendAuditEvent({ workspaceId, actor: { type: "admin", id: userId }, action: "admin.session.created", target: `user:${userId}`, ip, data: { method, session: idHash.slice(0, 16) } });
   return { id, maxAgeSeconds: adminAbsoluteSeconds };
 }
@@ -131,9 +130,8 @@ export async function listAdminSessions({ workspaceId }: { workspaceId: string }
 }
 
 async function endAdminSessionHash(workspaceId: string, userId: string, idHash: string, actor: AuditActor, reason: string, ip?: string | null) {
-  const removed = await redis.del(redisKeys.adminSession(idHash));
+  const removed = await durably((r) => r.del(redisKeys.adminSession(idHash)));
   await redis.srem(redisKeys.workspaceAdminSessions(workspaceId), entry(userId, idHash));
-  await replicated();
   if (removed) {
     await appendAuditEvent({ workspaceId, actor, action: "admin.session.revoked", target: `user:${userId}`, ip, data: { session: idHash.slice(0, 16), reason } });
   }
@@ -161,8 +159,7 @@ export async function endAdminSessionsOfUser({ workspaceId, userId, actor, reaso
 export async function endAdminSessionById(cookieValue: unknown): Promise<void> {
   if (!isOpaqueId(cookieValue)) return;
   const idHash = sha256Hex(cookieValue);
-  const record = parseRecord(sessionRecord, await redis.getdel(redisKeys.adminSession(idHash)));
-  await replicated();
+  const record = parseRecord(sessionRecord, await durably((r) => r.getdel(redisKeys.adminSession(idHash))));
   if (!record) return;
   await redis.srem(redisKeys.workspaceAdminSessions(record.workspaceId), entry(record.userId, idHash));
   await appendAuditEvent({ workspaceId: record.workspaceId, actor: { type: "admin", id: record.userId }, action: "admin.session.revoked", target: `user:${record.userId}`, data: { session: idHash.slice(0, 16), reason: "signed_out" } });

@@ -10,7 +10,7 @@ import { generateOpaqueId, isOpaqueId, sha256Hex } from "../crypto/opaque";
 import { uuidSchema } from "../db/sql";
 import { redis } from "../redis/client";
 import { redisKeys } from "../redis/keys";
-import { replicated } from "../redis/replicated";
+import { durably } from "../redis/replicated";
 import { parseRecord } from "../redis/record";
 
 export const FLOW_TTL_SECONDS = 600;
@@ -81,8 +81,7 @@ return v`;
 export async function takeFlow(state: unknown, sessionRef: string): Promise<FlowRecord | null | "other_session"> {
   if (!isOpaqueId(state) || !/^[0-9a-f]{64}$/.test(sessionRef)) return null;
   const stateHash = sha256Hex(state);
-  const taken = (await redis.eval(TAKE, 1, redisKeys.oauthFlow(stateHash), sessionRef)) as string | null;
-  await replicated();
+  const taken = (await durably((r) => r.eval(TAKE, 1, redisKeys.oauthFlow(stateHash), sessionRef))) as string | null;
   if (taken === "other_session") return "other_session";
   if (typeof taken !== "string" || taken.length < 66) return null;
   const record = parseRecord(flowRecord, openRecord(state, stateHash, taken.slice(65)));

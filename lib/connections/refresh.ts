@@ -17,7 +17,7 @@ import { AppError } from "../errors";
 import { log } from "../log";
 import { redis } from "../redis/client";
 import { redisKeys } from "../redis/keys";
-import { replicated } from "../redis/replicated";
+import { durably } from "../redis/replicated";
 import { isRefreshDue, isTokenExpired } from "./freshness";
 import { refreshUpstream, type McpRefresher } from "./refresh-upstream";
 import { markNeedsReconnect, readConnectionById, storeRefreshedTokens, type ConnectionWithTokens } from "./store";
@@ -85,12 +85,12 @@ export async function withRefreshLease<T>(connectionId: string, fn: () => Promis
   const lockKey = redisKeys.connectionRefresh(connectionId);
   const owner = randomBytes(16).toString("base64url");
   const deadline = Date.now() + WAIT_MS + LEASE_MS;
-  while ((await redis.set(lockKey, owner, "PX", LEASE_MS, "NX")) !== "OK") {
+  // A lease a failover could forget would let another instance refresh too: taken durably.
+  while ((await durably((r) => r.set(lockKey, owner, "PX", LEASE_MS, "NX"))) !== "OK") {
     if (Date.now() + POLL_MS > deadline) throw unavailable();
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
   try {
-    await replicated();
     return await fn();
   } finally {
     await release(lockKey, owner).catch(() => false);
@@ -127,14 +127,11 @@ async function singleFlight(request: RefreshRequest): Promise<RefreshResult> {
     if (stored) return settle(stored);
     if (holder === null) {
       const owner = randomBytes(16).toString("base64url");
-      if ((await redis.set(lockKey, owner, "PX", LEASE_MS, "NX")) === "OK") {
-        // A lease a failover could forget would let another instance refresh too.
-        await replicated().catch(async (err) => {
-          await release(lockKey, owner).catch(() => false);
-          throw err;
-        });
-        return settle(await asHolder(request, lockKey, outcomeKey, owner));
-      }
+      const taken = await durably((r) => r.set(lockKey, owner, "PX", LEASE_MS, "NX")).catch(async (err: unknown) => {
+        await release(lockKey, owner).catch(() => false);
+        throw err;
+      });
+      if (taken === "OK") return settle(await asHolder(request, lockKey, outcomeKey, owner));
     }
     if (Date.now() + POLL_MS > deadline) {
       log.warn({ connectionId }, "gave up waiting for another refresh of a connection");

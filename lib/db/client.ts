@@ -15,8 +15,9 @@ function createPool(url: string) {
     idleTimeoutMillis: 30_000,
     // No startup parameters beyond user and database, and no session state (SPEC §14): pgbouncer in transaction
     // mode refuses `statement_timeout` and `options`, and would hand a SET to whichever client got the server next.
-    // The statement timeout (10 s) and client_encoding (UTF8, which escapeLiteral relies on) are the database's own
-    // defaults, set by a migration (prisma/migrations/20261205000000_session_defaults).
+    // The statement timeout (10 s) and client_encoding (UTF8, which escapeLiteral relies on; node-postgres never
+    // sends it at startup) are the database's own defaults, set by a migration
+    // (prisma/migrations/20261205000000_session_defaults) and checked by lib/db/pooling.test.ts.
     // A server that silently stops answering (partition, failover) must fail the query (503), not hang.
     query_timeout: 12_000,
     keepAlive: true,

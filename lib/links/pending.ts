@@ -3,7 +3,7 @@ import { z } from "zod";
 import { generateOpaqueId, isOpaqueId, sha256Hex } from "../crypto/opaque";
 import { redis } from "../redis/client";
 import { redisKeys } from "../redis/keys";
-import { replicated } from "../redis/replicated";
+import { durably } from "../redis/replicated";
 import { parseRecord } from "../redis/record";
 import { uuidSchema } from "../db/sql";
 
@@ -31,7 +31,6 @@ export async function createPendingIdentity(record: Omit<PendingIdentity, "creat
 /** One-time: the callback consumes it atomically, so a replayed callback finds nothing. */
 export async function consumePendingIdentity(id: unknown): Promise<PendingIdentity | null> {
   if (!isOpaqueId(id)) return null;
-  const raw = await redis.getdel(redisKeys.oauthPending(sha256Hex(id)));
-  await replicated();
+  const raw = await durably((r) => r.getdel(redisKeys.oauthPending(sha256Hex(id))));
   return parseRecord(pendingRecord, raw);
 }

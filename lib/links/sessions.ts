@@ -7,7 +7,7 @@ import { AppError } from "../errors";
 import { getMembership } from "../members/membership";
 import { redis } from "../redis/client";
 import { redisKeys } from "../redis/keys";
-import { replicated } from "../redis/replicated";
+import { durably } from "../redis/replicated";
 import { parseRecord } from "../redis/record";
 import { uuidSchema } from "../db/sql";
 import { parsePurpose, purposeName, type LinkPurpose } from "./purpose";
@@ -102,10 +102,11 @@ export async function prepareLinkSession({
     activate: async (actor, ip) => {
       // A short prefix of the id's hash (never of the id): enough to correlate opened/rejected events.
       await appendAuditEvent({ workspaceId, actor, action: "link.created", target: `user:${userId}`, ip, data: { purpose: purposeName(purpose), link: idHash.slice(0, 16) } });
-      const [replaced, previous] = (await redis.eval(ACTIVATE, 1, latestKey, String(now.getTime()), `${now.getTime()}:${idHash}`, String(ttl))) as [number, string | null];
-      const previousHash = previous?.split(":")[1];
-      if (replaced === 1 && previousHash && previousHash !== idHash) await redis.del(redisKeys.linkSession(previousHash));
-      await replicated();
+      await durably(async (r) => {
+        const [replaced, previous] = (await r.eval(ACTIVATE, 1, latestKey, String(now.getTime()), `${now.getTime()}:${idHash}`, String(ttl))) as [number, string | null];
+        const previousHash = previous?.split(":")[1];
+        if (replaced === 1 && previousHash && previousHash !== idHash) await r.del(redisKeys.linkSession(previousHash));
+      });
     },
     discard: async () => {
       await redis.del(redisKeys.linkSession(idHash));
@@ -162,8 +163,7 @@ export async function peekLinkSession(id: unknown): Promise<LinkSession | null> 
 export async function consumeLinkSession(id: unknown): Promise<LinkSession | null> {
   if (!isOpaqueId(id)) return null;
   const idHash = sha256Hex(id);
-  const raw = await redis.getdel(redisKeys.linkSession(idHash));
-  await replicated();
+  const raw = await durably((r) => r.getdel(redisKeys.linkSession(idHash)));
   const record = liveRecord(raw, idHash);
   return record && (await isNewest(record)) ? record : null;
 }

@@ -6,7 +6,7 @@ import { generateOpaqueId, isOpaqueId, sha256Hex } from "../crypto/opaque";
 import { getMembership } from "../members/membership";
 import { redis } from "../redis/client";
 import { redisKeys } from "../redis/keys";
-import { replicated } from "../redis/replicated";
+import { durably } from "../redis/replicated";
 import { parseRecord } from "../redis/record";
 import { uuidSchema } from "../db/sql";
 
@@ -77,8 +77,7 @@ export async function createPortalSession({
   const all = redisKeys.workspacePortalSessions(workspaceId);
   await redis.multi().sadd(index, idHash).expire(index, portalAbsoluteSeconds).exec();
   await redis.multi().sadd(all, `${userId}:${idHash}`).expire(all, portalAbsoluteSeconds).exec();
-  await redis.set(redisKeys.portalSession(idHash), JSON.stringify(record), "PX", ttlMs(record, now));
-  await replicated();
+  await durably((r) => r.set(redisKeys.portalSession(idHash), JSON.stringify(record), "PX", ttlMs(record, now)));
   await appendAuditEvent({
     workspaceId,
     actor: actor ?? { type: "user", id: userId },
@@ -135,10 +134,9 @@ export async function listPortalSessions({ workspaceId, userId }: { workspaceId:
 }
 
 async function endSessionHash(workspaceId: string, userId: string, idHash: string) {
-  const removed = await redis.del(redisKeys.portalSession(idHash));
+  const removed = await durably((r) => r.del(redisKeys.portalSession(idHash)));
   await redis.srem(redisKeys.userPortalSessions(workspaceId, userId), idHash);
   await redis.srem(redisKeys.workspacePortalSessions(workspaceId), `${userId}:${idHash}`);
-  await replicated();
   return removed > 0;
 }
 
@@ -211,8 +209,7 @@ export async function revokeOtherPortalSessions({
   const index = redisKeys.userPortalSessions(workspaceId, userId);
   const hashes = (await redis.smembers(index)).filter((h) => h !== keepRef);
   if (hashes.length === 0) return 0;
-  await Promise.all(hashes.map((h) => redis.del(redisKeys.portalSession(h))));
-  await replicated();
+  await durably((r) => Promise.all(hashes.map((h) => r.del(redisKeys.portalSession(h)))));
   await redis.srem(index, ...hashes);
   await redis.srem(redisKeys.workspacePortalSessions(workspaceId), ...hashes.map((h) => `${userId}:${h}`));
   await appendAuditEvent({ workspaceId, actor: actor ?? { type: "user", id: userId }, action: "portal.session.revoked", target: `user:${userId}`, ip, data: { count: hashes.length, reason } });
@@ -222,8 +219,7 @@ export async function revokeOtherPortalSessions({
 export async function endPortalSessionById(cookieValue: unknown) {
   if (!isOpaqueId(cookieValue)) return;
   const idHash = sha256Hex(cookieValue);
-  const raw = await redis.getdel(redisKeys.portalSession(idHash));
-  await replicated();
+  const raw = await durably((r) => r.getdel(redisKeys.portalSession(idHash)));
   const record = parseRecord(sessionRecord, raw);
   if (record) {
     await redis.srem(redisKeys.userPortalSessions(record.workspaceId, record.userId), idHash);

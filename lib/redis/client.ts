@@ -14,12 +14,18 @@ const retryStrategy = (times: number) => Math.min(times * 100, 1000);
 
 // After a failover the old master comes back as a replica: a write to it answers READONLY. Reconnect, which asks
 // the sentinels (or the cluster) where the master is now, and resend the command.
-const reconnectOnError = (err: Error) => (err.message.startsWith("READONLY") ? 2 : false);
+// A WAIT cut short by the master's demotion (UNBLOCKED), or sent to what is now a replica: reconnect, but do not
+// resend (the caller answers 503).
+const reconnectOnError = (err: Error) => {
+  if (err.message.startsWith("READONLY")) return 2;
+  if (err.message.startsWith("UNBLOCKED") || /WAIT cannot be used with replica/i.test(err.message)) return 1;
+  return false;
+};
 
 /** One node, a master found through Sentinel, or a Cluster (SPEC §14). The same command interface for all three. */
-export function createRedisClient(topology: RedisTopology): Redis {
+export function createRedisClient(topology: RedisTopology, overrides: Pick<RedisOptions, "autoResendUnfulfilledCommands" | "enableAutoPipelining"> = {}): Redis {
   if (topology.kind === "single") {
-    return new Redis(topology.url, { ...FAIL_FAST, enableAutoPipelining, enableOfflineQueue: true, retryStrategy, reconnectOnError });
+    return new Redis(topology.url, { ...FAIL_FAST, enableAutoPipelining, enableOfflineQueue: true, retryStrategy, reconnectOnError, ...overrides });
   }
   const { auth } = topology;
   const credentials: RedisOptions = {
@@ -35,7 +41,11 @@ export function createRedisClient(topology: RedisTopology): Redis {
       sentinels: topology.sentinels,
       name: topology.name,
       role: "master",
+      // The sentinels name the master: they must be authenticated and, with rediss:, reached over TLS too, or
+      // whoever answers in their place could point Gatehouse at a Redis of their own.
       enableTLSForSentinelMode: auth.tls,
+      ...(auth.tls ? { sentinelTLS: {} } : {}),
+      ...(topology.sentinelPassword ? { sentinelPassword: topology.sentinelPassword } : {}),
       sentinelCommandTimeout: 1000,
       // Told by the sentinels' +switch-master instead of waiting for the old master's connection to fail.
       failoverDetector: true,
@@ -44,6 +54,7 @@ export function createRedisClient(topology: RedisTopology): Redis {
       enableOfflineQueue: true,
       retryStrategy,
       reconnectOnError,
+      ...overrides,
     });
   }
   const cluster = new Cluster(topology.nodes, {
@@ -57,6 +68,13 @@ export function createRedisClient(topology: RedisTopology): Redis {
     retryDelayOnFailover: 100,
     retryDelayOnClusterDown: 100,
   });
+  // While every node is unreachable a Cluster queues commands without any deadline (the per-node timeout only
+  // starts once a node takes them): give each one the same 1 s from the moment it is sent, so callers answer 503.
+  const send = cluster.sendCommand.bind(cluster);
+  cluster.sendCommand = ((command: Parameters<Cluster["sendCommand"]>[0], ...rest: unknown[]) => {
+    command.setTimeout(FAIL_FAST.commandTimeout);
+    return (send as (...a: unknown[]) => unknown)(command, ...rest);
+  }) as Cluster["sendCommand"];
   // Redis and Cluster answer the same commands (multi, pipeline, eval, …); only connection management differs.
   return cluster as unknown as Redis;
 }

@@ -51,6 +51,36 @@ describe("Redis through Sentinel", () => {
     expect(await consumeLinkSession(link.id)).toBeNull();
   });
 
+  it("fails closed when the durable connection reconnects between the write and its WAIT (maybe to another master)", async () => {
+    const { durably } = await import("@/lib/redis/replicated");
+    const { isInfrastructureError } = await import("@/lib/errors");
+    await durably((r) => r.set("gh-test:warm", "1"));
+    const err = await durably(async (r) => {
+      await r.set("gh-test:moved", "1");
+      r.disconnect(true);
+      await new Promise<void>((resolve) => r.once("ready", () => resolve()));
+    }).then(() => null, (e: unknown) => e);
+    expect(isInfrastructureError(err)).toBe(true);
+  });
+
+  it("a WAIT held up by lagging replicas does not hold up anyone else's commands", async () => {
+    const { createLinkSession, consumeLinkSession } = await import("@/lib/links/sessions");
+    const { redis } = await import("@/lib/redis/client");
+    const ws = await makeWorkspace();
+    const link = await createLinkSession({ workspaceId: ws.workspaceId, userId: ws.ownerUserId, purpose: { kind: "settings" }, actor });
+    for (const r of topology.replicas) r.child.kill("SIGSTOP");
+    try {
+      const consuming = consumeLinkSession(link.id).catch((e: unknown) => e);
+      await new Promise((r) => setTimeout(r, 50));
+      const started = Date.now();
+      await Promise.all(Array.from({ length: 20 }, () => redis.ping()));
+      expect(Date.now() - started).toBeLessThan(150);
+      expect(await consuming).toBeInstanceOf(Error);
+    } finally {
+      for (const r of topology.replicas) r.child.kill("SIGCONT");
+    }
+  });
+
   it("survives the master's death: no acknowledged write is lost, readiness is 503 during and 200 after", async () => {
     const { createLinkSession, consumeLinkSession, peekLinkSession } = await import("@/lib/links/sessions");
     const { GET } = await import("@/app/api/ready/route");

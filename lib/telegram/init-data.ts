@@ -5,7 +5,7 @@ import { sha256Hex } from "../crypto/opaque";
 import { AppError } from "../errors";
 import { redis } from "../redis/client";
 import { redisKeys } from "../redis/keys";
-import { replicated } from "../redis/replicated";
+import { durably } from "../redis/replicated";
 
 export const MAX_INIT_DATA_LENGTH = 4096;
 /** How far in the future auth_date may be (clock skew between Telegram and us). */
@@ -89,9 +89,7 @@ const invalid = () => new AppError("invalid_init_data");
 export async function claimInitData(verified: VerifiedInitData): Promise<boolean> {
   // Covers the whole time the initData verifies: auth_date may be up to the skew ahead of our clock.
   const ttl = getConfig().ttl.telegramInitDataMaxAgeSeconds + AUTH_DATE_SKEW_SECONDS;
-  const claimed = (await redis.set(redisKeys.telegramReplay(sha256Hex(verified.hash)), "1", "EX", ttl, "NX")) === "OK";
-  await replicated();
-  return claimed;
+  return (await durably((r) => r.set(redisKeys.telegramReplay(sha256Hex(verified.hash)), "1", "EX", ttl, "NX"))) === "OK";
 }
 
 /** An early, non-consuming look (so a used initData cannot even list workspaces); claimInitData is what guarantees once. */

@@ -126,8 +126,11 @@ export async function migrate({
       try {
         const ran = await locked(async () => {
           // Another migrator may have applied it while this one waited for the lock.
-          const { rowCount } = await client.query("SELECT 1 FROM _gatehouse_migrations WHERE name = $1", [m.name]);
-          if (rowCount) return false;
+          const { rows } = await client.query<{ checksum: string }>("SELECT checksum FROM _gatehouse_migrations WHERE name = $1", [m.name]);
+          if (rows[0] && rows[0].checksum !== m.checksum) {
+            throw new Error(`another migrator applied a different ${m.name} (checksum ${rows[0].checksum.slice(0, 12)}…) meanwhile`);
+          }
+          if (rows[0]) return false;
           await client.query(m.sql);
           await client.query("INSERT INTO _gatehouse_migrations (name, checksum) VALUES ($1, $2)", [m.name, m.checksum]);
           return true;
