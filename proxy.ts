@@ -1,7 +1,10 @@
 // Runs before every route: security headers with a per-request CSP nonce (Next applies it to its own
-// scripts), and `/settings?s=<id>` routed to the link interstitial handler. JSON API routes take a short path:
-// the same refusals and security headers, but a fixed CSP (nothing in a JSON body runs, so no nonce) and the
-// request passed on untouched (SPEC §11: this runs on the credentials hot path).
+// scripts), and `/settings?s=<id>` routed to the link interstitial handler.
+// Not for most of /api (the matcher below): running at all cost a third of a trivial route's CPU (SPEC §11), and
+// nothing there needs it. API routes answer every method themselves (otherMethods) and set their own security
+// headers (lib/http/respond.ts). It still runs for what Next would answer outside our error shapes there: a path
+// with a percent escape (malformed, an encoded separator), a Server Action call, a router state header; and for
+// next-auth's routes (HTML pages, the callback-url cookie fix). Those API requests that pass take a short path.
 import { randomBytes } from "node:crypto";
 import { NextResponse, type NextRequest } from "next/server";
 import { pages } from "@/app/_lib/html";
@@ -9,7 +12,7 @@ import { withoutBadCallbackCookie } from "@/lib/auth/next-auth-input";
 import { getConfig } from "@/lib/config";
 import { AREA_HEADER, canonicalPath, hasEncodedSeparator, LINK_ID_HEADER } from "@/lib/http/request";
 import { builtRouteTable, routeFor, takes } from "@/lib/http/route-methods";
-import { API_CONTENT_SECURITY_POLICY, contentSecurityPolicy, STATIC_SECURITY_HEADERS, strictTransportSecurity } from "@/lib/http/security-headers";
+import { apiSecurityHeaders, contentSecurityPolicy, STATIC_SECURITY_HEADERS, strictTransportSecurity } from "@/lib/http/security-headers";
 
 function decodable(pathname: string): boolean {
   try {
@@ -34,19 +37,10 @@ const isApi = (pathname: string) => pathname === "/api" || pathname.startsWith("
 // next-auth's routes render HTML (sign-in, sign-out) and need the callback-url cookie fix: the full path.
 const isAuthApi = (pathname: string) => pathname.startsWith("/api/auth") || pathname.startsWith("/api/admin-auth");
 
-let apiHeaders: [string, string][] | undefined;
-/** What every JSON API response carries; the same for all of them, so computed once. */
-function apiSecurityHeaders(): [string, string][] {
-  if (!apiHeaders) {
-    const hsts = strictTransportSecurity(getConfig().publicUrl);
-    apiHeaders = [["Content-Security-Policy", API_CONTENT_SECURITY_POLICY], ...Object.entries(STATIC_SECURITY_HEADERS), ...(hsts ? [["Strict-Transport-Security", hsts] as [string, string]] : [])];
-  }
-  return apiHeaders;
-}
 
 
 function apiError(code: "bad_request" | "method_not_allowed", message: string, headers: Record<string, string> = {}) {
-  return Response.json({ error: { code, message } }, { status: code === "bad_request" ? 400 : 405, headers: { "Cache-Control": "no-store", ...STATIC_SECURITY_HEADERS, ...headers } });
+  return Response.json({ error: { code, message } }, { status: code === "bad_request" ? 400 : 405, headers: { "Cache-Control": "no-store", ...apiSecurityHeaders(), ...headers } });
 }
 
 /** What Next would answer without our error shapes: a malformed path, a Server Action call, a method no route takes. */
@@ -87,7 +81,7 @@ export function proxy(req: NextRequest) {
   // No request headers are rewritten: the link id and area headers are read only by pages, never under /api.
   if (isApi(pathname) && !isAuthApi(pathname)) {
     const res = NextResponse.next();
-    for (const [name, value] of apiSecurityHeaders()) res.headers.set(name, value);
+    for (const [name, value] of Object.entries(apiSecurityHeaders())) res.headers.set(name, value);
     return res;
   }
   const nonce = randomBytes(16).toString("base64");
@@ -125,5 +119,12 @@ export function proxy(req: NextRequest) {
 }
 
 export const config = {
-  matcher: [{ source: "/((?!_next/static|_next/image|favicon.ico).*)" }],
+  matcher: [
+    { source: "/((?!api/|_next/static|_next/image|favicon.ico).*)" },
+    { source: "/api/auth/:path*" },
+    { source: "/api/admin-auth/:path*" },
+    { source: "/api/:path*", has: [{ type: "header", key: "next-action" }] },
+    { source: "/api/:path*", has: [{ type: "header", key: "next-router-state-tree" }] },
+    { source: "/api/:path(.*%.*)" },
+  ],
 };

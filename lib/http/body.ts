@@ -1,10 +1,14 @@
 import "server-only";
 import { AppError } from "../errors";
 
+// The rest of the body is never read, so the connection cannot carry another request: say so, or a keep-alive
+// client sends its next request into a socket about to be reset.
+const tooLarge = () => new AppError("payload_too_large", undefined, { headers: { Connection: "close" } });
+
 /** Reads a request body as text, refusing (413) anything over `limit` bytes without buffering it all. */
 export async function readBodyLimited(req: Request, limit: number): Promise<string> {
   const declared = Number(req.headers.get("content-length") ?? "NaN");
-  if (Number.isFinite(declared) && declared > limit) throw new AppError("payload_too_large");
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge();
   if (!req.body) return "";
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -15,7 +19,7 @@ export async function readBodyLimited(req: Request, limit: number): Promise<stri
     size += value.byteLength;
     if (size > limit) {
       await reader.cancel();
-      throw new AppError("payload_too_large");
+      throw tooLarge();
     }
     chunks.push(value);
   }

@@ -1,11 +1,17 @@
 import "server-only";
 import { log } from "../log";
 import { AppError, isAppError, isInfrastructureError } from "../errors";
+import { apiSecurityHeaders } from "./security-headers";
 
 export const noStore = { "Cache-Control": "no-store" } as const;
 
+// Every response of a JSON route goes through json, noContent or toResponse: they carry the security headers.
 export function json(body: unknown, init: { status?: number; headers?: Record<string, string> } = {}) {
-  return Response.json(body, { status: init.status ?? 200, headers: { ...noStore, ...init.headers } });
+  return Response.json(body, { status: init.status ?? 200, headers: { ...apiSecurityHeaders(), ...noStore, ...init.headers } });
+}
+
+export function noContent() {
+  return new Response(null, { status: 204, headers: { ...apiSecurityHeaders(), ...noStore } });
 }
 
 export function errorBody(err: AppError) {
@@ -28,7 +34,7 @@ export function toResponse(err: unknown): Response {
     log.error({ err }, "unhandled error");
     appError = new AppError("internal_error");
   }
-  const headers: Record<string, string> = { ...noStore, ...appError.headers };
+  const headers: Record<string, string> = { ...apiSecurityHeaders(), ...noStore, ...appError.headers };
   return Response.json(errorBody(appError), { status: appError.status, headers });
 }
 
@@ -38,12 +44,15 @@ function isPrismaKnown(err: unknown, code: string) {
 
 type Method = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
 
-/** Instead of Next's empty 405 (or, for HEAD, a silent run of GET). */
+/**
+ * Instead of Next's empty 405 (or, for HEAD, a silent run of GET; for OPTIONS, its own 204). proxy.ts does not run
+ * for most of /api, so every API route exports these for each method it does not serve (route-methods.test.ts).
+ */
 export function otherMethods(...allowed: Method[]) {
   const handler = async () => {
     const res = toResponse(new AppError("method_not_allowed"));
     res.headers.set("Allow", allowed.join(", "));
     return res;
   };
-  return { GET: handler, HEAD: handler, POST: handler, PUT: handler, PATCH: handler, DELETE: handler };
+  return { GET: handler, HEAD: handler, POST: handler, PUT: handler, PATCH: handler, DELETE: handler, OPTIONS: handler };
 }

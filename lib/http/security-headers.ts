@@ -49,6 +49,21 @@ export const STATIC_SECURITY_HEADERS = {
   "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
 } as const;
 
+let api: { publicUrl: string; headers: Record<string, string> } | undefined;
+
+/**
+ * Every JSON API response's security headers. The route layer sets them (lib/http/respond.ts): proxy.ts does not
+ * run for most of /api (SPEC §11, it cost a third of a trivial request). The same for every response, so built once.
+ */
+export function apiSecurityHeaders(): Record<string, string> {
+  const { publicUrl } = getConfig();
+  if (api?.publicUrl !== publicUrl) {
+    const hsts = strictTransportSecurity(publicUrl);
+    api = { publicUrl, headers: { "Content-Security-Policy": API_CONTENT_SECURITY_POLICY, ...STATIC_SECURITY_HEADERS, ...(hsts ? { "Strict-Transport-Security": hsts } : {}) } };
+  }
+  return api.headers;
+}
+
 /** Never on plain http (it would pin localhost to https); includeSubDomains is the operator's call. */
 export function strictTransportSecurity(publicUrl: string): string | null {
   return new URL(publicUrl).protocol === "https:" ? "max-age=31536000" : null;

@@ -16,6 +16,12 @@ test("unserved methods are 405 with the JSON body and Allow; unknown API paths a
     ["POST", "/api/portal/secrets", "GET"],
     ["GET", "/api/portal/secrets/NAME", "PUT, DELETE"],
     ["POST", "/api/v1/audit/checkpoints", "GET"],
+    // Routes proxy.ts does not run for answer these themselves, OPTIONS included (not Next's 204).
+    ["PUT", "/api/health", "GET"],
+    ["DELETE", "/api/ready", "GET"],
+    ["GET", "/api/telegram/session", "POST"],
+    ["OPTIONS", "/api/v1/jobs", "POST"],
+    ["OPTIONS", "/api/v1/worker/jobs/00000000-0000-4000-8000-000000000000/credentials", "GET"],
   ];
   for (const [method, path, allow] of cases) {
     const res = await request.fetch(`${API}${path}`, { method });
@@ -24,7 +30,7 @@ test("unserved methods are 405 with the JSON body and Allow; unknown API paths a
     expect(res.headers()["allow"]).toBe(allow);
     expect(res.headers()["cache-control"]).toBe("no-store");
   }
-  for (const method of ["GET", "POST"]) {
+  for (const method of ["GET", "POST", "OPTIONS"]) {
     const res = await request.fetch(`${API}/api/v1/nope/deeper`, { method });
     expect(res.status()).toBe(404);
     expect(await res.json()).toEqual({ error: { code: "not_found", message: "No API endpoint at this path." } });
@@ -63,7 +69,7 @@ test("HEAD on credentials reads nothing and records nothing", async ({ request }
   expect((await request.get(`${API}/api/v1/worker/jobs/${job.jobId}/credentials`, { headers: bearer(job.token) })).status()).toBe(204);
 });
 
-// proxy.ts answers JSON API routes on a short path (no nonce, request untouched): the headers must not change.
+// proxy.ts does not run for most of /api any more (the route layer sets these): the headers must not change.
 test("every /api response carries the security headers and a CSP that lets nothing load; next-auth's pages keep the nonce CSP", async ({ request }) => {
   const ws = createWorkspace();
   const { token: serviceToken } = gatehouse<{ token: string }>("token", "issue", "--workspace", ws.workspaceId, "--kind", "service");
@@ -75,6 +81,10 @@ test("every /api response carries the security headers and a CSP that lets nothi
     ["GET", credentials, bearer(`gh_job_${"A".repeat(43)}`), 401],
     ["PUT", credentials, bearer(job.token), 405],
     ["GET", `${API}/api/v1/nope/deeper`, {}, 404],
+    ["OPTIONS", credentials, {}, 405],
+    // What proxy.ts still answers under /api: a malformed path, a Server Action call.
+    ["GET", `${API}/api/v1/worker/jobs/%ZZ/credentials`, bearer(job.token), 400],
+    ["POST", `${API}/api/v1/jobs`, { "Next-Action": "x" }, 400],
   ];
   for (const [method, url, headers, status] of cases) {
     const res = await request.fetch(url, { method, headers });

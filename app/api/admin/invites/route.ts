@@ -31,4 +31,4 @@ export const POST = withAdmin(async (req, { admin, ip }) => {
   return json({ inviteId: invite.inviteId, code: invite.code, expiresAt: invite.expiresAt.toISOString() }, { status: 201 });
 });
 
-export const { PUT, PATCH, DELETE } = otherMethods("GET", "POST");
+export const { PUT, PATCH, DELETE, OPTIONS } = otherMethods("GET", "POST");

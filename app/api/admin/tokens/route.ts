@@ -28,4 +28,4 @@ export const POST = withAdmin(async (req, { admin, ip }) => {
   return json({ tokenId: issued.tokenId, token: issued.token, expiresAt: issued.expiresAt.toISOString() }, { status: 201, headers: { "Cache-Control": "no-store" } });
 });
 
-export const { PUT, PATCH, DELETE } = otherMethods("GET", "POST");
+export const { PUT, PATCH, DELETE, OPTIONS } = otherMethods("GET", "POST");

@@ -8,4 +8,4 @@ export const GET = withPortalSession(async (_req, { portal }) => {
   return json(secrets);
 });
 
-export const { HEAD, POST, PUT, PATCH, DELETE } = otherMethods("GET");
+export const { HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = otherMethods("GET");

@@ -5,7 +5,7 @@ import { portalCookie } from "@/lib/auth/cookies";
 import { getConfig } from "@/lib/config";
 import { startTelegramSession, telegramSessionBody } from "@/lib/flows/telegram-sign-in";
 import { readJson } from "@/lib/http/json-body";
-import { json } from "@/lib/http/respond";
+import { json, otherMethods } from "@/lib/http/respond";
 
 export const dynamic = "force-dynamic";
 
@@ -20,3 +20,5 @@ export const POST = withBrowserCaller({ bucket: "telegram", limit: () => getConf
   if (result.next === "choose") return json({ choose: result.workspaces });
   return json({ redirect: "/settings" }, { headers: { "Set-Cookie": portalCookie.serialize(result.sessionId, result.maxAgeSeconds, { embedded: true }) } });
 });
+
+export const { GET, HEAD, PUT, PATCH, DELETE, OPTIONS } = otherMethods("POST");

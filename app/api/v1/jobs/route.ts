@@ -20,4 +20,4 @@ export const POST = withServiceToken(async (req, { principal, ip }) => {
   return json({ jobId: job.jobId, token: job.token, expiresAt: job.expiresAt.toISOString() } satisfies CreatedJobResponse, { status: 201 });
 });
 
-export const { GET, HEAD, PUT, PATCH, DELETE } = otherMethods("POST");
+export const { GET, HEAD, PUT, PATCH, DELETE, OPTIONS } = otherMethods("POST");

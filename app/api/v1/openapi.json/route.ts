@@ -5,4 +5,4 @@ import { json, otherMethods } from "@/lib/http/respond";
 
 export const GET = withJsonErrors(async () => json(getOpenApiDocument()), { bearer: false });
 
-export const { HEAD, POST, PUT, PATCH, DELETE } = otherMethods("GET");
+export const { HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = otherMethods("GET");

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { withPortalSession } from "@/lib/auth/portal-session";
 import { readJson } from "@/lib/http/json-body";
-import { json, noStore, otherMethods } from "@/lib/http/respond";
+import { json, noContent, otherMethods } from "@/lib/http/respond";
 import { deleteSecret, putSecret } from "@/lib/secrets/store";
 
 const body = z.strictObject({ value: z.string() });
@@ -17,7 +17,7 @@ export const PUT = withPortalSession(async (req, { portal, params, ip }) => {
 export const DELETE = withPortalSession(async (_req, { portal, params, ip }) => {
   const owner = { workspaceId: portal.workspace.id, userId: portal.user.id };
   await deleteSecret({ ...owner, name: params.name, actor: { type: "user", id: owner.userId }, ip });
-  return new Response(null, { status: 204, headers: noStore });
+  return noContent();
 });
 
-export const { GET, HEAD, POST, PATCH } = otherMethods("PUT", "DELETE");
+export const { GET, HEAD, POST, PATCH, OPTIONS } = otherMethods("PUT", "DELETE");

@@ -10,4 +10,4 @@ export const GET = withServiceToken(async (req, { principal }) => {
   return json(await listCheckpoints({ workspaceId: principal.workspaceId, after: afterSeq, limit }));
 });
 
-export const { HEAD, POST, PUT, PATCH, DELETE } = otherMethods("GET");
+export const { HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = otherMethods("GET");

@@ -11,4 +11,4 @@ export const POST = withJobToken({ jobParam: null, requireRunning: true }, async
   return json(await requestLink({ job, purpose, reason, ip }));
 });
 
-export const { GET, HEAD, PUT, PATCH, DELETE } = otherMethods("POST");
+export const { GET, HEAD, PUT, PATCH, DELETE, OPTIONS } = otherMethods("POST");

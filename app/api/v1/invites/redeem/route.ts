@@ -17,4 +17,4 @@ export const POST = withServiceToken(async (req, { principal, ip }) => {
   return json(redeemed satisfies RedeemedInviteResponse, { status: 201 });
 });
 
-export const { GET, HEAD, PUT, PATCH, DELETE } = otherMethods("POST");
+export const { GET, HEAD, PUT, PATCH, DELETE, OPTIONS } = otherMethods("POST");

@@ -7,4 +7,4 @@ export const GET = withServiceToken(async (_req, { principal, params }) => {
   return json(await getJob({ workspaceId: principal.workspaceId, jobId: params.jobId ?? "" }));
 });
 
-export const { HEAD, POST, PUT, PATCH, DELETE } = otherMethods("GET");
+export const { HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = otherMethods("GET");

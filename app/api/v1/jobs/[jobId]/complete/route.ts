@@ -7,4 +7,4 @@ export const POST = withServiceToken(async (_req, { principal, params, ip }) => 
   return json(await completeJob({ workspaceId: principal.workspaceId, jobId: params.jobId ?? "", serviceTokenId: principal.tokenId, ip }));
 });
 
-export const { GET, HEAD, PUT, PATCH, DELETE } = otherMethods("POST");
+export const { GET, HEAD, PUT, PATCH, DELETE, OPTIONS } = otherMethods("POST");

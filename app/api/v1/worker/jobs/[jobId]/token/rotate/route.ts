@@ -14,4 +14,4 @@ export const POST = withJobToken({ jobParam: "jobId", requireRunning: false }, a
   } satisfies RotatedTokenResponse);
 });
 
-export const { GET, HEAD, PUT, PATCH, DELETE } = otherMethods("POST");
+export const { GET, HEAD, PUT, PATCH, DELETE, OPTIONS } = otherMethods("POST");
