@@ -14,7 +14,8 @@ export const TEST_AUDIT_SIGNING_KEY = process.env.GATEHOUSE_TEST_RUN_AUDIT_KEY;
 // key above). Only the tests that cut a dependency with a TCP proxy (and the scripts that drop databases) run
 // against the one Redis node and Postgres directly: the "direct" project below.
 process.env.GATEHOUSE_TEST_RUN_PORTS ||= (() => {
-  const base = 20_000 + Math.floor(Math.random() * 4000) * 10;
+  // A Cluster node also listens on its port + 10000 (the cluster bus): keep both below 65536.
+  const base = 20_000 + Math.floor(Math.random() * 3000) * 10;
   return [base, base + 1, base + 2, base + 3].join(",");
 })();
 export const TEST_PORTS = process.env.GATEHOUSE_TEST_RUN_PORTS.split(",").map(Number) as [number, number, number, number];
