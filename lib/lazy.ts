@@ -19,7 +19,13 @@ export function lazyObject<T extends object>(create: () => T, close?: (instance:
   });
 }
 
+/** A client that is not a lazyObject but must close with the others. */
+export function onCloseLazyClients(close: () => Promise<unknown>) {
+  permanent.push(close);
+}
+const permanent: Array<() => Promise<unknown>> = [];
+
 /** CLI and tests call this so the process can exit. */
 export async function closeLazyClients() {
-  await Promise.allSettled(closers.splice(0).map((close) => close()));
+  await Promise.allSettled([...closers.splice(0), ...permanent].map((close) => close()));
 }

@@ -1,7 +1,8 @@
 import "server-only";
 import type { Redis } from "ioredis";
 import { getConfig } from "../config";
-import { lazyObject } from "../lazy";
+import { onCloseLazyClients } from "../lazy";
+import { log } from "../log";
 import { createRedisClient, redis } from "./client";
 
 // Under the 1 s command timeout, so a replica that does not answer gives a clean NOREPLICAS, not a timeout.
@@ -13,7 +14,9 @@ const noReplica = () => Object.assign(new Error("NOREPLICAS no replica acknowled
 // sent on, so on the shared one a lagging replica would hold up every other request's commands. It never resends a
 // command after a reconnect, and counts its connections: a WAIT must be answered by the master that took the write.
 let generation = 0;
-const durableConnection: Redis = lazyObject(() => {
+let durable: Redis | undefined;
+
+function connect(): Redis {
   const client = createRedisClient(getConfig().redis, { autoResendUnfulfilledCommands: false, enableAutoPipelining: false });
   // Every connection after the first: a write queued before the first one is sent on it, and stays valid.
   let connections = 0;
@@ -23,9 +26,26 @@ const durableConnection: Redis = lazyObject(() => {
   });
   client.on("error", () => undefined); // the shared client logs connection trouble
   return client;
-}, async (client) => {
-  await client.quit().catch(() => client.disconnect());
-});
+}
+
+/** The durable connection; a new one if the last one ended (ioredis gave up on it during a failover). */
+function durableConnection(): Redis {
+  if (!durable || durable.status === "end") {
+    if (durable) {
+      generation += 1;
+      log.warn({}, "redis durable connection ended; opening a new one");
+    }
+    durable = connect();
+  }
+  return durable;
+}
+
+/** Tests and the CLI close it like the other clients. */
+async function closeDurableConnection() {
+  const client = durable;
+  durable = undefined;
+  if (client) await client.quit().catch(() => client.disconnect());
+}
 
 /**
  * A write that decides access: a one-time link, sign-in or OAuth state consumed, a session created or ended, an
@@ -38,7 +58,7 @@ const durableConnection: Redis = lazyObject(() => {
  */
 export async function durably<T>(write: (client: Redis) => Promise<T>): Promise<T> {
   if (getConfig().redis.kind !== "sentinel") return write(redis);
-  const client = durableConnection;
+  const client = durableConnection();
   const before = generation;
   const result = await write(client);
   // A reconnect between the write and the WAIT may have moved to a new master that never saw the write.
@@ -54,3 +74,5 @@ export async function hasReplica(): Promise<boolean> {
   const info = await redis.info("replication");
   return Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? 0) > 0;
 }
+
+onCloseLazyClients(closeDurableConnection);
