@@ -29,7 +29,7 @@ function connect(): Redis {
 }
 
 /** The durable connection; a new one if the last one ended (ioredis gave up on it during a failover). */
-function durableConnection(): Redis {
+export function durableConnection(): Redis {
   if (!durable || durable.status === "end") {
     if (durable) {
       generation += 1;

@@ -63,6 +63,20 @@ describe("Redis through Sentinel", () => {
     expect(isInfrastructureError(err)).toBe(true);
   });
 
+  it("replaces a durable connection that ended: the next access write opens a new one", async () => {
+    const { durably, durableConnection } = await import("@/lib/redis/replicated");
+    const { createLinkSession, consumeLinkSession } = await import("@/lib/links/sessions");
+    const ended = durableConnection();
+    ended.disconnect(); // status "end": ioredis will not reconnect it
+    await new Promise((r) => setTimeout(r, 50));
+    expect(ended.status).toBe("end");
+    const ws = await makeWorkspace();
+    const link = await createLinkSession({ workspaceId: ws.workspaceId, userId: ws.ownerUserId, purpose: { kind: "settings" }, actor });
+    expect(await consumeLinkSession(link.id)).not.toBeNull();
+    expect(durableConnection()).not.toBe(ended);
+    await durably((r) => r.set("gh-test:after-end", "1"));
+  });
+
   it("a WAIT held up by lagging replicas does not hold up anyone else's commands", async () => {
     const { createLinkSession, consumeLinkSession } = await import("@/lib/links/sessions");
     const { redis } = await import("@/lib/redis/client");
