@@ -5,6 +5,7 @@ import { chownSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { canConnect } from "../scripts/lib/services";
 
 function need(binary: string, pkg: string): string {
   for (const dir of ["/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"]) {
@@ -142,10 +143,7 @@ export async function startPgbouncer({ port, upstream = { host: "127.0.0.1", por
   const child = spawn(need("pgbouncer", "pgbouncer"), [...asUser, ini], { stdio: "ignore" });
   const proc: Proc = { port: listen, child, dir };
   try {
-    await until("pgbouncer", 10_000, () => new Promise<boolean>((resolve) => {
-      const s = net.connect(listen, "127.0.0.1", () => { s.destroy(); resolve(true); });
-      s.once("error", () => resolve(false));
-    }));
+    await until("pgbouncer", 10_000, () => canConnect("127.0.0.1", listen, 500));
   } catch (err) {
     await stopAll([proc], [dir]);
     throw err;

@@ -2,6 +2,7 @@
 // master + replica watched by 3 Sentinels, pgbouncer (transaction pooling) in front of Postgres, `next start`
 // instances of the existing production build, and haproxy round-robin in front of two of them. Every process is a
 // child in its own process group, so stopAll() ends it and whatever it spawned; ports are chosen at runtime.
+import { canConnect as canConnectTo } from "./services";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, chownSync, createWriteStream, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import net from "node:net";
@@ -66,18 +67,8 @@ export async function freePort({ clusterBus = false } = {}): Promise<number> {
   throw new TopologyError("no free loopback port found");
 }
 
-export function canConnect(port: number, timeoutMs = 500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: "127.0.0.1", port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once("connect", () => done(true));
-    socket.once("error", () => done(false));
-  });
-}
+/** A loopback port that accepts connections (scripts/lib/services.ts's probe, with a short timeout). */
+export const canConnect = (port: number, timeoutMs = 500) => canConnectTo("127.0.0.1", port, timeoutMs);
 
 /** Polls `check` until it is true; throws naming `what` after `ms`. */
 export async function until(what: string, check: () => Promise<boolean> | boolean, ms: number, everyMs = 150) {

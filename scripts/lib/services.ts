@@ -11,7 +11,7 @@ const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 
 export class ServiceError extends Error {}
 
-function canConnect(host: string, port: number, timeoutMs = 1500): Promise<boolean> {
+export function canConnect(host: string, port: number, timeoutMs = 1500): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: host.replace(/^\[|\]$/g, ""), port });
     const done = (ok: boolean) => {
